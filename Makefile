@@ -1,0 +1,52 @@
+# The two promises: `make run` serves a populated site on http://127.0.0.1:5000, offline;
+# `make test` sets everything up and runs the whole suite. Everything else is a step of those.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app sitedir
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup db content index serve lint browser bench clean
+
+run: setup db content index serve
+
+test: setup browser lint
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+db: setup
+	$(FLASK) db upgrade
+
+content: db
+	$(FLASK) content load
+
+index: content
+	$(FLASK) index rebuild
+
+serve:
+	$(BIN)/python -m sitedir.serve --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(BIN)/flake8 sitedir tests bench scripts wsgi.py
+
+# Browser tests drive Debian's Chromium (no browser download); install it when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+
+bench: setup
+	$(BIN)/python bench/search_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info search_index/* instance

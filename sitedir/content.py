@@ -1,0 +1,660 @@
+"""content/ → validated records → the database, and back out again.
+
+`flask content check` validates every file and names the file and field of each error;
+`flask content load` upserts (running it twice changes nothing the second time);
+`flask content export DIR` writes the database back out in the same format.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import click
+import yaml
+from flask import Flask, current_app
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+    model_validator,
+)
+from sqlalchemy import select
+
+from . import models as m
+from .extensions import db
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PAGE_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
+
+
+def _time(value: Any) -> Any:
+    """Accept "10:00"; also 600, which is how YAML 1.1 reads an unquoted 10:00 (sexagesimal)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return dt.time(value // 60, value % 60)
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        hours, minutes = (int(part) for part in value.strip().split(":"))
+        if hours < 24 and minutes < 60:
+            return dt.time(hours, minutes)
+    if isinstance(value, dt.time):
+        return value
+    raise ValueError("must be a time like \"09:30\" (24-hour clock, in quotes)")
+
+
+Clock = Annotated[dt.time, BeforeValidator(_time)]
+Slug = Annotated[str, Field(pattern=SLUG, max_length=120)]
+ShortText = Annotated[str, Field(max_length=300)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TermIn(Strict):
+    key: Slug
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    description: str = ""
+
+
+class TaxonomyIn(Strict):
+    categories: list[TermIn] = Field(min_length=1)
+    needs: list[TermIn] = []
+    accessibility: list[TermIn] = []
+
+
+class HolidayIn(Strict):
+    name: str
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HolidayIn:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class CalendarIn(Strict):
+    school_holidays: list[HolidayIn] = []
+
+
+class PageIn(Strict):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: ShortText = ""
+    order: int = 100
+    body: str = ""
+
+
+class VenueIn(Strict):
+    slug: Slug
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    address: list[str] = []
+    town: str = ""
+    postcode: Annotated[str, Field(pattern=r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")]
+    latitude: Annotated[float, Field(ge=49.8, le=60.9)]
+    longitude: Annotated[float, Field(ge=-8.7, le=1.8)]
+    accessibility: list[str] = []
+    directions: str = ""
+
+
+class ScheduleIn(Strict):
+    day: Literal[m.WEEKDAYS] | None = None  # type: ignore[valid-type]
+    weeks: list[Annotated[int, Field(ge=-1, le=4)]] = []
+    date: dt.date | None = None
+    start: Clock
+    end: Clock
+    title: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self) -> ScheduleIn:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("give either a day (repeating) or a date (one session), not both")
+        if self.date is not None and self.weeks:
+            raise ValueError("weeks only goes with day")
+        if 0 in self.weeks:
+            raise ValueError("weeks are 1-4, or -1 for the last week of the month")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class CostIn(Strict):
+    type: Literal[m.COST_TYPES]  # type: ignore[valid-type]
+    amount: Annotated[Decimal, Field(ge=0, le=10000, decimal_places=2)] | None = None
+    per: Literal[m.COST_PERIODS] | None = None  # type: ignore[valid-type]
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _amount(self) -> CostIn:
+        if self.type == "paid" and not self.amount:
+            raise ValueError("a paid activity needs an amount")
+        if self.type == "free" and self.amount:
+            raise ValueError("a free activity has no amount")
+        return self
+
+
+class JoinIn(Strict):
+    how: Literal[m.JOIN_METHODS]  # type: ignore[valid-type]
+    referral_from: list[Literal[m.REFERRERS]] = []  # type: ignore[valid-type]
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _referral(self) -> JoinIn:
+        if self.how == "referral" and not self.referral_from:
+            raise ValueError("say who can refer (referral_from)")
+        return self
+
+
+class FirstVisitIn(Strict):
+    bring_friend: bool | None = None
+    what_to_bring: str = ""
+    welcome: str = ""
+
+
+class ContactIn(Strict):
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class ActivityIn(Strict):
+    slug: Slug
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    categories: list[str] = Field(min_length=1)
+    helps: list[str] = []
+    age_min: Annotated[int, Field(ge=0, le=120)] | None = None
+    age_max: Annotated[int, Field(ge=0, le=120)] | None = None
+    formats: list[Literal[m.FORMATS]] = Field(min_length=1)  # type: ignore[valid-type]
+    venue: Slug | None = None
+    hide_address: bool = False
+    online_details: str = ""
+    schedule: list[ScheduleIn] = Field(min_length=1)
+    schedule_notes: str = ""
+    term_time_only: bool = False
+    status: Literal[m.STATUSES] = "running"  # type: ignore[valid-type]
+    waiting_list: bool = False
+    break_until: dt.date | None = None
+    cost: CostIn
+    join: JoinIn
+    first_visit: FirstVisitIn = FirstVisitIn()
+    accessibility: list[str] = []
+    contact: ContactIn = ContactIn()
+    last_reviewed: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActivityIn:
+        if "in_person" in self.formats and not self.venue:
+            raise ValueError("an in-person activity needs a venue")
+        if self.status == "on_break" and not self.break_until:
+            raise ValueError("an activity on a break needs break_until")
+        if self.age_min is not None and self.age_max is not None and self.age_max < self.age_min:
+            raise ValueError("age_max is below age_min")
+        return self
+
+
+class OrganisationIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: ShortText = ""
+    description: str = ""
+    website: str = ""
+    email: str = ""
+    phone: str = ""
+    charity_number: str = ""
+    activities: list[ActivityIn] = []
+
+    @field_validator("charity_number", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+@dataclass
+class Catalogue:
+    """Everything in a content folder, validated."""
+
+    taxonomy: TaxonomyIn | None = None
+    calendar: CalendarIn = field(default_factory=CalendarIn)
+    pages: dict[str, PageIn] = field(default_factory=dict)
+    venues: dict[str, VenueIn] = field(default_factory=dict)
+    organisations: dict[str, OrganisationIn] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def activity_count(self) -> int:
+        return sum(len(org.activities) for org in self.organisations.values())
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a field path: activities[2].schedule[0].start."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part not in ("function-after", "function-before") and not str(part).startswith(
+                ("literal[", "nullable[", "decimal", "date", "is-instance")):
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _validate(model: type[BaseModel], data: Any, where: str, errors: list[str]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path = _where(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            errors.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        return None
+
+
+def _read_yaml(path: Path, root: Path, errors: list[str]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        errors.append(f"{_rel(path, root)}: not valid YAML: {exc}".replace("\n", " "))
+        return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def read_catalogue(root: Path) -> Catalogue:
+    """Read and validate a content folder; problems are collected in .errors, never raised."""
+    cat = Catalogue()
+    errors = cat.errors
+    taxonomy_file = root / "taxonomy.yaml"
+    if not taxonomy_file.exists():
+        errors.append(f"{_rel(taxonomy_file, root)}: missing")
+    else:
+        cat.taxonomy = _validate(TaxonomyIn, _read_yaml(taxonomy_file, root, errors),
+                                 _rel(taxonomy_file, root), errors)
+    calendar_file = root / "calendar.yaml"
+    if calendar_file.exists():
+        cat.calendar = _validate(CalendarIn, _read_yaml(calendar_file, root, errors) or {},
+                                 _rel(calendar_file, root), errors) or CalendarIn()
+    _read_pages(root, cat)
+    _read_venues(root, cat)
+    _read_organisations(root, cat)
+    _check_references(root, cat)
+    return cat
+
+
+def _read_pages(root: Path, cat: Catalogue) -> None:
+    for path in sorted((root / "pages").glob("*.md")):
+        where = _rel(path, root)
+        if not re.fullmatch(SLUG, path.stem):
+            cat.errors.append(f"{where}: file name must be a slug (a-z, 0-9, hyphens)")
+            continue
+        match = PAGE_FRONT_MATTER.match(path.read_text(encoding="utf-8"))
+        if not match:
+            cat.errors.append(f"{where}: must start with --- front matter (title, summary) ---")
+            continue
+        try:
+            front = yaml.safe_load(match.group(1)) or {}
+        except yaml.YAMLError as exc:
+            cat.errors.append(f"{where}: front matter is not valid YAML: {exc}".replace("\n", " "))
+            continue
+        if not isinstance(front, dict):
+            cat.errors.append(f"{where}: front matter must be key: value lines")
+            continue
+        page = _validate(PageIn, {**front, "body": match.group(2)}, where, cat.errors)
+        if page:
+            cat.pages[path.stem] = page
+
+
+def _read_venues(root: Path, cat: Catalogue) -> None:
+    for path in sorted((root / "directory" / "venues").glob("*.yaml")):
+        where = _rel(path, root)
+        data = _read_yaml(path, root, cat.errors)
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            cat.errors.append(f"{where}: must be a list of venues")
+            continue
+        for index, item in enumerate(data):
+            venue = _validate(VenueIn, item, f"{where}: [{index}]", cat.errors)
+            if venue is None:
+                continue
+            if venue.slug in cat.venues:
+                cat.errors.append(f"{where}: [{index}].slug: {venue.slug} is used twice")
+            cat.venues[venue.slug] = venue
+
+
+def _read_organisations(root: Path, cat: Catalogue) -> None:
+    for path in sorted((root / "directory" / "organisations").glob("*.yaml")):
+        where = _rel(path, root)
+        if not re.fullmatch(SLUG, path.stem):
+            cat.errors.append(f"{where}: file name must be a slug (a-z, 0-9, hyphens)")
+            continue
+        data = _read_yaml(path, root, cat.errors)
+        if data is None:
+            continue
+        organisation = _validate(OrganisationIn, data, where, cat.errors)
+        if organisation:
+            cat.organisations[path.stem] = organisation
+
+
+def _check_references(root: Path, cat: Catalogue) -> None:
+    """Cross-file rules: taxonomy keys exist, venues exist, activity slugs are unique."""
+    if cat.taxonomy is None:
+        return
+    keys = {
+        "categories": {t.key for t in cat.taxonomy.categories},
+        "helps": {t.key for t in cat.taxonomy.needs},
+        "accessibility": {t.key for t in cat.taxonomy.accessibility},
+    }
+    for slug, venue in cat.venues.items():
+        for key in venue.accessibility:
+            if key not in keys["accessibility"]:
+                cat.errors.append(f"venue {slug}: accessibility: unknown feature {key!r}")
+    seen: dict[str, str] = {}
+    for org_slug, organisation in cat.organisations.items():
+        where = f"content/directory/organisations/{org_slug}.yaml"
+        for index, activity in enumerate(organisation.activities):
+            at = f"{where}: activities[{index}]"
+            if activity.slug in seen:
+                cat.errors.append(f"{at}.slug: {activity.slug} is also used in {seen[activity.slug]}")
+            seen[activity.slug] = where
+            for name in ("categories", "helps", "accessibility"):
+                for key in getattr(activity, name):
+                    if key not in keys[name]:
+                        cat.errors.append(f"{at}.{name}: unknown key {key!r}")
+            if activity.venue and activity.venue not in cat.venues:
+                cat.errors.append(f"{at}.venue: no venue with slug {activity.venue!r}")
+
+
+# -- loading into the database ------------------------------------------------------------
+
+def _set(obj: Any, **values: Any) -> None:
+    """Assign only values that differ, so an unchanged record is not marked dirty."""
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+
+
+def _by_slug(model: type, slug: str) -> Any:
+    return db.session.scalar(select(model).where(model.slug == slug))
+
+
+def load_catalogue(cat: Catalogue) -> dict[str, int]:
+    """Upsert a validated catalogue in one transaction; returns counts of what it holds."""
+    assert cat.taxonomy is not None and not cat.errors
+    terms = _load_taxonomy(cat.taxonomy)
+    _load_holidays(cat.calendar)
+    for position, (slug, page) in enumerate(sorted(cat.pages.items(),
+                                                   key=lambda item: (item[1].order, item[0]))):
+        row = _by_slug(m.Page, slug) or m.Page(slug=slug)
+        db.session.add(row)
+        _set(row, title=page.title, summary=page.summary, body=page.body, position=position)
+    venues = {slug: _load_venue(slug, venue, terms) for slug, venue in cat.venues.items()}
+    for slug, organisation in cat.organisations.items():
+        _load_organisation(slug, organisation, venues, terms)
+    db.session.commit()
+    return {"pages": len(cat.pages), "venues": len(venues),
+            "organisations": len(cat.organisations), "activities": cat.activity_count}
+
+
+def _load_taxonomy(taxonomy: TaxonomyIn) -> dict[tuple[str, str], m.Term]:
+    terms: dict[tuple[str, str], m.Term] = {}
+    for name, items in (("category", taxonomy.categories), ("need", taxonomy.needs),
+                        ("accessibility", taxonomy.accessibility)):
+        for position, item in enumerate(items):
+            term = db.session.scalar(
+                select(m.Term).where(m.Term.taxonomy == name, m.Term.key == item.key))
+            if term is None:
+                term = m.Term(taxonomy=name, key=item.key)
+                db.session.add(term)
+            _set(term, name=item.name, description=item.description, position=position)
+            terms[(name, item.key)] = term
+    return terms
+
+
+def _load_holidays(calendar: CalendarIn) -> None:
+    wanted = [(h.name, h.start, h.end) for h in calendar.school_holidays]
+    current = db.session.scalars(select(m.SchoolHoliday).order_by(m.SchoolHoliday.id)).all()
+    if [(h.name, h.start, h.end) for h in current] != wanted:
+        for holiday in current:
+            db.session.delete(holiday)
+        db.session.add_all(m.SchoolHoliday(name=n, start=s, end=e) for n, s, e in wanted)
+
+
+def _load_venue(slug: str, venue: VenueIn, terms: dict) -> m.Venue:
+    row = _by_slug(m.Venue, slug) or m.Venue(slug=slug)
+    db.session.add(row)
+    _set(row, name=venue.name, address="\n".join(venue.address), town=venue.town,
+         postcode=venue.postcode, latitude=venue.latitude, longitude=venue.longitude,
+         directions=venue.directions)
+    features = [terms[("accessibility", key)] for key in venue.accessibility]
+    if row.accessibility != features:
+        row.accessibility = features
+    return row
+
+
+def _load_organisation(slug: str, organisation: OrganisationIn, venues: dict,
+                       terms: dict) -> None:
+    row = _by_slug(m.Organisation, slug) or m.Organisation(slug=slug)
+    db.session.add(row)
+    _set(row, name=organisation.name, summary=organisation.summary,
+         description=organisation.description, website=organisation.website,
+         email=organisation.email, phone=organisation.phone,
+         charity_number=organisation.charity_number)
+    for activity in organisation.activities:
+        _load_activity(row, activity, venues, terms)
+
+
+def _load_activity(organisation: m.Organisation, item: ActivityIn, venues: dict,
+                   terms: dict) -> None:
+    row = _by_slug(m.Activity, item.slug) or m.Activity(slug=item.slug)
+    db.session.add(row)  # SQLAlchemy 2 no longer cascades into the session along backrefs
+    if row.organisation is not organisation:
+        row.organisation = organisation
+    _set(row, title=item.title, summary=item.summary, description=item.description,
+         formats=list(item.formats), age_min=item.age_min, age_max=item.age_max,
+         hide_address=item.hide_address, online_details=item.online_details,
+         schedule_notes=item.schedule_notes, term_time_only=item.term_time_only,
+         status=item.status, waiting_list=item.waiting_list, break_until=item.break_until,
+         cost_type=item.cost.type, cost_amount=item.cost.amount, cost_per=item.cost.per or "",
+         cost_notes=item.cost.notes, join_how=item.join.how,
+         referral_from=list(item.join.referral_from), join_notes=item.join.notes,
+         bring_friend=item.first_visit.bring_friend,
+         what_to_bring=item.first_visit.what_to_bring, welcome=item.first_visit.welcome,
+         contact_name=item.contact.name, contact_phone=item.contact.phone,
+         contact_email=item.contact.email, last_reviewed=item.last_reviewed)
+    venue = venues[item.venue] if item.venue else None
+    if row.venue is not venue:
+        row.venue = venue
+    wanted_terms = sorted(
+        [terms[("category", k)] for k in item.categories]
+        + [terms[("need", k)] for k in item.helps]
+        + [terms[("accessibility", k)] for k in item.accessibility],
+        key=lambda term: (term.taxonomy, term.position))
+    if sorted(row.terms, key=lambda term: (term.taxonomy, term.position)) != wanted_terms:
+        row.terms = wanted_terms
+    wanted_schedule = [_schedule_key(entry) for entry in item.schedule]
+    if Counter(map(_schedule_key_of, row.schedule)) != Counter(wanted_schedule):
+        row.schedule = [
+            m.ScheduleEntry(weekday=weekday, weeks=list(weeks), date=date, start_time=start,
+                            end_time=end, title=title)
+            for weekday, weeks, date, start, end, title in wanted_schedule]
+
+
+ScheduleKey = tuple[Any, ...]
+
+
+def _schedule_key(entry: ScheduleIn) -> ScheduleKey:
+    weekday = m.WEEKDAYS.index(entry.day) if entry.day else None
+    return (weekday, tuple(entry.weeks), entry.date, entry.start, entry.end, entry.title)
+
+
+def _schedule_key_of(entry: m.ScheduleEntry) -> ScheduleKey:
+    return (entry.weekday, tuple(entry.weeks or ()), entry.date, entry.start_time,
+            entry.end_time, entry.title)
+
+
+# -- exporting back to files ----------------------------------------------------------------
+
+def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value not in ("", None, [], {})}
+
+
+def _activity_out(activity: m.Activity) -> dict[str, Any]:
+    schedule = []
+    for entry in activity.schedule:
+        item: dict[str, Any] = {}
+        if entry.date:
+            item["date"] = entry.date
+        else:
+            item["day"] = m.WEEKDAYS[entry.weekday]
+            item["weeks"] = list(entry.weeks or [])
+        item.update(start=entry.start_time.strftime("%H:%M"),
+                    end=entry.end_time.strftime("%H:%M"), title=entry.title)
+        schedule.append(_drop_empty(item))
+    cost = _drop_empty({"type": activity.cost_type,
+                        "amount": float(activity.cost_amount) if activity.cost_amount else None,
+                        "per": activity.cost_per, "notes": activity.cost_notes})
+    return _drop_empty({
+        "slug": activity.slug, "title": activity.title, "summary": activity.summary,
+        "description": activity.description,
+        "categories": [t.key for t in activity.categories],
+        "helps": [t.key for t in activity.needs],
+        "age_min": activity.age_min, "age_max": activity.age_max,
+        "formats": list(activity.formats),
+        "venue": activity.venue.slug if activity.venue else None,
+        "hide_address": activity.hide_address or None,
+        "online_details": activity.online_details, "schedule": schedule,
+        "schedule_notes": activity.schedule_notes,
+        "term_time_only": activity.term_time_only or None, "status": activity.status,
+        "waiting_list": activity.waiting_list or None, "break_until": activity.break_until,
+        "cost": cost,
+        "join": _drop_empty({"how": activity.join_how, "referral_from": activity.referral_from,
+                             "notes": activity.join_notes}),
+        "first_visit": _drop_empty({"bring_friend": activity.bring_friend,
+                                    "what_to_bring": activity.what_to_bring,
+                                    "welcome": activity.welcome}),
+        "accessibility": [t.key for t in activity.terms_of("accessibility")],
+        "contact": _drop_empty({"name": activity.contact_name, "phone": activity.contact_phone,
+                                "email": activity.contact_email}),
+        "last_reviewed": activity.last_reviewed,
+    })
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML with multi-line text as | blocks, so exports diff well in git."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def _dump(data: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                              width=100), encoding="utf-8")
+
+
+def export_catalogue(root: Path) -> dict[str, int]:
+    """Write the database out as a content folder that `read_catalogue` reads back."""
+    taxonomy: dict[str, list] = {"categories": [], "needs": [], "accessibility": []}
+    section = {"category": "categories", "need": "needs", "accessibility": "accessibility"}
+    for term in db.session.scalars(select(m.Term).order_by(m.Term.taxonomy, m.Term.position)):
+        taxonomy[section[term.taxonomy]].append(
+            _drop_empty({"key": term.key, "name": term.name, "description": term.description}))
+    _dump(taxonomy, root / "taxonomy.yaml")
+    holidays = db.session.scalars(select(m.SchoolHoliday).order_by(m.SchoolHoliday.start)).all()
+    _dump({"school_holidays": [{"name": h.name, "start": h.start, "end": h.end}
+                               for h in holidays]}, root / "calendar.yaml")
+    pages = db.session.scalars(select(m.Page).order_by(m.Page.position)).all()
+    (root / "pages").mkdir(parents=True, exist_ok=True)
+    for page in pages:
+        front = yaml.dump(_drop_empty({"title": page.title, "summary": page.summary,
+                                       "order": page.position}),
+                          Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        (root / "pages" / f"{page.slug}.md").write_text(f"---\n{front}---\n{page.body}",
+                                                        encoding="utf-8")
+    venues = db.session.scalars(select(m.Venue).order_by(m.Venue.slug)).all()
+    _dump([_drop_empty({
+        "slug": v.slug, "name": v.name, "address": v.address_lines, "town": v.town,
+        "postcode": v.postcode, "latitude": v.latitude, "longitude": v.longitude,
+        "accessibility": [t.key for t in v.accessibility], "directions": v.directions,
+    }) for v in venues], root / "directory" / "venues" / "venues.yaml")
+    organisations = db.session.scalars(select(m.Organisation).order_by(m.Organisation.slug)).all()
+    for org in organisations:
+        _dump(_drop_empty({
+            "name": org.name, "summary": org.summary, "description": org.description,
+            "website": org.website, "email": org.email, "phone": org.phone,
+            "charity_number": org.charity_number,
+            "activities": [_activity_out(a) for a in org.activities],
+        }), root / "directory" / "organisations" / f"{org.slug}.yaml")
+    return {"pages": len(pages), "venues": len(venues), "organisations": len(organisations),
+            "activities": sum(len(org.activities) for org in organisations)}
+
+
+# -- the `flask content` commands -----------------------------------------------------------
+
+def content_dir(app: Flask | None = None) -> Path:
+    """The configured content folder."""
+    app = app or current_app
+    return Path(app.config["CONTENT_DIR"] or Path(app.root_path).parent / "content")
+
+
+@click.group("content", help="Check, load and export the content/ folder.")
+def content_cli() -> None:
+    pass
+
+
+def _read_or_fail(path: Path) -> Catalogue:
+    cat = read_catalogue(path)
+    if cat.errors:
+        for error in cat.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"{len(cat.errors)} problem(s) in {path}")
+    return cat
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{value} {name}" for name, value in counts.items())
+
+
+@content_cli.command("check")
+@click.option("--path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Content folder to check (default: CONTENT_DIR).")
+def check_command(path: Path | None) -> None:
+    """Validate every content file; print each problem with its file and field."""
+    path = path or content_dir()
+    cat = _read_or_fail(path)
+    click.echo(f"{path}: OK — {len(cat.pages)} pages, {len(cat.venues)} venues, "
+               f"{len(cat.organisations)} organisations, {cat.activity_count} activities")
+
+
+@content_cli.command("load")
+@click.option("--path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Content folder to load (default: CONTENT_DIR).")
+def load_command(path: Path | None) -> None:
+    """Validate, then upsert the content folder into the database (idempotent)."""
+    path = path or content_dir()
+    counts = load_catalogue(_read_or_fail(path))
+    click.echo(f"Loaded {_counts(counts)} from {path}")
+
+
+@content_cli.command("export")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+def export_command(target: Path) -> None:
+    """Write the database out as a content folder at TARGET."""
+    counts = export_catalogue(target)
+    click.echo(f"Exported {_counts(counts)} to {target}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(content_cli)

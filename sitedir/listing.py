@@ -1,0 +1,118 @@
+"""How an activity's facts read on a page: cost, ages, status, joining, freshness, next session.
+
+One place for these words, so the activity page, cards, print sheets and feeds agree.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g
+from sqlalchemy import select
+
+from . import schedule
+from .extensions import db
+from .models import Activity, SchoolHoliday
+
+STATUS_LABELS = {"running": "Running", "full": "Full", "on_break": "On a break",
+                 "closed": "Closed"}
+STATUS_TAG_COLOURS = {"running": "green", "full": "orange", "on_break": "yellow", "closed": "red"}
+FORMAT_LABELS = {"in_person": "In person", "online": "Online", "phone": "By phone"}
+JOIN_LABELS = {"drop_in": "Just turn up", "book": "Book first", "referral": "Referral needed"}
+REFERRER_LABELS = {"gp": "a GP", "link_worker": "a social prescribing link worker",
+                   "health_professional": "another health professional",
+                   "social_worker": "a social worker", "self": "yourself (self-referral)"}
+PERIOD_WORDS = {"session": "a session", "week": "a week", "month": "a month",
+                "term": "a term", "course": "for the course", "year": "a year"}
+
+
+def local_now() -> dt.datetime:
+    """Now, in the directory's time zone, without tzinfo (schedules are local wall-clock)."""
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).replace(tzinfo=None)
+
+
+def school_holidays() -> list[tuple[dt.date, dt.date]]:
+    """School holidays, read once per request."""
+    if "school_holidays" not in g:
+        g.school_holidays = [(h.start, h.end) for h in db.session.scalars(select(SchoolHoliday))]
+    return g.school_holidays
+
+
+def next_session(activity: Activity) -> schedule.Occurrence | None:
+    found = schedule.next_sessions(activity, local_now(), school_holidays(), limit=1)
+    return found[0] if found else None
+
+
+def next_session_text(activity: Activity) -> str:
+    """'Tuesday 2 December 2026, 10am to midday', or why there is none."""
+    if activity.status == "closed":
+        return "This activity has closed"
+    occurrence = next_session(activity)
+    if occurrence is None:
+        return "No sessions planned at the moment"
+    when = schedule.format_date(occurrence.date)
+    text = f"{when}, {schedule.format_time_range(occurrence.start, occurrence.end)}"
+    return f"{text} ({occurrence.title})" if occurrence.title else text
+
+
+def money(amount: object) -> str:
+    text = f"£{float(amount):,.2f}"  # type: ignore[arg-type]
+    return text.removesuffix(".00")
+
+
+def cost_text(activity: Activity) -> str:
+    """'Free', '£3 a session', 'Pay what you can (suggested £2 a session)'."""
+    period = PERIOD_WORDS.get(activity.cost_per, "")
+    if activity.cost_type == "free":
+        return "Free"
+    if activity.cost_type == "paid":
+        return " ".join(part for part in (money(activity.cost_amount), period) if part)
+    if activity.cost_amount:
+        return f"Pay what you can (suggested {money(activity.cost_amount)} {period})".replace(
+            " )", ")")
+    return "Pay what you can"
+
+
+def ages_text(activity: Activity) -> str:
+    low, high = activity.age_min, activity.age_max
+    if low is None and high is None:
+        return "All ages"
+    if high is None:
+        return "Adults 18 and over" if low == 18 else f"Ages {low} and over"
+    if low is None:
+        return f"Up to age {high}"
+    return f"Ages {low} to {high}"
+
+
+def referral_text(activity: Activity) -> str:
+    routes = [REFERRER_LABELS[key] for key in activity.referral_from if key in REFERRER_LABELS]
+    if not routes:
+        return ""
+    listed = routes[0] if len(routes) == 1 else ", ".join(routes[:-1]) + " or " + routes[-1]
+    return f"You can be referred by {listed}."
+
+
+def status_text(activity: Activity) -> str:
+    if activity.status == "on_break" and activity.break_until:
+        return f"On a break until {schedule.format_date(activity.break_until)}"
+    if activity.status == "full":
+        return "Full – waiting list open" if activity.waiting_list else "Full"
+    return STATUS_LABELS.get(activity.status, activity.status)
+
+
+def is_stale(activity: Activity, today: dt.date | None = None) -> bool:
+    """Not reviewed for STALE_AFTER_DAYS: the listing may be out of date."""
+    if activity.last_reviewed is None:
+        return True
+    today = today or local_now().date()
+    return (today - activity.last_reviewed).days > int(current_app.config["STALE_AFTER_DAYS"])
+
+
+def place_text(activity: Activity) -> str:
+    """Where, in a line: the venue and area, or how it runs when not in person."""
+    if activity.venue and activity.in_person:
+        venue = activity.venue
+        if activity.hide_address:
+            return f"{venue.town or 'Local area'} ({venue.outcode}) – address given when you get in touch"
+        return ", ".join(part for part in (venue.name, venue.town) if part)
+    return " and ".join(FORMAT_LABELS[f] for f in activity.formats if f != "in_person")

@@ -1,0 +1,82 @@
+"""Public page views: look up, 404 if missing, render."""
+from __future__ import annotations
+
+from flask import current_app, render_template
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Activity, Organisation, Page, Term, Venue
+from ..pagination import requested_page
+from . import bp
+
+# Everything a card or an activity page shows, fetched up front rather than one query per row.
+ACTIVITY_LOAD = (
+    selectinload(Activity.terms), selectinload(Activity.schedule),
+    selectinload(Activity.organisation),
+    selectinload(Activity.venue).selectinload(Venue.accessibility),
+)
+
+
+def _listed(query):  # type: ignore[no-untyped-def]
+    """Closed activities go last; the rest by title."""
+    return query.options(*ACTIVITY_LOAD).order_by(
+        (Activity.status == "closed").asc(), Activity.title)
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    counts = dict(db.session.execute(
+        select(Term.id, func.count(Activity.id)).join(Term, Activity.terms)
+        .where(Term.taxonomy == "category", Activity.status != "closed").group_by(Term.id)).all())
+    total = db.session.scalar(select(func.count(Activity.id)).where(Activity.status != "closed"))
+    needs = db.session.scalars(
+        select(Term).where(Term.taxonomy == "need").order_by(Term.position)).all()
+    return render_template("public/home.html", counts=counts, total=total, needs=needs)
+
+
+@bp.get("/categories/<key>")
+def category(key: str):  # type: ignore[no-untyped-def]
+    term = db.first_or_404(select(Term).where(Term.taxonomy == "category", Term.key == key))
+    query = select(Activity).where(Activity.terms.any(Term.id == term.id))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pagination = requested_page(total, current_app.config["PAGE_SIZE"])
+    activities = db.session.scalars(
+        _listed(query).limit(pagination.per_page).offset(pagination.offset)).all()
+    return render_template("public/category.html", term=term, activities=activities,
+                           pagination=pagination)
+
+
+@bp.get("/organisations")
+def organisations():  # type: ignore[no-untyped-def]
+    rows = db.session.execute(
+        select(Organisation, func.count(Activity.id)).outerjoin(Organisation.activities)
+        .group_by(Organisation.id).order_by(func.lower(Organisation.name))).all()
+    return render_template("public/organisations.html", rows=rows)
+
+
+@bp.get("/organisations/<slug>")
+def organisation(slug: str):  # type: ignore[no-untyped-def]
+    org = db.first_or_404(select(Organisation).where(Organisation.slug == slug))
+    activities = db.session.scalars(
+        _listed(select(Activity).where(Activity.organisation_id == org.id))).all()
+    return render_template("public/organisation.html", organisation=org, activities=activities)
+
+
+@bp.get("/activities/<slug>")
+def activity(slug: str):  # type: ignore[no-untyped-def]
+    item = db.first_or_404(select(Activity).options(*ACTIVITY_LOAD).where(Activity.slug == slug))
+    return render_template("public/activity.html", activity=item)
+
+
+@bp.get("/pages/<slug>")
+def page(slug: str):  # type: ignore[no-untyped-def]
+    item = db.first_or_404(select(Page).where(Page.slug == slug))
+    return render_template("public/page.html", page=item)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """For load balancers: the database answers."""
+    db.session.execute(select(1))
+    return {"status": "ok"}
