@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 db: setup
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 
 content: db
 	$(FLASK) content load

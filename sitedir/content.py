@@ -92,11 +92,19 @@ class VenueIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     address: list[str] = []
     town: str = ""
-    postcode: Annotated[str, Field(pattern=r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")]
+    postcode: str
     latitude: Annotated[float, Field(ge=49.8, le=60.9)]
     longitude: Annotated[float, Field(ge=-8.7, le=1.8)]
     accessibility: list[str] = []
     directions: str = ""
+
+    @field_validator("postcode")
+    @classmethod
+    def _full_postcode(cls, value: str) -> str:
+        compact = re.sub(r"\s+", "", value).upper()
+        if not re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", compact):
+            raise ValueError("must be a full UK postcode, like LS9 8AB")
+        return f"{compact[:-3]} {compact[-3:]}"
 
 
 class ScheduleIn(Strict):
@@ -222,6 +230,7 @@ class Catalogue:
     venues: dict[str, VenueIn] = field(default_factory=dict)
     organisations: dict[str, OrganisationIn] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    broken_venues: set[str] = field(default_factory=set)
 
     @property
     def activity_count(self) -> int:
@@ -240,12 +249,14 @@ def _where(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _validate(model: type[BaseModel], data: Any, where: str, errors: list[str]) -> Any:
+def _validate(model: type[BaseModel], data: Any, where: str, errors: list[str],
+              prefix: str = "") -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            path = _where(error["loc"])
+            path = prefix + (f".{_where(error['loc'])}" if prefix and error["loc"] else
+                             _where(error["loc"]))
             message = error["msg"].removeprefix("Value error, ")
             errors.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
         return None
@@ -320,8 +331,10 @@ def _read_venues(root: Path, cat: Catalogue) -> None:
             cat.errors.append(f"{where}: must be a list of venues")
             continue
         for index, item in enumerate(data):
-            venue = _validate(VenueIn, item, f"{where}: [{index}]", cat.errors)
+            venue = _validate(VenueIn, item, where, cat.errors, prefix=f"[{index}]")
             if venue is None:
+                if isinstance(item, dict) and isinstance(item.get("slug"), str):
+                    cat.broken_venues.add(item["slug"])  # don't also blame its activities
                 continue
             if venue.slug in cat.venues:
                 cat.errors.append(f"{where}: [{index}].slug: {venue.slug} is used twice")
@@ -337,8 +350,19 @@ def _read_organisations(root: Path, cat: Catalogue) -> None:
         data = _read_yaml(path, root, cat.errors)
         if data is None:
             continue
-        organisation = _validate(OrganisationIn, data, where, cat.errors)
+        if not isinstance(data, dict):
+            cat.errors.append(f"{where}: must be a mapping of organisation fields")
+            continue
+        # Activities are validated one by one, so one bad activity doesn't hide the others'.
+        items = data.get("activities") or []
+        organisation = _validate(OrganisationIn, {**data, "activities": []}, where, cat.errors)
+        if not isinstance(items, list):
+            cat.errors.append(f"{where}: activities: must be a list")
+            continue
+        activities = [_validate(ActivityIn, item, where, cat.errors, prefix=f"activities[{i}]")
+                      for i, item in enumerate(items)]
         if organisation:
+            organisation.activities = activities
             cat.organisations[path.stem] = organisation
 
 
@@ -359,6 +383,8 @@ def _check_references(root: Path, cat: Catalogue) -> None:
     for org_slug, organisation in cat.organisations.items():
         where = f"content/directory/organisations/{org_slug}.yaml"
         for index, activity in enumerate(organisation.activities):
+            if activity is None:  # already reported
+                continue
             at = f"{where}: activities[{index}]"
             if activity.slug in seen:
                 cat.errors.append(f"{at}.slug: {activity.slug} is also used in {seen[activity.slug]}")
@@ -367,7 +393,7 @@ def _check_references(root: Path, cat: Catalogue) -> None:
                 for key in getattr(activity, name):
                     if key not in keys[name]:
                         cat.errors.append(f"{at}.{name}: unknown key {key!r}")
-            if activity.venue and activity.venue not in cat.venues:
+            if activity.venue and activity.venue not in cat.venues.keys() | cat.broken_venues:
                 cat.errors.append(f"{at}.venue: no venue with slug {activity.venue!r}")
 
 
