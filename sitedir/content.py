@@ -383,18 +383,22 @@ def _check_references(root: Path, cat: Catalogue) -> None:
     for org_slug, organisation in cat.organisations.items():
         where = f"content/directory/organisations/{org_slug}.yaml"
         for index, activity in enumerate(organisation.activities):
-            if activity is None:  # already reported
-                continue
-            at = f"{where}: activities[{index}]"
-            if activity.slug in seen:
-                cat.errors.append(f"{at}.slug: {activity.slug} is also used in {seen[activity.slug]}")
-            seen[activity.slug] = where
-            for name in ("categories", "helps", "accessibility"):
-                for key in getattr(activity, name):
-                    if key not in keys[name]:
-                        cat.errors.append(f"{at}.{name}: unknown key {key!r}")
-            if activity.venue and activity.venue not in cat.venues.keys() | cat.broken_venues:
-                cat.errors.append(f"{at}.venue: no venue with slug {activity.venue!r}")
+            if activity is not None:  # invalid ones are already reported
+                _check_activity(cat, keys, seen, f"{where}: activities[{index}]", activity)
+
+
+def _check_activity(cat: Catalogue, keys: dict[str, set[str]], seen: dict[str, str], at: str,
+                    activity: ActivityIn) -> None:
+    where = at.split(":")[0]
+    if activity.slug in seen:
+        cat.errors.append(f"{at}.slug: {activity.slug} is also used in {seen[activity.slug]}")
+    seen[activity.slug] = where
+    for name in ("categories", "helps", "accessibility"):
+        for key in getattr(activity, name):
+            if key not in keys[name]:
+                cat.errors.append(f"{at}.{name}: unknown key {key!r}")
+    if activity.venue and activity.venue not in cat.venues.keys() | cat.broken_venues:
+        cat.errors.append(f"{at}.venue: no venue with slug {activity.venue!r}")
 
 
 # -- loading into the database ------------------------------------------------------------

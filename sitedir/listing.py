@@ -113,6 +113,7 @@ def place_text(activity: Activity) -> str:
     if activity.venue and activity.in_person:
         venue = activity.venue
         if activity.hide_address:
-            return f"{venue.town or 'Local area'} ({venue.outcode}) – address given when you get in touch"
+            area = venue.town or "Local area"
+            return f"{area} ({venue.outcode}) – address given when you get in touch"
         return ", ".join(part for part in (venue.name, venue.town) if part)
     return " and ".join(FORMAT_LABELS[f] for f in activity.formats if f != "in_person")

@@ -272,7 +272,8 @@ class ListingChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)  # increasing: the indexer's cursor
     activity_uuid: Mapped[str] = mapped_column(String(36), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.now())
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
 
 

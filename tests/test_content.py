@@ -111,7 +111,8 @@ def test_load_updates_a_changed_listing_and_records_it(make_app, content_copy: P
     with app.app_context():
         before = db.session.scalar(select(func.count(ListingChange.id)))
         load_catalogue(read_catalogue(content_copy))
-        knit = db.session.scalar(select(Activity).where(Activity.slug == "harehills-knit-and-natter"))
+        knit = db.session.scalar(
+            select(Activity).where(Activity.slug == "harehills-knit-and-natter"))
         assert knit.title == "Knit, Natter and Sew"
         changes = db.session.scalars(select(ListingChange).where(ListingChange.id > 0)).all()
         assert len(changes) == before + 1 and changes[-1].activity_uuid == knit.uuid

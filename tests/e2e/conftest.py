@@ -16,9 +16,10 @@ from werkzeug.serving import make_server
 
 from tests.conftest import build_app
 
-AXE = Path(__file__).resolve().parents[2] / "sitedir" / "static" / "vendor" / "axe-core" / "axe.min.js"
+REPO = Path(__file__).resolve().parents[2]
+AXE = REPO / "sitedir" / "static" / "vendor" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = REPO / "test-artifacts"
 
 
 class LiveServer:
@@ -55,7 +56,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (Debian package chromium)")
+        pytest.fail(f"No Chromium at {CHROMIUM}: run `make browser` (Debian package chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -68,7 +69,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture()
 def page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_server.url,
+                                  viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield page
     context.close()
