@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import content, errors, templating
+from . import content, errors, geo, templating
 from .extensions import csrf, db, migrate
 from .settings import defaults
 
@@ -35,11 +35,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
     content.init_app(app)
+    geo.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
 
     from .public import bp as public_bp
     app.register_blueprint(public_bp)
+    from . import search_views
+    search_views.init_app(app)
+    from . import connect, limiter, mail, privacy
+    limiter.init_app(app)
+    mail.init_app(app)
+    privacy.init_app(app)
+    connect.init_app(app)
+    from . import manage
+    manage.init_app(app)
     return app
 
 

@@ -38,7 +38,98 @@ SETTINGS: list[Setting] = [
             "Time zone of schedules; next-session dates are computed in it."),
     Setting("STALE_AFTER_DAYS", 365,
             "A listing not reviewed for this many days shows a \"may be out of date\" notice."),
+    Setting("GEOCODER", "",
+            "Online geocoder for places the offline gazetteer doesn't know: '' (offline only), "
+            "'nominatim' or 'photon'. Needs GEOCODER_URL. Results are cached for a day; on any "
+            "error the site uses the gazetteer and skips the geocoder for 60 seconds."),
+    Setting("GEOCODER_URL", "",
+            "Base URL of your Nominatim or Photon service, e.g. https://nominatim.example.org. "
+            "The public nominatim.openstreetmap.org allows at most 1 request per second and "
+            "needs an identifying GEOCODER_USER_AGENT."),
+    Setting("GEOCODER_TIMEOUT", 3,
+            "Seconds to wait for the geocoder before falling back to the gazetteer."),
+    Setting("GEOCODER_USER_AGENT", "sitedir",
+            "User-Agent sent to the geocoder; identify your site, e.g. "
+            "'sitedir-leeds (admin@example.org)'."),
+    Setting("GEO_HOME", "",
+            "The directory's home area as 'lat,lon', a postcode district or a town name; empty "
+            "means SITE_AREA. When a place name is ambiguous, the only namesake within 30 miles "
+            "of here is chosen."),
     Setting("PAGE_SIZE", 20, "Activities per page on category, organisation and search pages."),
+    Setting("SEARCH_MAX_QUERY_LENGTH", 200,
+            "Longest search text accepted, in characters; longer is a 400 error. Only the first "
+            "12 words are used."),
+    Setting("INDEXER_POLL_SECONDS", 1.0,
+            "How often the indexer (`flask index worker`, or the thread in `make run`) looks "
+            "for changed listings to put in the search index."),
+    Setting("INDEXER_THREAD", True,
+            "Run the indexer as a background thread of `python -m sitedir.serve`. Turn off when "
+            "a separate `flask index worker` process runs (only one indexer may write)."),
+    Setting("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "Leaflet tile URL template for the search map. Use your own tile server for a busy "
+            "site (OpenStreetMap's tile usage policy). Empty hides the map; the list stays."),
+    Setting("MAP_ATTRIBUTION",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors",
+            "Attribution shown on the map, as HTML. The tile provider's terms say what it must be."),
+    Setting("SIGNIN_TOKEN_MINUTES", 10,
+            "How long an emailed sign-in link stays valid, in minutes. Each link works once."),
+    Setting("SIGNIN_LIMIT_PER_EMAIL", 5,
+            "Sign-in links that can be requested for one email address per hour."),
+    Setting("SIGNIN_LIMIT_PER_IP", 20,
+            "Sign-in links that can be requested from one IP address per hour."),
+    Setting("REMINDER_AFTER_DAYS", 180,
+            "`flask reminders send` emails an organisation when a listing has not been reviewed "
+            "for this many days. Keep it below STALE_AFTER_DAYS, so groups can answer in time."),
+    Setting("REMINDER_REPEAT_DAYS", 30,
+            "Days to wait before sending another reminder about the same unanswered listing."),
+    Setting("REMINDER_LINK_DAYS", 28,
+            "How long the one-click answers in a reminder email work, in days. Each works once."),
+    Setting("ADMIN_REQUIRE_TOTP", True,
+            "Admin pages ask for a code from an authenticator app (TOTP) once per session."),
+    # Recommending (sitedir/connect), email (sitedir/mail.py), privacy, rate limits.
+    Setting("MAIL_BACKEND", "file",
+            "How emails leave: file (write .eml files to MAIL_FILE_DIR; works offline), smtp "
+            "(a real SMTP server, MAIL_HOST etc.) or console (print them; development only)."),
+    Setting("MAIL_FILE_DIR", "",
+            "Folder for the file mail backend. Empty means instance/mail."),
+    Setting("MAIL_HOST", "localhost", "SMTP server host name, for MAIL_BACKEND=smtp."),
+    Setting("MAIL_PORT", 587,
+            "SMTP server port: 587 with MAIL_USE_TLS (STARTTLS), 465 with MAIL_USE_SSL, 25 plain."),
+    Setting("MAIL_USE_TLS", True, "Upgrade the SMTP connection with STARTTLS before logging in."),
+    Setting("MAIL_USE_SSL", False, "Connect with implicit TLS (SMTPS, usually port 465)."),
+    Setting("MAIL_USERNAME", "", "SMTP login name; empty means do not log in."),
+    Setting("MAIL_PASSWORD", "", "SMTP password. Keep it in instance/config.py or FLASK_MAIL_PASSWORD."),
+    Setting("MAIL_FROM", "",
+            "The From address of emails, e.g. \"Find community activities <hello@example.org>\". "
+            "Empty means SITE_NAME <no-reply@the host of PUBLIC_BASE_URL>."),
+    Setting("MAIL_TIMEOUT", 10, "Seconds to wait for the SMTP server before trying again later."),
+    Setting("MAIL_MAX_ATTEMPTS", 8,
+            "Tries per email (waits of 30 s, 2, 10, 30 then 60 minutes) before it is given up "
+            "and its address erased."),
+    Setting("MAIL_CLAIM_TIMEOUT", 300,
+            "Seconds after which an email claimed by a sender that died is tried again (with "
+            "the same Message-ID, so a server can drop a repeat)."),
+    Setting("MAIL_SEND_IN_BACKGROUND", True,
+            "`python -m sitedir.serve` (make run) sends emails from a background thread. Turn "
+            "off when `flask mail worker` runs as its own process."),
+    Setting("MAIL_POLL_SECONDS", 5,
+            "How often the mail sender checks the outbox (it is also woken by each new email)."),
+    Setting("PRIVACY_RETENTION_DAYS", 7,
+            "Days after which `flask privacy purge` erases unsent emails and the names and note "
+            "of recommendations (sent emails are erased at once)."),
+    Setting("MODERATION_RETENTION_DAYS", 180,
+            "Days after which suggested activities and problem reports are deleted."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://",
+            "Where rate-limit counts live: memory:// for one process, redis://host:6379 when "
+            "several processes or machines serve the site."),
+    Setting("CONNECT_RATE_LIMIT_IP", "60 per hour",
+            "Most recommend, suggest or report forms sent from one IP address (a library's "
+            "computers may share one)."),
+    Setting("CONNECT_RATE_LIMIT_SESSION", "20 per hour",
+            "Most recommend, suggest or report forms sent from one browser session."),
+    Setting("CONNECT_MIN_FILL_SECONDS", 3,
+            "Forms sent back faster than this after being shown are treated as automated."),
 ]
 
 
