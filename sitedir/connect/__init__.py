@@ -1,0 +1,21 @@
+"""For connectors (librarians, youth workers, link workers): shortlist, recommend, report."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("connect", __name__)
+
+from . import models, views  # noqa: E402,F401  (models for create_app; views register routes)
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint, its template helpers, its mail hook and `flask recommend`."""
+    from .. import mail
+    from . import shortlist, stats
+    from .signpost import erase_after_send
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        shortlist_count=shortlist.count, in_shortlist=shortlist.contains)
+    mail.after_send(app, erase_after_send)
+    stats.init_app(app)

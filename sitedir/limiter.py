@@ -1,0 +1,49 @@
+"""Rate limits (Flask-Limiter) for the public forms, per IP address and per browser session.
+
+Storage comes from RATELIMIT_STORAGE_URI: memory:// suits one process; use redis:// when
+several processes or machines serve the site, or each keeps its own count. Behind a reverse
+proxy, wrap the app in werkzeug's ProxyFix so the client's address (not the proxy's) is used.
+A breach raises a 429 that sitedir.errors renders as a friendly page.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Callable, TypeVar
+
+from flask import Flask, current_app, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+F = TypeVar("F", bound=Callable[..., object])
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def session_key() -> str:
+    """A random id kept in the signed session cookie (no personal data), made on first use."""
+    if "limit_id" not in session:
+        session["limit_id"] = secrets.token_urlsafe(12)
+    return "session:" + session["limit_id"]
+
+
+def _ip_limit() -> str:
+    return str(current_app.config["CONNECT_RATE_LIMIT_IP"])
+
+
+def _session_limit() -> str:
+    return str(current_app.config["CONNECT_RATE_LIMIT_SESSION"])
+
+
+def form_limits(scope: str) -> Callable[[F], F]:
+    """Limit POSTs to a form per IP and per session; both limits share one scope per form."""
+    def decorate(view: F) -> F:
+        limited = limiter.limit(_ip_limit, methods=["POST"], scope=f"{scope}-ip")(view)
+        limited = limiter.limit(_session_limit, methods=["POST"], key_func=session_key,
+                                scope=f"{scope}-session")(limited)
+        return limited  # type: ignore[return-value]
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)

@@ -1,0 +1,375 @@
+"""Email: an outbox table written in the caller's transaction, drained by one sender.
+
+A request never talks to a mail server. It adds an OutboxEmail row in the same transaction as
+the thing the email is about, so a crash after "thank you" loses nothing. `send_pending()` (run
+by `flask mail worker`, `flask mail send-pending` or the background thread `sitedir.serve`
+starts) claims each due row with a conditional UPDATE, so two senders never send one row, then
+sends it and erases the address and body. The idempotency key is the Message-ID: the file
+backend never writes one key twice, and a mail server can drop a repeat if a sender died between
+the server's "250 OK" and our commit (the only window in which a row is retried after going).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+from typing import Callable, Protocol
+
+import click
+from flask.cli import AppGroup
+from flask import Flask, current_app
+from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+from .models import utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+# Waits between attempts; the last repeats until MAIL_MAX_ATTEMPTS.
+BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
+
+
+class OutboxEmail(db.Model):
+    """One email waiting to go (or the anonymous trace of one that went)."""
+
+    __tablename__ = "outbox_email"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    kind: Mapped[str] = mapped_column(String(40), default="")  # e.g. "recommendation"
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    # Personal data: erased as soon as the email is sent, fails for good or expires.
+    to_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    text_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(200), default="")  # never an address
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def erase_personal_data(self) -> None:
+        """Forget who it was for and what it said; keep that it existed and how it ended."""
+        self.to_address = None
+        self.text_body = None
+        self.html_body = None
+
+    def __repr__(self) -> str:
+        return f"<OutboxEmail {self.id} {self.status}>"
+
+
+def enqueue(to_address: str, subject: str, text_body: str, html_body: str,
+            kind: str = "") -> OutboxEmail:
+    """Add an email to the outbox in the current transaction; the caller commits."""
+    row = OutboxEmail(to_address=to_address, subject=subject, text_body=text_body,
+                      html_body=html_body, kind=kind, status=PENDING,
+                      idempotency_key=str(uuid.uuid4()), next_attempt_at=utcnow())
+    db.session.add(row)
+    return row
+
+
+# --- building and sending -------------------------------------------------------------------
+
+def sender_address(app: Flask) -> str:
+    """MAIL_FROM, or the site name at no-reply@ the public host."""
+    configured = app.config.get("MAIL_FROM") or ""
+    if configured:
+        return configured
+    host = app.config["PUBLIC_BASE_URL"].split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return formataddr((app.config["SITE_NAME"], f"no-reply@{host or 'localhost'}"))
+
+
+def build_message(row: OutboxEmail, app: Flask) -> EmailMessage:
+    """The MIME message for an outbox row: plain text with an HTML alternative."""
+    message = EmailMessage()
+    message["From"] = sender_address(app)
+    message["To"] = row.to_address or ""
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    domain = parseaddr(message["From"])[1].rpartition("@")[2] or "localhost"
+    # The idempotency key as Message-ID: a resend after a crash is recognisably the same email.
+    message["Message-ID"] = f"<{row.idempotency_key}@{domain}>"
+    # Sent because a person asked for it, but nothing should auto-reply to it.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.text_body or "")
+    if row.html_body:
+        message.add_alternative(row.html_body, subtype="html")
+    return message
+
+
+class Backend(Protocol):
+    def send(self, message: EmailMessage, key: str) -> None: ...
+
+
+@dataclass
+class FileBackend:
+    """Writes each email as an .eml file: the offline default, so `make run` needs no server."""
+
+    directory: Path
+
+    def send(self, message: EmailMessage, key: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / f"{key}.eml"
+        if target.exists():  # already delivered under this key: sending twice is a no-op
+            return
+        temporary = target.with_suffix(".tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(message.as_bytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+
+
+@dataclass
+class ConsoleBackend:
+    """Prints each email to standard output, for development only (it shows personal data)."""
+
+    stream: object = field(default_factory=lambda: sys.stdout)
+
+    def send(self, message: EmailMessage, key: str) -> None:
+        print(message.as_string(), file=self.stream, flush=True)  # type: ignore[call-overload]
+
+
+@dataclass
+class SMTPBackend:
+    """A real SMTP client: STARTTLS or implicit TLS, optional login."""
+
+    host: str
+    port: int
+    use_tls: bool = False
+    use_ssl: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: float = 10.0
+
+    def send(self, message: EmailMessage, key: str) -> None:
+        client_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        with client_class(self.host, self.port, timeout=self.timeout) as client:
+            if self.use_tls and not self.use_ssl:
+                client.starttls()
+            if self.username:
+                client.login(self.username, self.password)
+            client.send_message(message)
+
+
+def get_backend(app: Flask) -> Backend:
+    """The backend MAIL_BACKEND names (file, smtp or console)."""
+    config = app.config
+    name = config.get("MAIL_BACKEND", "file")
+    if name == "smtp":
+        return SMTPBackend(host=config["MAIL_HOST"], port=int(config["MAIL_PORT"]),
+                           use_tls=bool(config["MAIL_USE_TLS"]),
+                           use_ssl=bool(config["MAIL_USE_SSL"]),
+                           username=config["MAIL_USERNAME"], password=config["MAIL_PASSWORD"],
+                           timeout=float(config["MAIL_TIMEOUT"]))
+    if name == "console":
+        return ConsoleBackend()
+    if name == "file":
+        return FileBackend(mail_dir(app))
+    raise ValueError(f"MAIL_BACKEND must be file, smtp or console, not {name!r}")
+
+
+def mail_dir(app: Flask) -> Path:
+    return Path(app.config.get("MAIL_FILE_DIR") or Path(app.instance_path) / "mail")
+
+
+# --- the sender -------------------------------------------------------------------------------
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed for good"
+
+
+def _after_send_hooks(app: Flask) -> list[Callable[[OutboxEmail], None]]:
+    return app.extensions.setdefault("sitedir_mail_after_send", [])
+
+
+def after_send(app: Flask, hook: Callable[[OutboxEmail], None]) -> None:
+    """Call hook(row) in the transaction that marks a row sent (e.g. to erase related data)."""
+    _after_send_hooks(app).append(hook)
+
+
+def _claim(row_id: int, now: dt.datetime, stale_before: dt.datetime) -> bool:
+    """Take one due row for this sender; False if another sender got there first."""
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == row_id,
+               or_((OutboxEmail.status == PENDING) & (OutboxEmail.next_attempt_at <= now),
+                   (OutboxEmail.status == SENDING) & (OutboxEmail.claimed_at < stale_before)))
+        .values(status=SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _describe_error(error: Exception) -> str:
+    """The error's type and SMTP code only: messages can quote the recipient's address."""
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__}{f' {code}' if code else ''}"
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx refusal or an address the server rejects will not improve with retrying."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _ in error.recipients.values())
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600 \
+        and not isinstance(error, smtplib.SMTPAuthenticationError)
+
+
+def _finish(row: OutboxEmail, error: Exception | None, app: Flask, report: SendReport) -> None:
+    now = utcnow()
+    if error is None:
+        row.status, row.sent_at, row.last_error = SENT, now, ""
+        row.erase_personal_data()
+        for hook in _after_send_hooks(app):
+            hook(row)
+        report.sent += 1
+        log.info("Sent email %s (%s)", row.id, row.kind)
+        return
+    row.last_error = _describe_error(error)
+    if _is_permanent(error) or row.attempts >= int(app.config["MAIL_MAX_ATTEMPTS"]):
+        row.status = FAILED
+        row.erase_personal_data()
+        report.failed += 1
+        log.warning("Gave up on email %s after %s attempts: %s", row.id, row.attempts,
+                    row.last_error)
+        return
+    wait = BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1]
+    row.status, row.next_attempt_at = PENDING, now + dt.timedelta(seconds=wait)
+    report.retrying += 1
+    log.warning("Email %s not sent (%s); retrying in %ss", row.id, row.last_error, wait)
+
+
+def send_pending(limit: int = 50, backend: Backend | None = None) -> SendReport:
+    """Send every due email (up to limit), each claimed so no other sender sends it too."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    backend = backend or get_backend(app)
+    report = SendReport()
+    now = utcnow()
+    stale_before = now - dt.timedelta(seconds=int(app.config["MAIL_CLAIM_TIMEOUT"]))
+    due = db.session.scalars(
+        select(OutboxEmail.id)
+        .where(or_((OutboxEmail.status == PENDING) & (OutboxEmail.next_attempt_at <= now),
+                   (OutboxEmail.status == SENDING) & (OutboxEmail.claimed_at < stale_before)))
+        .order_by(OutboxEmail.id).limit(limit)).all()
+    db.session.rollback()  # end the read so the claims below start clean transactions
+    for row_id in due:
+        if not _claim(row_id, utcnow(), stale_before):
+            continue
+        row = db.session.get(OutboxEmail, row_id)
+        if row is None or row.to_address is None:  # purged meanwhile: nothing to send
+            continue
+        error: Exception | None = None
+        try:
+            backend.send(build_message(row, app), row.idempotency_key)
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            error = exc
+        _finish(row, error, app, report)
+        db.session.commit()
+    return report
+
+
+# --- one-process mode and the worker ------------------------------------------------------------
+
+def _wake_event(app: Flask) -> threading.Event:
+    return app.extensions.setdefault("sitedir_mail_wake", threading.Event())
+
+
+def wake(app: Flask | None = None) -> None:
+    """Tell a waiting sender there is something new (call after the commit)."""
+    _wake_event(app or current_app._get_current_object()).set()  # type: ignore[attr-defined]
+
+
+def run_sender(app: Flask, stop: threading.Event, interval: float,
+               housekeeping: Callable[[], object] | None = None,
+               housekeeping_every: float = 3600.0) -> None:
+    """Loop: send what is due, wait for a wake-up or the interval; run housekeeping hourly."""
+    wake_event = _wake_event(app)
+    last_housekeeping = -housekeeping_every
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                report = send_pending()
+                if report.sent or report.failed or report.retrying:
+                    log.info("Mail: %s", report)
+                if housekeeping and time.monotonic() - last_housekeeping > housekeeping_every:
+                    housekeeping()
+                    last_housekeeping = time.monotonic()
+            except Exception:  # a broken database must not kill the thread for good
+                log.exception("Mail sender loop failed; trying again shortly")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        wake_event.wait(interval)
+        wake_event.clear()
+
+
+def start_background_sender(app: Flask) -> threading.Thread | None:
+    """Start the sender thread for the one-process server, unless MAIL_SEND_IN_BACKGROUND is off."""
+    if not app.config.get("MAIL_SEND_IN_BACKGROUND", True):
+        return None
+    from . import privacy
+
+    def housekeeping() -> object:
+        return privacy.purge()
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_sender, name="mail-sender", daemon=True,
+        args=(app, stop, float(app.config["MAIL_POLL_SECONDS"]), housekeeping))
+    app.extensions["sitedir_mail_stop"] = stop
+    thread.start()
+    return thread
+
+
+@click.group("mail", cls=AppGroup, help="Send the emails waiting in the outbox.")
+def mail_cli() -> None:
+    pass
+
+
+@mail_cli.command("send-pending")
+@click.option("--limit", default=500, show_default=True, help="Most emails to send this run.")
+def send_pending_command(limit: int) -> None:
+    """Send every email that is due, once, and exit."""
+    report = send_pending(limit=limit)
+    click.echo(f"Mail: {report}")
+
+
+@mail_cli.command("worker")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between checks.")
+def worker_command(interval: float) -> None:
+    """Keep sending due emails until stopped (run one per site, beside the web server)."""
+    from . import privacy
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Mail worker: backend {app.config['MAIL_BACKEND']}, every {interval}s")
+    stop = threading.Event()
+    try:
+        run_sender(app, stop, interval, housekeeping=privacy.purge)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(mail_cli)
