@@ -1,0 +1,17 @@
+"""Open data: the Open Referral UK read API under /openreferral/ and `flask import|export`."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("openreferral", __name__, url_prefix="/openreferral")
+
+from . import api, models  # noqa: E402,F401  (routes and the ExternalRecord table)
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprint and the import/export commands."""
+    from .importer import export_cli, import_cli
+
+    app.register_blueprint(bp)
+    app.cli.add_command(import_cli)
+    app.cli.add_command(export_cli)

@@ -1,0 +1,319 @@
+"""The Open Referral UK 3.0 read API: /openreferral/services, /service_at_locations, taxonomies.
+
+Lists use the ORUK envelope (total_items, total_pages, page_number, size, first_page,
+last_page, empty, contents). page is 1-based; a page past the end is an empty page, not an
+error; a parameter we cannot read is a 400 whose message names it.
+"""
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from typing import Any, Callable
+
+from flask import Response, abort, current_app, jsonify, request, url_for
+from sqlalchemy import Select, String, and_, cast, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .. import geo
+from ..extensions import db
+from ..models import Activity, Organisation, ScheduleEntry, Term, Venue
+from . import bp, mapping
+from .openapi import openapi_document
+
+SERVICE_LOAD = (
+    selectinload(Activity.terms), selectinload(Activity.schedule),
+    selectinload(Activity.organisation),
+    selectinload(Activity.venue).selectinload(Venue.accessibility),
+)
+DAYS = {**{day: index for index, day in enumerate(mapping.ICAL_DAYS)},
+        **{name.upper(): index for index, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}}
+CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+MAX_SEARCH_LENGTH = 200
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """ORUK compliance: every response may be read by any web page."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# -- parameters ----------------------------------------------------------------------------
+
+def _bad(name: str, message: str) -> None:
+    abort(400, description=f"{name}: {message}")
+
+
+def _int_param(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not re.fullmatch(r"\d{1,9}", raw.strip()):
+        _bad(name, f"must be a whole number from {low} to {high}")
+    value = int(raw)
+    if not low <= value <= high:
+        _bad(name, f"must be a whole number from {low} to {high}")
+    return value
+
+
+def _number_param(name: str, low: float, high: float) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        _bad(name, f"must be a number from {low:g} to {high:g}")
+    return value
+
+
+def _uuid_param(name: str) -> list[str] | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    values = [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return [str(uuid.UUID(value)) for value in values][:50]
+    except ValueError:
+        _bad(name, "must be a UUID (or several, comma-separated)")
+    return None  # unreachable: abort raised
+
+
+def _time_param(name: str) -> Any:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    match = CLOCK.match(raw.strip())
+    if not match:
+        _bad(name, "must be a time like 09:30 (24-hour clock)")
+    import datetime as dt
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _day_param() -> int | None:
+    raw = request.args.get("day")
+    if raw is None or raw == "":
+        return None
+    day = DAYS.get(raw.strip().upper())
+    if day is None:
+        _bad("day", "must be a day: MO, TU, WE, TH, FR, SA, SU or its name")
+    return day
+
+
+def _search_param() -> str:
+    raw = (request.args.get("search") or "").strip()
+    if len(raw) > MAX_SEARCH_LENGTH:
+        _bad("search", f"must be at most {MAX_SEARCH_LENGTH} characters")
+    return raw
+
+
+# -- filters -------------------------------------------------------------------------------
+
+def _filtered_activities() -> Select[tuple[Activity]]:
+    """Activities matching the ORUK service filters in the request."""
+    query = select(Activity)
+    words = _search_param().lower().split()[:10]
+    for word in words:
+        like = f"%{word.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(
+            func.lower(Activity.title).like(like), func.lower(Activity.summary).like(like),
+            func.lower(Activity.description).like(like),
+            Activity.organisation.has(func.lower(Organisation.name).like(like))))
+    term_ids = _uuid_param("taxonomy_term_id")
+    if term_ids is not None:
+        query = query.where(Activity.terms.any(Term.uuid.in_(term_ids)))
+    taxonomy_ids = _uuid_param("taxonomy_id")
+    if taxonomy_ids is not None:
+        names = [mapping.TAXONOMY_BY_ID[t] for t in taxonomy_ids if t in mapping.TAXONOMY_BY_ID]
+        query = query.where(Activity.terms.any(Term.taxonomy.in_(names)))
+    # The spec's wording: services whose minimum age is at least this, whose maximum age is at
+    # most this. No recorded minimum counts as 0; no recorded maximum as no upper limit.
+    minimum = _number_param("minimum_age", 0, 150)
+    if minimum is not None:
+        query = query.where(func.coalesce(Activity.age_min, 0) >= minimum)
+    maximum = _number_param("maximum_age", 0, 150)
+    if maximum is not None:
+        query = query.where(Activity.age_max.is_not(None), Activity.age_max <= maximum)
+    query = _schedule_filter(query)
+    return query
+
+
+def _schedule_filter(query: Select[tuple[Activity]]) -> Select[tuple[Activity]]:
+    """day, start_time and end_time must all hold for one timetable line."""
+    day, start, end = _day_param(), _time_param("start_time"), _time_param("end_time")
+    conditions = []
+    if day is not None:
+        # a dated line matches when its date falls on that day (SQLite and PostgreSQL differ
+        # on weekday functions, so dated lines are checked in Python below)
+        conditions.append(or_(ScheduleEntry.weekday == day, ScheduleEntry.date.is_not(None)))
+    if start is not None:
+        conditions.append(ScheduleEntry.start_time >= start)
+    if end is not None:
+        conditions.append(ScheduleEntry.end_time <= end)
+    if not conditions:
+        return query
+    matching = select(ScheduleEntry.id, ScheduleEntry.activity_id, ScheduleEntry.date,
+                      ScheduleEntry.weekday).where(and_(*conditions))
+    ids = {row.activity_id for row in db.session.execute(matching)
+           if day is None or row.date is None or row.date.weekday() == day}
+    return query.where(Activity.id.in_(ids))
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+def _page_params() -> tuple[int, int]:
+    limit = int(current_app.config["OPENREFERRAL_MAX_PER_PAGE"])
+    per_page = _int_param("per_page", min(50, limit), 1, limit)
+    page = _int_param("page", 1, 1, 10**6)
+    return page, per_page
+
+
+def envelope(total: int, page: int, per_page: int, contents: list[Any]) -> dict[str, Any]:
+    """The ORUK paginated list."""
+    total_pages = math.ceil(total / per_page)
+    return {"total_items": total, "total_pages": total_pages, "page_number": page,
+            "size": len(contents), "first_page": page == 1,
+            "last_page": page >= total_pages, "empty": not contents, "contents": contents}
+
+
+def _paged(query: Select[Any], order: Any, render: Callable[[Any], Any],
+           options: tuple[Any, ...] = ()) -> Response:
+    page, per_page = _page_params()
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.options(*options).order_by(*order)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return jsonify(envelope(total, page, per_page, [render(row) for row in rows]))
+
+
+# -- endpoints -----------------------------------------------------------------------------
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    return jsonify({"version": "3.0", "profile": mapping.PROFILE_URL,
+                    "openapi_url": url_for("openreferral.openapi", _external=True)})
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(openapi_document(request.url_root.rstrip("/") + bp.url_prefix))
+
+
+@bp.get("/services")
+def services():  # type: ignore[no-untyped-def]
+    return _paged(_filtered_activities(), (Activity.title, Activity.id),
+                  lambda activity: mapping.service_out(activity, full=False),
+                  (selectinload(Activity.organisation),))
+
+
+def _activity_by_uuid(value: str) -> Activity:
+    return db.first_or_404(select(Activity).options(*SERVICE_LOAD).where(Activity.uuid == value),
+                           description=f"No service with id {value}")
+
+
+@bp.get("/services/<value>")
+def service(value: str):  # type: ignore[no-untyped-def]
+    return jsonify(mapping.service_out(_activity_by_uuid(value)))
+
+
+def _origin() -> tuple[float, float] | None:
+    """The point of ?postcode=, or None; 400 if it cannot be found."""
+    raw = (request.args.get("postcode") or "").strip()
+    if not raw:
+        if request.args.get("proximity"):
+            _bad("proximity", "needs a postcode to measure from")
+        return None
+    postcode = geo.normalise_postcode(raw)
+    if postcode is None:
+        _bad("postcode", "must be a UK postcode like LS9 8AB or an outcode like LS9")
+    locator = current_app.extensions.get(geo.EXTENSION_KEY)
+    if locator is not None:
+        try:
+            place = locator.find_place(postcode)
+            return place.latitude, place.longitude
+        except geo.PlaceError:
+            pass
+    point = geo.lookup_postcode_in_db(postcode)
+    if point is None:
+        _bad("postcode", f"{postcode} was not found")
+    return point
+
+
+@bp.get("/service_at_locations")
+def service_at_locations():  # type: ignore[no-untyped-def]
+    query = _filtered_activities().join(Activity.venue).where(
+        cast(Activity.formats, String).like('%in_person%'))
+    origin = _origin()
+    proximity = _number_param("proximity", 1, 1_000_000)
+    if origin is None:
+        return _paged(query, (Activity.title, Activity.id),
+                      lambda activity: mapping.service_at_location_out(activity, full=False),
+                      SERVICE_LOAD)
+    # Distances need every candidate's coordinates: filter and sort in Python (a directory
+    # holds thousands of listings, not millions). Hidden addresses are never located.
+    rows = db.session.scalars(query.options(*SERVICE_LOAD)).all()
+    measured = []
+    for activity in rows:
+        venue = activity.venue
+        if venue is None or venue.latitude is None or venue.longitude is None \
+                or activity.hide_address:
+            continue
+        metres = geo.haversine_miles(origin[0], origin[1], venue.latitude,
+                                     venue.longitude) * 1609.344
+        if proximity is None or metres <= proximity:
+            measured.append((metres, activity.title, activity))
+    measured.sort(key=lambda item: (item[0], item[1]))
+    page, per_page = _page_params()
+    window = measured[(page - 1) * per_page: page * per_page]
+    return jsonify(envelope(len(measured), page, per_page, [
+        {**mapping.service_at_location_out(activity, full=False), "distance": round(metres)}
+        for metres, _, activity in window]))
+
+
+@bp.get("/service_at_locations/<value>")
+def service_at_location(value: str):  # type: ignore[no-untyped-def]
+    # The id is derived from the activity and venue uuids, so look it up through both.
+    candidates = db.session.scalars(
+        select(Activity).options(*SERVICE_LOAD).join(Activity.venue)).all()
+    for activity in candidates:
+        if mapping.service_at_location_id(activity) == value:
+            return jsonify(mapping.service_at_location_out(activity))
+    abort(404, description=f"No service_at_location with id {value}")
+
+
+@bp.get("/taxonomies")
+def taxonomies():  # type: ignore[no-untyped-def]
+    page, per_page = _page_params()
+    items = [mapping.taxonomy_out(name) for name in mapping.TAXONOMIES]
+    window = items[(page - 1) * per_page: page * per_page]
+    return jsonify(envelope(len(items), page, per_page, window))
+
+
+@bp.get("/taxonomies/<value>")
+def taxonomy(value: str):  # type: ignore[no-untyped-def]
+    name = mapping.TAXONOMY_BY_ID.get(value)
+    if name is None:
+        abort(404, description=f"No taxonomy with id {value}")
+    terms = db.session.scalars(select(Term).where(Term.taxonomy == name)
+                               .order_by(Term.position)).all()
+    return jsonify(mapping.taxonomy_out(name, with_terms=list(terms)))
+
+
+@bp.get("/taxonomy_terms")
+def taxonomy_terms():  # type: ignore[no-untyped-def]
+    query = select(Term)
+    taxonomy_ids = _uuid_param("taxonomy_id")
+    if taxonomy_ids is not None:
+        query = query.where(Term.taxonomy.in_(
+            [mapping.TAXONOMY_BY_ID[t] for t in taxonomy_ids if t in mapping.TAXONOMY_BY_ID]))
+    return _paged(query, (Term.taxonomy, Term.position, Term.id), mapping.term_out)
+
+
+@bp.get("/taxonomy_terms/<value>")
+def taxonomy_term(value: str):  # type: ignore[no-untyped-def]
+    term = db.first_or_404(select(Term).where(Term.uuid == value),
+                           description=f"No taxonomy_term with id {value}")
+    return jsonify(mapping.term_out(term))

@@ -1,0 +1,686 @@
+"""Bringing other directories in: `flask import oruk SOURCE`, `flask import csv FILE`,
+`flask export csv FILE`.
+
+Every record is applied through the models in its own savepoint, so the outbox hook records
+each listing change and a record that fails leaves nothing behind. A feed is read completely
+before anything is written: a feed that cannot be read changes nothing. Re-importing is
+idempotent: ExternalRecord remembers which of our rows each (source, kind, id) became, and
+values are only assigned when they differ.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import geo
+from ..extensions import db
+from ..models import (
+    COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ListingChange,
+    Organisation, ScheduleEntry, Term, Venue,
+)
+from . import mapping
+from .mapping import (
+    ActivityRecord, OrganisationRecord, RecordError, ScheduleRecord, TermRecord, VenueRecord,
+)
+from .models import ExternalRecord
+
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_PAGES = 10_000
+COMMIT_EVERY = 100
+
+
+class FeedError(Exception):
+    """The feed itself could not be read; nothing was imported."""
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{len(self.rejected)} rejected")
+
+
+# -- applying one record -------------------------------------------------------------------
+
+def _valid_uuid(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def _set(obj: Any, **values: Any) -> None:
+    """Assign only values that differ, so an unchanged record is not marked dirty."""
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+
+
+def _find(model: type, source: str, kind: str, external_id: str) -> Any:
+    """Our row for a feed id: through ExternalRecord, else by a uuid we already use."""
+    local = db.session.scalar(select(ExternalRecord.local_uuid).where(
+        ExternalRecord.source == source, ExternalRecord.kind == kind,
+        ExternalRecord.external_id == external_id))
+    candidate = local or _valid_uuid(external_id)
+    if candidate is None:
+        return None
+    return db.session.scalar(select(model).where(model.uuid == candidate))
+
+
+def _remember(source: str, kind: str, external_id: str, local_uuid: str) -> None:
+    row = db.session.scalar(select(ExternalRecord).where(
+        ExternalRecord.source == source, ExternalRecord.kind == kind,
+        ExternalRecord.external_id == external_id))
+    if row is None:
+        db.session.add(ExternalRecord(source=source, kind=kind, external_id=external_id,
+                                      local_uuid=local_uuid))
+    elif row.local_uuid != local_uuid:
+        row.local_uuid = local_uuid
+
+
+def _new_uuid(model: type, external_id: str) -> str:
+    """Keep a feed's UUID as ours when it is free (so a round trip keeps every id)."""
+    candidate = _valid_uuid(external_id)
+    if candidate and db.session.scalar(select(model.id).where(model.uuid == candidate)) is None:
+        return candidate
+    return str(uuid.uuid4())
+
+
+def unique_slug(model: type, text: str) -> str:
+    """slugify(text), with -2, -3… when taken."""
+    base = mapping.slugify(text)
+    taken = set(db.session.scalars(select(model.slug).where(
+        (model.slug == base) | model.slug.like(f"{base}-%"))))
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _free_slug(hint: str) -> str | None:
+    """A spreadsheet's own slug, when it is a valid one nobody uses yet."""
+    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", hint or "") or len(hint) > 120:
+        return None
+    taken = db.session.scalar(select(Activity.id).where(Activity.slug == hint))
+    return None if taken else hint
+
+
+def _apply_term(item: TermRecord, source: str) -> Term:
+    term = _find(Term, source, "taxonomy_term", item.external_id)
+    if term is None:
+        term = db.session.scalar(select(Term).where(Term.taxonomy == item.taxonomy,
+                                                    Term.key == item.key))
+    if term is None:
+        position = db.session.scalar(select(func.max(Term.position)).where(
+            Term.taxonomy == item.taxonomy))
+        term = Term(uuid=_new_uuid(Term, item.external_id), taxonomy=item.taxonomy,
+                    key=item.key, name=item.name, description=item.description,
+                    position=(position or 0) + 1 if position is not None else 0)
+        db.session.add(term)
+    _remember(source, "taxonomy_term", item.external_id, term.uuid)
+    return term
+
+
+def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
+    row = _find(Organisation, source, "organization", item.external_id)
+    if row is None:
+        row = Organisation(uuid=_new_uuid(Organisation, item.external_id),
+                           slug=unique_slug(Organisation, item.name))
+        db.session.add(row)
+    _set(row, name=item.name, summary=item.summary[:300], description=item.description,
+         website=item.website, email=item.email)
+    if item.phone:
+        _set(row, phone=item.phone)
+    if item.charity_number:
+        _set(row, charity_number=item.charity_number)
+    _remember(source, "organization", item.external_id, row.uuid)
+    return row
+
+
+def _postcode(text: str) -> str:
+    return geo.normalise_postcode(text) or text.strip().upper()[:10] if text else ""
+
+
+def _apply_venue(item: VenueRecord, source: str) -> Venue:
+    row = _find(Venue, source, "location", item.external_id)
+    if row is not None and item.hidden:
+        return row  # a redacted view of a venue never overwrites what we know of it
+    if row is None:
+        row = Venue(uuid=_new_uuid(Venue, item.external_id),
+                    slug=unique_slug(Venue, f"{item.name} {item.postcode}"))
+        db.session.add(row)
+    _set(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
+         postcode=_postcode(item.postcode), latitude=item.latitude, longitude=item.longitude,
+         directions=item.directions)
+    features = [_apply_term(term, source) for term in item.accessibility]
+    if [t.id for t in row.accessibility] != [t.id for t in features]:
+        row.accessibility = features
+    _remember(source, "location", item.external_id, row.uuid)
+    return row
+
+
+def _schedule_key(entry: ScheduleRecord | ScheduleEntry) -> tuple[Any, ...]:
+    if isinstance(entry, ScheduleEntry):
+        return (entry.weekday, tuple(entry.weeks or ()), entry.date, entry.start_time,
+                entry.end_time, entry.title)
+    return (entry.weekday, tuple(entry.weeks), entry.date, entry.start, entry.end, entry.title)
+
+
+def apply_record(record: ActivityRecord, source: str) -> str:
+    """Create or update one activity (and its organisation, venue, terms); 'created',
+    'updated' or 'unchanged'. Call inside a savepoint."""
+    last_change = db.session.scalar(select(func.max(ListingChange.id))) or 0
+    organisation = _apply_organisation(record.organisation, source)
+    venue = _apply_venue(record.venue, source) if record.venue else None
+    terms = [_apply_term(term, source) for term in record.terms]
+    db.session.flush()  # new terms get ids, which the comparison below needs
+    row = _find(Activity, source, "service", record.external_id)
+    created = row is None
+    if row is None:
+        row = Activity(uuid=_new_uuid(Activity, record.external_id),
+                       slug=_free_slug(record.slug_hint) or unique_slug(Activity, record.title),
+                       last_reviewed=record.last_reviewed or dt.date.today())
+        db.session.add(row)
+    if row.organisation is not organisation:
+        row.organisation = organisation
+    if row.venue is not venue:
+        row.venue = venue
+    _set(row, title=record.title, summary=record.summary[:300],
+         description=record.description, formats=list(record.formats),
+         age_min=record.age_min, age_max=record.age_max, hide_address=record.hide_address,
+         schedule_notes=record.schedule_notes, term_time_only=record.term_time_only,
+         status=record.status, waiting_list=record.waiting_list,
+         break_until=record.break_until, cost_type=record.cost_type,
+         cost_amount=record.cost_amount, cost_per=record.cost_per,
+         cost_notes=record.cost_notes, contact_name=record.contact_name,
+         contact_phone=record.contact_phone, contact_email=record.contact_email)
+    if record.last_reviewed:
+        _set(row, last_reviewed=record.last_reviewed)
+    wanted = sorted({term.id: term for term in terms}.values(), key=lambda t: t.id or 0)
+    if sorted(t.id or 0 for t in row.terms) != [t.id or 0 for t in wanted]:
+        row.terms = wanted
+    if sorted(map(_schedule_key, row.schedule), key=repr) != \
+            sorted(map(_schedule_key, record.schedule), key=repr):
+        row.schedule = [ScheduleEntry(weekday=e.weekday, weeks=list(e.weeks), date=e.date,
+                                      start_time=e.start, end_time=e.end, title=e.title)
+                        for e in record.schedule]
+    _remember(source, "service", record.external_id, row.uuid)
+    db.session.flush()
+    if created:
+        return "created"
+    # The outbox hook wrote a row for this activity if (and only if) its listing changed.
+    changed = db.session.scalar(select(ListingChange.id).where(
+        ListingChange.id > last_change, ListingChange.activity_uuid == row.uuid).limit(1))
+    return "updated" if changed else "unchanged"
+
+
+def import_records(items: Iterable[tuple[str, Any]], source: str, *,
+                   length: int | None = None, show_progress: bool = False) -> ImportReport:
+    """Apply (label, ActivityRecord | RecordError) pairs, each in its own savepoint."""
+    report = ImportReport()
+    with click.progressbar(items, length=length, label="Importing", file=None,
+                           hidden=not show_progress) as progress:  # type: ignore[call-arg]
+        for count, (label, record) in enumerate(progress, 1):
+            if isinstance(record, Exception):
+                report.rejected.append((label, str(record)))
+                continue
+            try:
+                with db.session.begin_nested():
+                    outcome = apply_record(record, source)
+            except (RecordError, SQLAlchemyError, ValueError) as error:
+                report.rejected.append((label, _reason(error)))
+                continue
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            report.warnings += [(label, warning) for warning in record.warnings]
+            if count % COMMIT_EVERY == 0:
+                db.session.commit()
+    db.session.commit()
+    return report
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SQLAlchemyError):
+        return f"database refused it: {str(error.orig if hasattr(error, 'orig') else error)}"
+    return str(error)
+
+
+# -- reading ORUK feeds --------------------------------------------------------------------
+
+def fetch_json(url: str, timeout: float) -> Any:
+    """GET a JSON document with the standard library; FeedError on any failure."""
+    request = urllib.request.Request(url, headers={
+        "Accept": "application/json", "User-Agent": "sitedir-import"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body = response.read(MAX_DOCUMENT_BYTES + 1)
+    except urllib.error.HTTPError as error:
+        raise FeedError(f"{url}: HTTP {error.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise FeedError(f"{url}: {getattr(error, 'reason', error)}") from None
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise FeedError(f"{url}: larger than {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise FeedError(f"{url}: not JSON ({error})") from None
+
+
+V1_KEYS = ("regular_schedules", "service_taxonomys", "eligibilys", "physical_addresses")
+
+
+def _entries(page: Any, where: str) -> tuple[str, list[Any], dict[str, Any]]:
+    """('3' | '1', entries, paging) from a list page of either version, or a bare list."""
+    if isinstance(page, dict) and isinstance(page.get("contents"), list):
+        return "3", page["contents"], {"total": page.get("total_items"),
+                                       "pages": page.get("total_pages")}
+    if isinstance(page, dict) and isinstance(page.get("content"), list):
+        return "1", page["content"], {"total": page.get("totalElements"),
+                                      "pages": page.get("totalPages"), "last": page.get("last")}
+    if isinstance(page, list):
+        return "", page, {"total": len(page), "pages": 1}
+    if isinstance(page, dict) and "id" in page and "name" in page:
+        return "", [page], {"total": 1, "pages": 1}
+    raise FeedError(f"{where}: neither an ORUK v3 page (contents), a v1 page (content), "
+                    "a list of services nor a service")
+
+
+def _parse(label: str, document: Any, version: str) -> tuple[str, Any]:
+    """(label, ActivityRecord) or (label, RecordError) for one service document."""
+    if version == "1" or (isinstance(document, dict) and any(k in document for k in V1_KEYS)):
+        document = mapping.v1_to_v3(document)
+    try:
+        return label, mapping.parse_service(document)
+    except RecordError as error:
+        return label, error
+
+
+def _label(entry: Any, index: int) -> str:
+    if isinstance(entry, dict) and entry.get("id"):
+        return f"service {entry['id']}"
+    return f"entry {index}"
+
+
+def read_url_feed(base: str, timeout: float, echo: Any = None) -> list[tuple[str, Any]]:
+    """Every service of an ORUK API, fully nested, following pages and fetching details."""
+    base = base.rstrip("/").removesuffix("/services")
+    try:
+        about = fetch_json(f"{base}/", timeout)
+    except FeedError:
+        about = None
+    version = "3" if isinstance(about, dict) and str(about.get("version", "")).lstrip(
+        "HSDS ").startswith("3") else ""
+    found: list[tuple[str, Any]] = []
+    page = 1
+    while page <= MAX_PAGES:
+        url = f"{base}/services?page={page}&per_page=100"
+        listed_version, entries, paging = _entries(fetch_json(url, timeout), url)
+        version = version or listed_version
+        if echo:
+            echo(f"Read page {page} of {paging.get('pages') or '?'} "
+                 f"(ORUK v{version or '3'}) from {base}")
+        for index, entry in enumerate(entries):
+            label = _label(entry, len(found) + index)
+            if not isinstance(entry, dict) or not entry.get("id"):
+                found.append((label, RecordError("id: missing")))
+                continue
+            detail_url = f"{base}/services/{urllib.parse.quote(str(entry['id']), safe='')}"
+            try:
+                detail = fetch_json(detail_url, timeout)
+            except FeedError as error:  # one missing record is a rejection, not a dead feed
+                found.append((label, RecordError(f"details: {error}")))
+                continue
+            found.append(_parse(label, detail, version))
+        pages = paging.get("pages")
+        if not entries or paging.get("last") is True or \
+                (isinstance(pages, int) and page >= pages) or paging.get("last") is None \
+                and not isinstance(pages, int):
+            break
+        page += 1
+    return found
+
+
+def read_file_feed(path: Path) -> list[tuple[str, Any]]:
+    """Services from saved JSON: a page, a list or a service per file; a folder of such files,
+    where services/<id>.json (if present) holds each service's full details."""
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    details_dir = (path if path.is_dir() else path.parent) / "services"
+    found: list[tuple[str, Any]] = []
+    for file in files:
+        try:
+            document = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise FeedError(f"{file}: not readable JSON ({error})") from None
+        if isinstance(document, dict) and "version" in document and "id" not in document:
+            continue  # the API's / document, saved alongside
+        version, entries, _ = _entries(document, str(file))
+        for entry in entries:
+            label = _label(entry, len(found))
+            detail = entry
+            if isinstance(entry, dict) and entry.get("id"):
+                saved = details_dir / f"{entry['id']}.json"
+                if saved.is_file():
+                    try:
+                        detail = json.loads(saved.read_text(encoding="utf-8"))
+                    except ValueError as error:
+                        found.append((label, RecordError(f"{saved}: not JSON ({error})")))
+                        continue
+            found.append(_parse(label, detail, version))
+    return found
+
+
+def read_oruk(source: str, timeout: float, echo: Any = None) -> list[tuple[str, Any]]:
+    if re.match(r"^https?://", source):
+        return read_url_feed(source, timeout, echo)
+    path = Path(source)
+    if not path.exists():
+        raise FeedError(f"{source}: no such file or folder, and not an http(s) URL")
+    return read_file_feed(path)
+
+
+# -- CSV: one row per activity -------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "id", "slug", "title", "organisation_id", "organisation", "organisation_website",
+    "organisation_email", "organisation_phone", "summary", "description", "categories",
+    "helps", "accessibility", "formats", "venue_id", "venue", "address", "town", "postcode",
+    "latitude", "longitude", "hide_address", "schedule", "schedule_notes", "term_time_only",
+    "status", "cost_type", "cost_amount", "cost_per", "cost_notes", "age_min", "age_max",
+    "contact_name", "contact_phone", "contact_email", "last_reviewed",
+)
+SCHEDULE_CELL = re.compile(
+    r"^(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<day>[a-z]+)(?: weeks (?P<weeks>-?\d(?:,-?\d)*))?)"
+    r" (?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})(?: \((?P<title>.*)\))?$")
+
+
+def schedule_cell(entries: Iterable[ScheduleEntry]) -> str:
+    """'tuesday 10:00-12:00; monday weeks 1,3 18:00-20:00; 2026-12-01 10:00-12:00 (Carols)'"""
+    parts = []
+    for entry in entries:
+        when = entry.date.isoformat() if entry.date else WEEKDAYS[entry.weekday or 0]
+        if entry.weeks:
+            when += " weeks " + ",".join(str(week) for week in entry.weeks)
+        text = f"{when} {entry.start_time:%H:%M}-{entry.end_time:%H:%M}"
+        parts.append(f"{text} ({entry.title})" if entry.title else text)
+    return "; ".join(parts)
+
+
+def parse_schedule_cell(text: str) -> list[ScheduleRecord]:
+    entries = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        match = SCHEDULE_CELL.match(part.lower() if "(" not in part else
+                                    part[:part.index("(")].lower() + part[part.index("("):])
+        if not match:
+            raise RecordError(f"schedule: {part!r} is not like 'tuesday 10:00-12:00', "
+                              "'monday weeks 1,3 18:00-20:00' or '2026-12-01 10:00-12:00'")
+        start = mapping.parse_time(match["start"], "schedule")
+        end = mapping.parse_time(match["end"], "schedule")
+        if end <= start:
+            raise RecordError(f"schedule: {part!r} ends before it starts")
+        if match["date"]:
+            date = mapping._date(match["date"], "schedule")
+            entries.append(ScheduleRecord(None, [], date, start, end, match["title"] or ""))
+            continue
+        if match["day"] not in WEEKDAYS:
+            raise RecordError(f"schedule: {match['day']!r} is not a day of the week")
+        weeks = [int(w) for w in (match["weeks"] or "").split(",") if w]
+        if any(week not in (1, 2, 3, 4, -1) for week in weeks):
+            raise RecordError(f"schedule: weeks in {part!r} must be 1, 2, 3, 4 or -1 (last)")
+        entries.append(ScheduleRecord(WEEKDAYS.index(match["day"]), weeks, None, start, end,
+                                      match["title"] or ""))
+    return entries
+
+
+def activity_row(activity: Activity) -> dict[str, str]:
+    venue, organisation = activity.venue, activity.organisation
+
+    def keys(taxonomy: str) -> str:
+        return "; ".join(term.key for term in activity.terms_of(taxonomy))
+
+    return {
+        "id": activity.uuid, "slug": activity.slug, "title": activity.title,
+        "organisation_id": organisation.uuid, "organisation": organisation.name,
+        "organisation_website": organisation.website, "organisation_email": organisation.email,
+        "organisation_phone": organisation.phone, "summary": activity.summary,
+        "description": activity.description, "categories": keys("category"),
+        "helps": keys("need"), "accessibility": keys("accessibility"),
+        "formats": "; ".join(activity.formats), "venue_id": venue.uuid if venue else "",
+        "venue": venue.name if venue else "",
+        "address": ", ".join(venue.address_lines) if venue else "",
+        "town": venue.town if venue else "", "postcode": venue.postcode if venue else "",
+        "latitude": "" if not venue or venue.latitude is None else str(venue.latitude),
+        "longitude": "" if not venue or venue.longitude is None else str(venue.longitude),
+        "hide_address": "yes" if activity.hide_address else "",
+        "schedule": schedule_cell(activity.schedule), "schedule_notes": activity.schedule_notes,
+        "term_time_only": "yes" if activity.term_time_only else "", "status": activity.status,
+        "cost_type": activity.cost_type,
+        "cost_amount": "" if activity.cost_amount is None else str(activity.cost_amount),
+        "cost_per": activity.cost_per, "cost_notes": activity.cost_notes,
+        "age_min": "" if activity.age_min is None else str(activity.age_min),
+        "age_max": "" if activity.age_max is None else str(activity.age_max),
+        "contact_name": activity.contact_name, "contact_phone": activity.contact_phone,
+        "contact_email": activity.contact_email,
+        "last_reviewed": activity.last_reviewed.isoformat() if activity.last_reviewed else "",
+    }
+
+
+def export_csv(path: Path) -> int:
+    """Write every activity as one CSV row; returns the number of rows."""
+    activities = db.session.scalars(select(Activity).order_by(Activity.slug)).all()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for activity in activities:
+            writer.writerow(activity_row(activity))
+    return len(activities)
+
+
+def _choice(row: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (row.get(name) or "").strip().lower() or default
+    if value not in allowed:
+        raise RecordError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _known_terms(row: dict[str, str], column: str, taxonomy: str) -> list[TermRecord]:
+    terms = []
+    for key in filter(None, (k.strip() for k in (row.get(column) or "").split(";"))):
+        term = db.session.scalar(select(Term).where(Term.taxonomy == taxonomy, Term.key == key))
+        if term is None:
+            raise RecordError(f"{column}: {key!r} is not a {taxonomy} key in taxonomy.yaml")
+        terms.append(TermRecord(term.uuid, taxonomy, key, term.name, term.description))
+    return terms
+
+
+def _yes(row: dict[str, str], name: str) -> bool:
+    return (row.get(name) or "").strip().lower() in ("yes", "y", "true", "1")
+
+
+def _csv_organisation(cell: dict[str, str]) -> OrganisationRecord:
+    organisation = OrganisationRecord(
+        external_id=cell.get("organisation_id") or mapping.slugify(cell["organisation"]),
+        name=cell["organisation"][:200], website=cell.get("organisation_website", ""),
+        email=cell.get("organisation_email", ""), phone=cell.get("organisation_phone", ""))
+    current = db.session.scalar(select(Organisation).where(
+        Organisation.uuid == organisation.external_id))
+    if current is not None:  # the spreadsheet has no column for these: keep ours
+        organisation.summary, organisation.description = current.summary, current.description
+    return organisation
+
+
+def _csv_venue(cell: dict[str, str]) -> VenueRecord | None:
+    if not cell.get("venue"):
+        return None
+    venue = VenueRecord(
+        external_id=cell.get("venue_id") or mapping.slugify(
+            f"{cell['venue']} {cell.get('postcode', '')}"),
+        name=cell["venue"][:200],
+        address_lines=[p.strip() for p in cell.get("address", "").split(",") if p.strip()],
+        town=cell.get("town", "")[:100], postcode=cell.get("postcode", "")[:10],
+        latitude=mapping._coordinate(cell.get("latitude"), "latitude", 90),
+        longitude=mapping._coordinate(cell.get("longitude"), "longitude", 180))
+    existing = db.session.scalar(select(Venue).where(Venue.uuid == venue.external_id))
+    if existing is not None:  # no columns for these either
+        venue.directions = existing.directions
+        venue.accessibility = [TermRecord(t.uuid, t.taxonomy, t.key, t.name)
+                               for t in existing.accessibility]
+    return venue
+
+
+def _csv_formats(cell: dict[str, str]) -> list[str]:
+    formats = [f.strip() for f in cell.get("formats", "").split(";") if f.strip()] or \
+        (["in_person"] if cell.get("venue") else ["online"])
+    for value in formats:
+        if value not in FORMATS:
+            raise RecordError(f"formats: {value!r} is not one of {', '.join(FORMATS)}")
+    return formats
+
+
+def _csv_amount(cell: dict[str, str]) -> Decimal | None:
+    try:
+        return Decimal(cell["cost_amount"]) if cell.get("cost_amount") else None
+    except InvalidOperation:
+        raise RecordError("cost_amount: must be a number like 3.50") from None
+
+
+def _csv_checks(record: ActivityRecord) -> None:
+    """Rules between columns; and keep what the spreadsheet has no column for."""
+    if record.cost_type == "paid" and record.cost_amount is None:
+        raise RecordError("cost_amount: a paid activity needs a price")
+    if record.age_min is not None and record.age_max is not None \
+            and record.age_min > record.age_max:
+        raise RecordError("age_min: is above age_max")
+    existing = db.session.scalar(select(Activity).where(Activity.uuid == record.external_id))
+    if existing is not None:
+        record.waiting_list = existing.waiting_list
+        record.break_until = existing.break_until
+
+
+def csv_row_to_record(row: dict[str, str]) -> ActivityRecord:
+    """One spreadsheet row as an ActivityRecord; raises RecordError naming the column."""
+    cell = {key: (value or "").strip() for key, value in row.items() if key}
+    for required in ("title", "organisation"):
+        if not cell.get(required):
+            raise RecordError(f"{required}: missing")
+    record = ActivityRecord(
+        external_id=cell.get("id") or cell.get("slug") or mapping.slugify(
+            f"{cell['organisation']} {cell['title']}"),
+        title=cell["title"][:200], organisation=_csv_organisation(cell),
+        summary=cell.get("summary", "")[:300], description=cell.get("description", ""),
+        venue=_csv_venue(cell), formats=_csv_formats(cell),
+        age_min=mapping._age(cell.get("age_min"), "age_min"),
+        age_max=mapping._age(cell.get("age_max"), "age_max"),
+        hide_address=_yes(cell, "hide_address"),
+        schedule=parse_schedule_cell(cell.get("schedule", "")),
+        schedule_notes=cell.get("schedule_notes", ""),
+        term_time_only=_yes(cell, "term_time_only"),
+        status=_choice(cell, "status", STATUSES, "running"),
+        cost_type=_choice(cell, "cost_type", COST_TYPES, "free"), cost_amount=_csv_amount(cell),
+        cost_per=_choice(cell, "cost_per", ("",) + COST_PERIODS, ""),
+        cost_notes=cell.get("cost_notes", ""), contact_name=cell.get("contact_name", "")[:120],
+        contact_phone=cell.get("contact_phone", "")[:40],
+        contact_email=cell.get("contact_email", "")[:254],
+        terms=_known_terms(cell, "categories", "category") + _known_terms(cell, "helps", "need")
+        + _known_terms(cell, "accessibility", "accessibility"),
+        last_reviewed=mapping._date(cell.get("last_reviewed"), "last_reviewed"),
+        slug_hint=cell.get("slug", ""))
+    _csv_checks(record)
+    return record
+
+
+def read_csv(path: Path) -> list[tuple[str, Any]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"title", "organisation"} - set(reader.fieldnames or ())
+            if missing:
+                raise FeedError(f"{path}: no {', '.join(sorted(missing))} column")
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise FeedError(f"{path}: {error}") from None
+    found: list[tuple[str, Any]] = []
+    for number, row in enumerate(rows, 2):  # row 1 is the header
+        label = f"row {number}"
+        try:
+            found.append((label, csv_row_to_record(row)))
+        except RecordError as error:
+            found.append((label, error))
+    return found
+
+
+# -- commands ------------------------------------------------------------------------------
+
+def _report(report: ImportReport, what: str) -> None:
+    for label, reason in report.rejected:
+        click.echo(f"rejected {label}: {reason}", err=True)
+    for label, warning in report.warnings:
+        click.echo(f"warning {label}: {warning}", err=True)
+    click.echo(f"{what}: {report.summary()}")
+
+
+import_cli = AppGroup("import", help="Bring listings in from other directories.")
+
+
+@import_cli.command("oruk")
+@click.argument("source")
+@click.option("--source-name", default=None,
+              help="A stable name for this feed (default: SOURCE), so re-imports update.")
+def import_oruk_command(source: str, source_name: str | None) -> None:
+    """Import an Open Referral UK v3 or v1 feed: a URL, a saved JSON file or a folder."""
+    timeout = float(current_app.config["IMPORT_TIMEOUT"])
+    try:
+        items = read_oruk(source, timeout, echo=lambda text: click.echo(text, err=True))
+    except FeedError as error:
+        raise click.ClickException(f"{error}. Nothing was imported.") from None
+    report = import_records(items, source_name or source.rstrip("/"), length=len(items),
+                            show_progress=True)
+    _report(report, source)
+    if report.rejected:
+        raise SystemExit(1)
+
+
+@import_cli.command("csv")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def import_csv_command(path: Path) -> None:
+    """Import a spreadsheet with one row per activity (columns as `flask export csv`)."""
+    try:
+        items = read_csv(path)
+    except FeedError as error:
+        raise click.ClickException(f"{error}. Nothing was imported.") from None
+    report = import_records(items, "csv", length=len(items), show_progress=True)
+    _report(report, str(path))
+    if report.rejected:
+        raise SystemExit(1)
+
+
+export_cli = AppGroup("export", help="Write listings out for other tools.")
+
+
+@export_cli.command("csv")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def export_csv_command(path: Path) -> None:
+    """Write every activity as one CSV row (open it in a spreadsheet, edit, import it back)."""
+    click.echo(f"Exported {export_csv(path)} activities to {path}")
