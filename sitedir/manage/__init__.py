@@ -1,0 +1,20 @@
+"""Self-service for organisations and the moderators who check their changes."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+from . import accounts, editing, moderation, reminders  # noqa: E402,F401  (routes on bp)
+from . import models  # noqa: E402,F401  (so create_app's metadata sees the tables)
+
+
+def init_app(app: Flask) -> None:
+    """Sign-in, the blueprint and the `flask users` / `flask reminders` commands."""
+    from .. import auth
+    from .cli import users_cli
+
+    auth.init_app(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(reminders.reminders_cli)

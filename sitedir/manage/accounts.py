@@ -1,0 +1,244 @@
+"""Passwordless sign-in by emailed link, sign out, and the admin second factor (TOTP).
+
+A link carries 256 random bits; only a keyed SHA-256 of it is stored. Opening it (GET) shows a
+"Sign in" button and changes nothing, because mail scanners fetch links; the POST consumes it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from urllib.parse import urlsplit
+
+import pyotp
+from flask import (
+    abort, current_app, flash, redirect, render_template, request, session, url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select, update
+
+from ..auth import admin_required, audit, client_ip, hash_secret, signed_in, totp_verified
+from ..extensions import db
+from ..models import utcnow
+from . import bp
+from .models import AuditEvent, SignInToken, User
+from .notify import public_url, send_email, wake_sender
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normal_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths, so the link cannot bounce people to another site."""
+    if not target:
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return ""
+    return target
+
+
+def over_limit(email: str, ip_hash: str) -> bool:
+    """Hourly limits per email address and per IP, counted from the token table itself."""
+    since = utcnow() - dt.timedelta(hours=1)
+    per_email = db.session.scalar(select(func.count(SignInToken.id)).where(
+        SignInToken.email == email, SignInToken.created_at > since))
+    per_ip = db.session.scalar(select(func.count(SignInToken.id)).where(
+        SignInToken.ip_hash == ip_hash, SignInToken.created_at > since))
+    config = current_app.config
+    return per_email >= int(config["SIGNIN_LIMIT_PER_EMAIL"]) \
+        or per_ip >= int(config["SIGNIN_LIMIT_PER_IP"])
+
+
+def issue_sign_in_link(email: str, next_url: str = "") -> str:
+    """Store a new token for email and queue the email; returns the link (the caller commits)."""
+    token = secrets.token_urlsafe(32)  # 256 bits
+    minutes = int(current_app.config["SIGNIN_TOKEN_MINUTES"])
+    db.session.add(SignInToken(
+        token_hash=hash_secret(token), email=email, ip_hash=hash_secret(client_ip()),
+        next_url=next_url, expires_at=utcnow() + dt.timedelta(minutes=minutes)))
+    link = public_url("manage.sign_in_link", token=token)
+    site = current_app.config["SITE_NAME"]
+    send_email(email, f"Sign in to {site}",
+               f"Use this link to sign in to {site}:\n\n{link}\n\n"
+               f"It works once, within {minutes} minutes. If you did not ask to sign in, "
+               "you can ignore this email.\n", kind="sign-in")
+    return link
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():  # type: ignore[no-untyped-def]
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("manage.dashboard"))
+    errors: dict[str, str] = {}
+    email = ""
+    if request.method == "POST":
+        email = normal_email(request.form.get("email", ""))
+        if not EMAIL.match(email) or len(email) > 254:
+            errors["email"] = "Enter an email address in the correct format, like name@example.com"
+        elif over_limit(email, hash_secret(client_ip())):
+            abort(429)
+        else:
+            issue_sign_in_link(email, next_url)
+            audit("signin.requested", email, actor=None)
+            db.session.commit()
+            wake_sender()
+            # The same answer for known and unknown addresses: the page must not reveal accounts.
+            return render_template("manage/check_email.html", email=email,
+                                   minutes=current_app.config["SIGNIN_TOKEN_MINUTES"])
+    return render_template("manage/sign_in.html", errors=errors, email=email, next=next_url), \
+        400 if errors else 200
+
+
+def _usable_token(token: str) -> SignInToken | None:
+    row = db.session.scalar(select(SignInToken).where(
+        SignInToken.token_hash == hash_secret(token)))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        return None
+    return row
+
+
+@bp.get("/sign-in/<token>")
+def sign_in_link(token: str):  # type: ignore[no-untyped-def]
+    """Show the "Sign in" button; never consumes the token."""
+    row = _usable_token(token)
+    return render_template("manage/sign_in_link.html", valid=row is not None,
+                           email=row.email if row else ""), 200 if row else 410
+
+
+@bp.post("/sign-in/<token>")
+def sign_in_confirm(token: str):  # type: ignore[no-untyped-def]
+    """Consume the token (once, even with two racing requests) and sign in."""
+    row = _usable_token(token)
+    if row is None:
+        return render_template("manage/sign_in_link.html", valid=False, email=""), 410
+    # A conditional UPDATE: of two simultaneous POSTs, only one sees rowcount 1.
+    taken = db.session.execute(
+        update(SignInToken).where(SignInToken.id == row.id, SignInToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        db.session.rollback()
+        return render_template("manage/sign_in_link.html", valid=False, email=""), 410
+    user = db.session.scalar(select(User).where(User.email == row.email))
+    if user is None:  # first sign-in: the account exists once the address is proven
+        user = User(email=row.email, session_nonce=secrets.token_hex(16), active=True, role="")
+        db.session.add(user)
+    if not user.active:
+        db.session.commit()
+        abort(403)
+    if not user.session_nonce:
+        user.session_nonce = secrets.token_hex(16)
+    user.last_sign_in_at = utcnow()
+    db.session.flush()
+    audit("signin.success", user.email, actor=user)
+    next_url = row.next_url
+    db.session.commit()
+    session.clear()  # a fresh session: nothing from before sign-in carries over
+    login_user(user)
+    return redirect(safe_next(next_url) or url_for("manage.dashboard"))
+
+
+@bp.post("/sign-out")
+def sign_out():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        user = db.session.get(User, current_user.id)
+        user.session_nonce = secrets.token_hex(16)  # ends this and every copy of the session
+        audit("signout", user.email, actor=user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("manage.sign_in"))
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@signed_in
+def two_factor():  # type: ignore[no-untyped-def]
+    """Admins: enrol an authenticator app on first visit, then give a code once per session."""
+    if not current_user.is_admin:
+        abort(403)
+    user = db.session.get(User, current_user.id)
+    next_url = safe_next(request.values.get("next")) or url_for("manage.admin")
+    if totp_verified():
+        return redirect(next_url)
+    if not user.totp_secret:
+        user.totp_secret = pyotp.random_base32()
+        db.session.commit()
+    error = ""
+    if request.method == "POST":
+        code = re.sub(r"\s", "", request.form.get("code", ""))
+        if _code_ok(user, code):
+            user.totp_confirmed = True
+            session["totp_user"] = user.get_id()
+            audit("totp.verified", user.email, actor=user, code_hash=hash_secret(code))
+            db.session.commit()
+            return redirect(next_url)
+        audit("totp.failed", user.email, actor=user)
+        db.session.commit()
+        error = "Enter the 6-digit code shown in your authenticator app"
+    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
+        name=user.email, issuer_name=current_app.config["SITE_NAME"])
+    return render_template("manage/two_factor.html", enrolling=not user.totp_confirmed,
+                           secret=user.totp_secret, uri=uri, qr_svg=_qr_svg(uri), error=error,
+                           next=next_url), 400 if error else 200
+
+
+def _code_ok(user: User, code: str) -> bool:
+    """A current code (±30 s for clock drift), and not the last one used (no replays)."""
+    if not re.fullmatch(r"\d{6}", code):
+        return False
+    if not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
+        return False
+    last = db.session.scalar(select(AuditEvent.detail).where(
+        AuditEvent.actor_id == user.id, AuditEvent.action == "totp.verified")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    return not (last and last.get("code_hash") == hash_secret(code))
+
+
+def _qr_svg(uri: str) -> str:
+    """An inline SVG QR code of the enrolment URI, when segno is installed."""
+    try:
+        import segno
+    except ImportError:
+        return ""
+    return segno.make(uri, error="m").svg_inline(
+        scale=4, title="QR code for your authenticator app")
+
+
+@bp.get("/admin")
+@admin_required
+def admin():  # type: ignore[no-untyped-def]
+    from ..models import Organisation
+    from .models import TrustedOrganisation
+
+    users = db.session.scalars(select(User).order_by(User.email)).all()
+    trusted = set(db.session.scalars(select(TrustedOrganisation.organisation_id)))
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(50)).all()
+    return render_template("manage/admin.html", users=users, trusted=trusted,
+                           organisations=organisations, events=events)
+
+
+@bp.post("/admin/organisations/<slug>/trust")
+@admin_required
+def set_trusted(slug: str):  # type: ignore[no-untyped-def]
+    from ..models import Organisation
+    from .models import TrustedOrganisation
+
+    organisation = db.first_or_404(select(Organisation).where(Organisation.slug == slug))
+    row = db.session.get(TrustedOrganisation, organisation.id)
+    wanted = request.form.get("trusted") == "yes"
+    if wanted and row is None:
+        db.session.add(TrustedOrganisation(organisation_id=organisation.id,
+                                           set_by_id=current_user.id))
+    elif not wanted and row is not None:
+        db.session.delete(row)
+    audit("organisation.trusted" if wanted else "organisation.untrusted", organisation.slug)
+    db.session.commit()
+    outcome = "now publishes without review" if wanted else "is reviewed again"
+    flash(f"{organisation.name} {outcome}.")
+    return redirect(url_for("manage.admin"))

@@ -1,0 +1,246 @@
+"""Organisation dashboards and edits: every edit becomes a change request.
+
+The organisation or activity comes from the URL and is checked against the signed-in user
+(`require_editor`); nothing in the form names which listing is changed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..auth import require_editor, signed_in
+from ..extensions import db
+from ..listing import is_stale, status_text
+from ..models import Activity, Organisation, Term, Venue
+from . import bp
+from .forms import (
+    NEW_VENUE, STATUS_FIELDS, WEEK_CHOICES, activity_payload, activity_values, organisation_payload,
+    values_from_form, weekday_choices,
+)
+from .models import ChangeRequest, ListingVersion, User
+from .publish import (
+    activity_snapshot, diff, free_slug, is_trusted, organisation_snapshot, submit,
+)
+
+
+def _organisation(slug: str) -> Organisation:
+    organisation = db.first_or_404(select(Organisation).where(Organisation.slug == slug))
+    require_editor(organisation)
+    return organisation
+
+
+def _activity(slug: str) -> Activity:
+    activity = db.first_or_404(select(Activity).where(Activity.slug == slug))
+    require_editor(activity.organisation)
+    return activity
+
+
+def _me() -> User:
+    return db.session.get(User, current_user.id)
+
+
+def _pending(organisation: Organisation) -> list[ChangeRequest]:
+    return db.session.scalars(select(ChangeRequest).where(
+        ChangeRequest.organisation_id == organisation.id, ChangeRequest.status == "pending")
+        .order_by(ChangeRequest.id)).all()
+
+
+def recommendation_counts(organisation: Organisation) -> dict[int, int]:
+    """Anonymous recommendation counts per activity, once the recommend feature is present."""
+    try:
+        from ..connect.models import RecommendationItem
+    except ImportError:
+        return {}
+    ids = [activity.id for activity in organisation.activities]
+    return dict(db.session.execute(
+        select(RecommendationItem.activity_id, func.count(RecommendationItem.id))
+        .where(RecommendationItem.activity_id.in_(ids))
+        .group_by(RecommendationItem.activity_id)).all())
+
+
+@bp.get("/")
+@signed_in
+def dashboard():  # type: ignore[no-untyped-def]
+    user = _me()
+    if len(user.organisations) == 1 and not user.is_moderator and request.args.get("all") is None:
+        return redirect(url_for("manage.organisation", slug=user.organisations[0].slug))
+    return render_template("manage/dashboard.html", user=user)
+
+
+@bp.get("/organisations/<slug>")
+@signed_in
+def organisation(slug: str):  # type: ignore[no-untyped-def]
+    org = _organisation(slug)
+    recent = db.session.scalars(select(ChangeRequest).where(
+        ChangeRequest.organisation_id == org.id, ChangeRequest.status != "pending")
+        .order_by(ChangeRequest.id.desc()).limit(10)).all()
+    return render_template("manage/organisation.html", organisation=org, pending=_pending(org),
+                           recent=recent, trusted=is_trusted(org), is_stale=is_stale,
+                           status_text=status_text, counts=recommendation_counts(org))
+
+
+def _form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """What the activity form needs besides its values: choices and errors."""
+    terms = db.session.scalars(select(Term).order_by(Term.taxonomy, Term.position)).all()
+    options: dict[str, list[tuple[str, str]]] = {
+        taxonomy: [(t.key, t.name) for t in terms if t.taxonomy == taxonomy]
+        for taxonomy in ("category", "need", "accessibility")}
+    venues = db.session.scalars(select(Venue).order_by(Venue.name)).all()
+    options["venue"] = [("", "No venue (online or by phone only)")] + [
+        (venue.slug, f"{venue.name}, {venue.town}" if venue.town else venue.name)
+        for venue in venues] + [(NEW_VENUE, "A venue not in this list (enter it below)")]
+    return {"v": values, "errors": errors, "week_choices": WEEK_CHOICES,
+            "weekdays": weekday_choices(), "options": options}
+
+
+def _submitted(change: ChangeRequest, published: bool, organisation: Organisation) -> Any:
+    if published:
+        flash("Your change is published. It shows in search within a minute.")
+    else:
+        flash("Thank you. A moderator will check your change, usually within two working days. "
+              "We will email you when it is published.")
+    return redirect(url_for("manage.organisation", slug=organisation.slug))
+
+
+@bp.route("/activities/<slug>/edit", methods=["GET", "POST"])
+@signed_in
+def edit_activity(slug: str):  # type: ignore[no-untyped-def]
+    activity = _activity(slug)
+    base = activity_snapshot(activity)
+    values, errors = activity_values(base), {}
+    if request.method == "POST":
+        more = request.form.get("action") == "more-rows"
+        values = values_from_form(request.form, more_rows=more)
+        if not more:
+            payload, errors = activity_payload(values, activity.slug)
+            if not errors:
+                if not diff(base, payload):
+                    flash("You did not change anything.", "info")
+                    return redirect(url_for("manage.organisation",
+                                            slug=activity.organisation.slug))
+                change = ChangeRequest(kind="activity", organisation=activity.organisation,
+                                       activity_id=activity.id, payload=payload, base=base,
+                                       summary=f"Edit “{activity.title}”")
+                return _submitted(change, submit(change, _me()), activity.organisation)
+    return render_template("manage/edit_activity.html", activity=activity,
+                           organisation=activity.organisation, **_form_context(values, errors)), \
+        400 if errors else 200
+
+
+@bp.route("/organisations/<slug>/activities/new", methods=["GET", "POST"])
+@signed_in
+def new_activity(slug: str):  # type: ignore[no-untyped-def]
+    org = _organisation(slug)
+    values, errors = activity_values({}), {}
+    if request.method == "POST":
+        more = request.form.get("action") == "more-rows"
+        values = values_from_form(request.form, more_rows=more)
+        if not more:
+            payload, errors = activity_payload(values, free_slug(Activity, values["title"]))
+            if not errors:
+                change = ChangeRequest(kind="new_activity", organisation=org, payload=payload,
+                                       base={}, summary=f"New activity “{payload['title']}”")
+                return _submitted(change, submit(change, _me()), org)
+    return render_template("manage/edit_activity.html", activity=None, organisation=org,
+                           **_form_context(values, errors)), 400 if errors else 200
+
+
+@bp.route("/activities/<slug>/status", methods=["GET", "POST"])
+@signed_in
+def activity_status(slug: str):  # type: ignore[no-untyped-def]
+    """Quick status change: running, full / waiting list, on a break until a date, closed."""
+    activity = _activity(slug)
+    base = activity_snapshot(activity)
+    values, errors = activity_values(base), {}
+    if request.method == "POST":
+        values.update(status=request.form.get("status", ""),
+                      break_until=request.form.get("break_until", "").strip(),
+                      waiting_list=request.form.get("waiting_list") == "yes")
+        payload, errors = activity_payload(values, activity.slug)
+        errors = {k: v for k, v in errors.items() if k in STATUS_FIELDS} or errors
+        if not errors:
+            change = ChangeRequest(kind="activity", organisation=activity.organisation,
+                                   activity_id=activity.id, payload=payload, base=base,
+                                   summary=f"Status of “{activity.title}”")
+            return _submitted(change, submit(change, _me()), activity.organisation)
+    return render_template("manage/status.html", activity=activity, v=values, errors=errors,
+                           organisation=activity.organisation), 400 if errors else 200
+
+
+@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
+@signed_in
+def edit_organisation(slug: str):  # type: ignore[no-untyped-def]
+    org = _organisation(slug)
+    base = organisation_snapshot(org)
+    values, errors = dict(base), {}
+    if request.method == "POST":
+        values, errors = organisation_payload(request.form)
+        if not errors:
+            if not diff(base, values):
+                flash("You did not change anything.", "info")
+                return redirect(url_for("manage.organisation", slug=org.slug))
+            change = ChangeRequest(kind="organisation", organisation=org, payload=values,
+                                   base=base, summary=f"Edit organisation “{org.name}”")
+            return _submitted(change, submit(change, _me()), org)
+    return render_template("manage/edit_organisation.html", organisation=org, v=values,
+                           errors=errors), 400 if errors else 200
+
+
+@bp.get("/activities/<slug>/history")
+@signed_in
+def activity_history(slug: str):  # type: ignore[no-untyped-def]
+    activity = _activity(slug)
+    return _history(activity.uuid, activity.organisation, activity_snapshot(activity),
+                    activity.title, "manage.restore_activity", slug)
+
+
+@bp.get("/organisations/<slug>/history")
+@signed_in
+def organisation_history(slug: str):  # type: ignore[no-untyped-def]
+    org = _organisation(slug)
+    return _history(org.uuid, org, organisation_snapshot(org), org.name,
+                    "manage.restore_organisation", slug)
+
+
+def _history(uuid: str, organisation: Organisation, current: dict, title: str,
+             restore_endpoint: str, slug: str) -> Any:
+    versions = db.session.scalars(select(ListingVersion).where(
+        ListingVersion.target_uuid == uuid).order_by(ListingVersion.id.desc())).all()
+    rows = [(version, diff(version.snapshot, current)) for version in versions]
+    return render_template("manage/history.html", rows=rows, title=title,
+                           organisation=organisation, restore_endpoint=restore_endpoint,
+                           slug=slug)
+
+
+def _version(uuid: str, version_id: int) -> ListingVersion:
+    version = db.session.get(ListingVersion, version_id)
+    if version is None or version.target_uuid != uuid:
+        abort(404)
+    return version
+
+
+@bp.post("/activities/<slug>/history/<int:version>/restore")
+@signed_in
+def restore_activity(slug: str, version: int):  # type: ignore[no-untyped-def]
+    """Restoring is an edit back to an old version: a change request like any other."""
+    activity = _activity(slug)
+    old = _version(activity.uuid, version)
+    change = ChangeRequest(kind="activity", organisation=activity.organisation,
+                           activity_id=activity.id, payload=old.snapshot,
+                           base=activity_snapshot(activity),
+                           summary=f"Restore “{activity.title}” to version {old.id}")
+    return _submitted(change, submit(change, _me()), activity.organisation)
+
+
+@bp.post("/organisations/<slug>/history/<int:version>/restore")
+@signed_in
+def restore_organisation(slug: str, version: int):  # type: ignore[no-untyped-def]
+    org = _organisation(slug)
+    old = _version(org.uuid, version)
+    change = ChangeRequest(kind="organisation", organisation=org, payload=old.snapshot,
+                           base=organisation_snapshot(org),
+                           summary=f"Restore organisation “{org.name}” to version {old.id}")
+    return _submitted(change, submit(change, _me()), org)

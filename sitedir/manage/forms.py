@@ -1,0 +1,302 @@
+"""The edit forms: plain HTML fields ⇄ ActivityIn/OrganisationIn payloads, with plain errors.
+
+Forms are parsed by hand rather than with WTForms field lists because the schedule is a
+variable number of rows that must work without JavaScript; validation is ActivityIn's own, and
+each pydantic error is mapped back to the form field that caused it, in plain language.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from .. import geo
+from ..content import ActivityIn, OrganisationIn
+from ..models import WEEKDAYS
+from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
+
+WEEK_CHOICES = [("", "Every week"), ("1", "1st week of the month"),
+                ("2", "2nd week of the month"), ("3", "3rd week of the month"),
+                ("4", "4th week of the month"), ("-1", "Last week of the month"),
+                ("1,3", "1st and 3rd weeks"), ("2,4", "2nd and 4th weeks")]
+BLANK_ROWS = 2  # empty schedule rows offered under the filled ones (more on request, no JS)
+TEXT_FIELDS = ("title", "summary", "description", "online_details", "schedule_notes",
+               "cost_notes", "join_notes", "what_to_bring", "welcome", "contact_name",
+               "contact_phone", "contact_email")
+LIST_FIELDS = ("categories", "helps", "formats", "referral_from", "accessibility")
+FLAG_FIELDS = ("hide_address", "term_time_only", "waiting_list")
+STATUS_FIELDS = ("status", "break_until", "waiting_list")
+NEW_VENUE = "new"  # the venue choice that means "a venue not in the list yet"
+NEW_VENUE_FIELDS = ("new_venue_name", "new_venue_address", "new_venue_town",
+                    "new_venue_postcode")
+
+# Messages for rules that ActivityIn checks across fields, keyed by its own wording.
+RULE_MESSAGES = {
+    "an in-person activity needs a venue": ("venue", "Choose the venue, or untick “In person”"),
+    "an activity on a break needs break_until": (
+        "break_until", "Enter the date the activity is back from its break, like 2027-01-11"),
+    "age_max is below age_min": (
+        "age_max", "Oldest age must be the same as or more than the youngest age"),
+    "a paid activity needs an amount": ("cost_amount", "Enter the cost, like 3.50"),
+    "a free activity has no amount": (
+        "cost_amount", "Remove the amount, or choose “Paid” or “Pay what you can”"),
+    "say who can refer (referral_from)": ("referral_from", "Select who can refer people"),
+    "end must be after start": ("end", "The end time must be after the start time"),
+}
+FIELD_OF = {("cost", "amount"): "cost_amount", ("cost", "type"): "cost_type",
+            ("cost", "per"): "cost_per", ("join", "how"): "join_how",
+            ("join", "referral_from"): "referral_from", ("cost",): "cost_amount",
+            ("join",): "referral_from", ("first_visit", "bring_friend"): "bring_friend",
+            ("contact", "email"): "contact_email", ("contact", "phone"): "contact_phone",
+            ("contact", "name"): "contact_name"}
+MISSING_MESSAGES = {
+    "title": "Enter the name of the activity",
+    "summary": "Enter a short summary of the activity",
+    "categories": "Select at least one type of activity",
+    "formats": "Select how it runs: in person, online or by phone",
+}
+FORM_LABELS = {**FIELD_LABELS, "cost_amount": "Cost", "cost_type": "Cost",
+               "join_how": "How to join", "referral_from": "Who can refer",
+               "contact_email": "Contact email", "contact_phone": "Contact phone",
+               "contact_name": "Contact name", "bring_friend": "Bringing a friend"}
+
+
+def activity_values(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Form values for an activity snapshot (ActivityIn JSON)."""
+    cost, join = snapshot.get("cost") or {}, snapshot.get("join") or {}
+    first, contact = snapshot.get("first_visit") or {}, snapshot.get("contact") or {}
+    values: dict[str, Any] = {name: snapshot.get(name) or "" for name in TEXT_FIELDS}
+    values.update({name: "" for name in NEW_VENUE_FIELDS})
+    values.update({name: list(snapshot.get(name) or []) for name in LIST_FIELDS})
+    values.update({name: bool(snapshot.get(name)) for name in FLAG_FIELDS})
+    values.update(
+        age_min=_text(snapshot.get("age_min")), age_max=_text(snapshot.get("age_max")),
+        venue=snapshot.get("venue") or "", status=snapshot.get("status") or "running",
+        break_until=snapshot.get("break_until") or "",
+        cost_type=cost.get("type") or "free", cost_amount=_text(cost.get("amount")),
+        cost_per=cost.get("per") or "", cost_notes=cost.get("notes") or "",
+        join_how=join.get("how") or "drop_in", referral_from=list(join.get("referral_from") or []),
+        join_notes=join.get("notes") or "",
+        bring_friend={True: "yes", False: "no"}.get(first.get("bring_friend"), ""),
+        what_to_bring=first.get("what_to_bring") or "", welcome=first.get("welcome") or "",
+        contact_name=contact.get("name") or "", contact_phone=contact.get("phone") or "",
+        contact_email=contact.get("email") or "")
+    slots, dates = [], []
+    for entry in snapshot.get("schedule") or []:
+        row = {"start": (entry.get("start") or "")[:5], "end": (entry.get("end") or "")[:5],
+               "title": entry.get("title") or ""}
+        if entry.get("date"):
+            dates.append({**row, "date": entry["date"]})
+        else:
+            weeks = ",".join(str(w) for w in entry.get("weeks") or [])
+            slots.append({**row, "day": entry.get("day") or "", "weeks": weeks})
+    values["slots"] = _pad(slots, ("day", "weeks", "start", "end", "title"))
+    values["dates"] = _pad(dates, ("date", "start", "end", "title"))
+    return values
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text.removesuffix(".00") if re.fullmatch(r"\d+\.00", text) else text
+
+
+def _pad(rows: list[dict], keys: tuple[str, ...], extra: int = BLANK_ROWS) -> list[dict]:
+    return rows + [{key: "" for key in keys} for _ in range(extra)]
+
+
+def _rows(form: MultiDict, prefix: str, keys: tuple[str, ...]) -> list[dict]:
+    count = min(int(form.get(f"{prefix}_count", "0") or 0), 50)
+    return [{key: form.get(f"{prefix}-{index}-{key}", "").strip() for key in keys}
+            for index in range(count)]
+
+
+def values_from_form(form: MultiDict, more_rows: bool = False) -> dict[str, Any]:
+    """Form values as submitted (re-shown on errors, or with more schedule rows)."""
+    values: dict[str, Any] = {name: form.get(name, "").strip()
+                              for name in TEXT_FIELDS + NEW_VENUE_FIELDS}
+    values.update({name: form.getlist(name) for name in LIST_FIELDS})
+    values.update({name: form.get(name) == "yes" for name in FLAG_FIELDS})
+    for name in ("age_min", "age_max", "venue", "status", "break_until", "cost_type",
+                 "cost_amount", "cost_per", "join_how", "bring_friend"):
+        values[name] = form.get(name, "").strip()
+    slots = [row for row in _rows(form, "slot", ("day", "weeks", "start", "end", "title"))
+             if any(row.values())]
+    dates = [row for row in _rows(form, "date", ("date", "start", "end", "title"))
+             if any(row.values())]
+    extra = BLANK_ROWS + (2 if more_rows else 0)
+    values["slots"] = _pad(slots, ("day", "weeks", "start", "end", "title"), extra)
+    values["dates"] = _pad(dates, ("date", "start", "end", "title"), extra)
+    return values
+
+
+def _number(values: dict, name: str, errors: dict, label: str, decimal: bool = False) -> Any:
+    raw = values.get(name, "").replace("£", "").replace(",", "").strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw) if decimal else int(raw)
+    except (ValueError, InvalidOperation):
+        example = "3.50" if decimal else "18"
+        errors[name] = f"{label} must be a number, like {example}"
+        return None
+
+
+def activity_payload(values: dict[str, Any], slug: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Form values → (ActivityIn JSON payload, errors by field name); no errors means valid."""
+    errors: dict[str, str] = {}
+    schedule, row_ids = _schedule(values)
+    amount = _number(values, "cost_amount", errors, "Cost", decimal=True)
+    payload = {
+        "slug": slug, "title": values["title"], "summary": values["summary"],
+        "description": values["description"], "categories": values["categories"],
+        "helps": values["helps"],
+        "age_min": _number(values, "age_min", errors, "Youngest age"),
+        "age_max": _number(values, "age_max", errors, "Oldest age"),
+        "formats": values["formats"], "venue": _venue_choice(values, errors),
+        "hide_address": values["hide_address"], "online_details": values["online_details"],
+        "schedule": schedule, "schedule_notes": values["schedule_notes"],
+        "term_time_only": values["term_time_only"], "status": values["status"] or "running",
+        "waiting_list": values["waiting_list"], "break_until": values["break_until"] or None,
+        "cost": {"type": values["cost_type"] or "free", "amount": amount,
+                 "per": values["cost_per"] or None, "notes": values["cost_notes"]},
+        "join": {"how": values["join_how"] or "drop_in", "referral_from": values["referral_from"],
+                 "notes": values["join_notes"]},
+        "first_visit": {"bring_friend": {"yes": True, "no": False}.get(values["bring_friend"]),
+                        "what_to_bring": values["what_to_bring"], "welcome": values["welcome"]},
+        "accessibility": values["accessibility"],
+        "contact": {"name": values["contact_name"], "phone": values["contact_phone"],
+                    "email": values["contact_email"]},
+    }
+    if values["contact_email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                                                    values["contact_email"]):
+        errors["contact_email"] = "Enter an email address like name@example.org"
+    if errors:
+        return payload, errors
+    try:
+        item = ActivityIn.model_validate(payload)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name, message = _form_error(error, row_ids)
+            errors.setdefault(name, message)
+        return payload, errors
+    payload = activity_json(item)
+    if values["venue"] == NEW_VENUE:
+        payload["new_venue"] = new_venue(values)
+    return payload, errors
+
+
+def _schedule(values: dict[str, Any]) -> tuple[list[dict], list[str]]:
+    """The filled-in schedule rows, and the form row each came from (to place errors)."""
+    schedule, row_ids = [], []
+    for index, row in enumerate(values["slots"]):
+        if any(row.get(k) for k in ("day", "start", "end")):
+            weeks = [int(w) for w in row["weeks"].split(",") if w.strip()] if row["weeks"] else []
+            schedule.append({"day": row["day"] or None, "weeks": weeks, "start": row["start"],
+                             "end": row["end"], "title": row["title"]})
+            row_ids.append(f"slot-{index}")
+    for index, row in enumerate(values["dates"]):
+        if any(row.get(k) for k in ("date", "start", "end")):
+            schedule.append({"date": row["date"] or None, "start": row["start"],
+                             "end": row["end"], "title": row["title"]})
+            row_ids.append(f"date-{index}")
+    return schedule, row_ids
+
+
+def _venue_choice(values: dict[str, Any], errors: dict[str, str]) -> str | None:
+    """The chosen venue's slug; for a new venue, check its fields and use a stand-in slug."""
+    if values["venue"] != NEW_VENUE:
+        return values["venue"] or None
+    if not values["new_venue_name"]:
+        errors["new_venue_name"] = "Enter the name of the venue, like “St Mary’s Church Hall”"
+    if geo.normalise_postcode(values["new_venue_postcode"], full_only=True) is None:
+        errors["new_venue_postcode"] = "Enter the venue’s full postcode, like LS9 8AB"
+    return "new-venue"  # replaced by the real venue's slug when the change is published
+
+
+def new_venue(values: dict[str, Any]) -> dict[str, Any]:
+    """A proposed venue, as the change request carries it."""
+    return {"name": values["new_venue_name"][:200],
+            "address": [line.strip() for line in values["new_venue_address"].splitlines()
+                        if line.strip()][:6],
+            "town": values["new_venue_town"][:100],
+            "postcode": geo.normalise_postcode(values["new_venue_postcode"], full_only=True)}
+
+
+def _form_error(error: dict, row_ids: list[str]) -> tuple[str, str]:
+    """A pydantic error as (form field name, plain-language message)."""
+    loc = tuple(part for part in error["loc"] if not str(part).startswith(
+        ("function-", "literal[", "nullable[", "decimal", "date", "is-instance")))
+    message = error["msg"].removeprefix("Value error, ")
+    rule = RULE_MESSAGES.get(message)
+    if loc and loc[0] == "schedule":
+        return _schedule_error(loc, message, rule, row_ids)
+    if rule:
+        return rule
+    name = FIELD_OF.get(loc[:2]) or FIELD_OF.get(loc[:1]) or (str(loc[0]) if loc else "title")
+    return name, _plain_message(name, error, message)
+
+
+def _schedule_error(loc: tuple, message: str, rule: tuple[str, str] | None,
+                    row_ids: list[str]) -> tuple[str, str]:
+    """A schedule error, pointed at the row (and field) of the form it came from."""
+    if len(loc) == 1:
+        return "slot-0-day", "Add at least one time it runs: a weekly slot or a dated session"
+    row = row_ids[loc[1]] if loc[1] < len(row_ids) else "slot-0"
+    part = loc[2] if len(loc) > 2 else (rule[0] if rule else "start")
+    if "time like" in message:
+        message = "Enter a time like 10:00 or 18:30"
+    elif "either a day" in message:
+        message = "Choose a day for a weekly slot (or a date for a single session)"
+    elif rule:
+        message = rule[1]
+    return f"{row}-{part}", message
+
+
+def _plain_message(name: str, error: dict, message: str) -> str:
+    label = FORM_LABELS.get(name, name.replace("_", " ").capitalize())
+    kind = error["type"]
+    if kind in ("missing", "string_too_short", "too_short"):
+        if name in MISSING_MESSAGES:
+            return MISSING_MESSAGES[name]
+        return f"{'Select' if name in LIST_FIELDS else 'Enter'} {label.lower()}"
+    if kind in ("string_too_long", "too_long"):
+        return f"{label} must be {error['ctx']['max_length']} characters or fewer"
+    if kind.startswith("date_"):
+        return f"{label} must be a real date, like 2027-01-11"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{label} must be between 0 and 120"
+    return f"{label}: {message}"
+
+
+def organisation_payload(form: MultiDict,
+                         prefix: str = "") -> tuple[dict[str, str], dict[str, str]]:
+    """The organisation form → (payload, errors); prefix names the fields on a shared form."""
+    payload = {name: form.get(prefix + name, "").strip() for name in ORGANISATION_FIELDS}
+    errors: dict[str, str] = {}
+    try:
+        OrganisationIn.model_validate(payload)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "name"
+            label = FIELD_LABELS.get(name, name)
+            if error["type"] in ("missing", "string_too_short"):
+                errors.setdefault(name, f"Enter the organisation’s {label.lower()}")
+            elif error["type"] == "string_too_long":
+                errors.setdefault(
+                    name, f"{label} must be {error['ctx']['max_length']} characters or fewer")
+            else:
+                errors.setdefault(name, f"{label}: {error['msg']}")
+    if payload["website"] and not re.match(r"^https?://[^\s]+\.[^\s]+$", payload["website"]):
+        errors["website"] = "Enter the full web address, starting with https://"
+    if payload["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", payload["email"]):
+        errors["email"] = "Enter an email address like name@example.org"
+    return payload, errors
+
+
+def weekday_choices() -> list[tuple[str, str]]:
+    return [("", "Choose a day")] + [(day, day.capitalize()) for day in WEEKDAYS]

@@ -1,0 +1,240 @@
+"""The moderators' queue: change requests (with diffs), claims, registrations, and the public's
+suggestions and problem reports, with approve/reject decisions that email the person.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth import audit, moderator_required, signed_in
+from ..extensions import db
+from ..models import Activity, Organisation, utcnow
+from . import bp
+from .forms import activity_payload, activity_values, organisation_payload, values_from_form
+from .models import ChangeRequest, Claim, Membership, User
+from .notify import public_url, send_email, wake_sender
+from .publish import ChangeError, apply_change, diff, reject_change, submit
+
+
+def _me() -> User:
+    return db.session.get(User, current_user.id)
+
+
+def _public_items() -> tuple[list[Any], list[Any]]:
+    """Suggestions and problem reports from the recommend feature, when it is installed."""
+    try:
+        from ..connect.models import ProblemReport, Suggestion
+    except ImportError:
+        return [], []
+    suggestions = db.session.scalars(select(Suggestion).where(Suggestion.status == "new")
+                                     .order_by(Suggestion.id)).all()
+    reports = db.session.scalars(select(ProblemReport).where(ProblemReport.status == "new")
+                                 .order_by(ProblemReport.id)).all()
+    return suggestions, reports
+
+
+@bp.get("/queue")
+@moderator_required
+def queue():  # type: ignore[no-untyped-def]
+    changes = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")
+                                 .order_by(ChangeRequest.id)).all()
+    claims = db.session.scalars(select(Claim).where(Claim.status == "pending")
+                                .order_by(Claim.id)).all()
+    suggestions, reports = _public_items()
+    return render_template("manage/queue.html", changes=changes, claims=claims,
+                           suggestions=suggestions, reports=reports)
+
+
+def _change(change_id: int) -> ChangeRequest:
+    change = db.session.get(ChangeRequest, change_id)
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.get("/queue/changes/<int:change_id>")
+@moderator_required
+def change(change_id: int):  # type: ignore[no-untyped-def]
+    item = _change(change_id)
+    if item.kind == "register":
+        rows = diff({}, item.payload.get("organisation", {})) + \
+            diff({}, item.payload.get("activity", {}))
+    else:
+        rows = diff(item.base, item.payload)
+    return render_template("manage/change.html", change=item, rows=rows, error="")
+
+
+def _tell_submitter(item: ChangeRequest, approved: bool) -> None:
+    if item.submitted_by is None:
+        return
+    site = current_app.config["SITE_NAME"]
+    listings = public_url("manage.dashboard")
+    if approved:
+        body = (f"Your change is now published on {site}:\n\n{item.summary}\n\n"
+                f"Thank you for keeping your listing up to date.\n\nYour listings: {listings}\n")
+    else:
+        body = (f"A moderator did not publish your change on {site}:\n\n{item.summary}\n\n"
+                f"Their reason:\n{item.reason}\n\nYou can sign in and edit it again: "
+                f"{listings}\n")
+    send_email(item.submitted_by.email,
+               f"Your change was {'published' if approved else 'not published'}", body,
+               kind="change-decision")
+
+
+@bp.post("/queue/changes/<int:change_id>/approve")
+@moderator_required
+def approve_change(change_id: int):  # type: ignore[no-untyped-def]
+    item = _change(change_id)
+    try:
+        apply_change(item, _me())
+    except ChangeError as exc:
+        rows = diff(item.base, item.payload) if item.kind != "register" else []
+        return render_template("manage/change.html", change=item, rows=rows,
+                               error=f"This change cannot be published: {exc}"), 409
+    _tell_submitter(item, approved=True)
+    db.session.commit()
+    wake_sender()
+    flash(f"Published: {item.summary}")
+    return redirect(url_for("manage.queue"))
+
+
+@bp.post("/queue/changes/<int:change_id>/reject")
+@moderator_required
+def reject(change_id: int):  # type: ignore[no-untyped-def]
+    item = _change(change_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        rows = diff(item.base, item.payload) if item.kind != "register" else []
+        return render_template("manage/change.html", change=item, rows=rows,
+                               error="", reason_error="Enter the reason, so the editor can "
+                               "put it right"), 400
+    try:
+        reject_change(item, _me(), reason[:2000])
+    except ChangeError:
+        abort(409)
+    _tell_submitter(item, approved=False)
+    db.session.commit()
+    wake_sender()
+    flash(f"Rejected: {item.summary}")
+    return redirect(url_for("manage.queue"))
+
+
+# -- claims: "Is this your group?" -----------------------------------------------------------
+
+@bp.route("/claim/<kind>/<slug>", methods=["GET", "POST"])
+@signed_in
+def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
+    if kind == "activity":
+        activity = db.first_or_404(select(Activity).where(Activity.slug == slug))
+        organisation = activity.organisation
+    elif kind == "organisation":
+        organisation = db.first_or_404(select(Organisation).where(Organisation.slug == slug))
+    else:
+        abort(404)
+    user = _me()
+    if any(m.organisation_id == organisation.id for m in user.memberships):
+        return redirect(url_for("manage.organisation", slug=organisation.slug))
+    errors: dict[str, str] = {}
+    values = {"role_in_group": "", "message": ""}
+    if request.method == "POST":
+        values = {name: request.form.get(name, "").strip()[:2000] for name in values}
+        if not values["role_in_group"]:
+            errors["role_in_group"] = "Enter your role in the group, like “volunteer organiser”"
+        if not errors:
+            db.session.add(Claim(user_id=user.id, organisation_id=organisation.id,
+                                 role_in_group=values["role_in_group"][:200],
+                                 message=values["message"]))
+            audit("claim.submitted", organisation.slug, actor=user)
+            db.session.commit()
+            flash(f"Thank you. A moderator will check that you run {organisation.name} and "
+                  "email you.")
+            return redirect(url_for("manage.dashboard"))
+    return render_template("manage/claim.html", organisation=organisation, v=values,
+                           errors=errors), 400 if errors else 200
+
+
+@bp.post("/queue/claims/<int:claim_id>/<decision>")
+@moderator_required
+def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
+    item = db.session.get(Claim, claim_id)
+    if item is None or decision not in ("approve", "reject"):
+        abort(404)
+    if item.status != "pending":
+        abort(409)
+    reason = request.form.get("reason", "").strip()[:2000]
+    if decision == "reject" and not reason:
+        flash("Enter a reason to reject a claim.", "info")
+        return redirect(url_for("manage.queue"))
+    item.status = "approved" if decision == "approve" else "rejected"
+    item.reviewer_id, item.reviewed_at, item.reason = current_user.id, utcnow(), reason
+    exists = db.session.scalar(select(Membership).where(
+        Membership.user_id == item.user_id, Membership.organisation_id == item.organisation_id))
+    if decision == "approve" and exists is None:
+        db.session.add(Membership(user_id=item.user_id, organisation_id=item.organisation_id))
+    audit(f"claim.{item.status}", item.organisation.slug, claim=item.id, reason=reason)
+    site = current_app.config["SITE_NAME"]
+    send_email(item.user.email, f"Your request to manage {item.organisation.name}",
+               (f"You can now sign in to {site} and edit the listings of "
+                f"{item.organisation.name}.\n") if decision == "approve" else
+               (f"A moderator did not confirm you as an editor of {item.organisation.name}.\n\n"
+                f"Their reason:\n{reason}\n"), kind="claim-decision")
+    db.session.commit()
+    wake_sender()
+    flash(f"Claim {item.status}.")
+    return redirect(url_for("manage.queue"))
+
+
+# -- registering a new organisation ------------------------------------------------------------
+
+@bp.route("/register", methods=["GET", "POST"])
+@signed_in
+def register():  # type: ignore[no-untyped-def]
+    """A new organisation and its first activity, as one change request for a moderator."""
+    from .editing import _form_context
+
+    org_values = {name: "" for name in ("name", "summary", "description", "website", "email",
+                                        "phone", "charity_number")}
+    values, errors = activity_values({}), {}
+    if request.method == "POST":
+        more = request.form.get("action") == "more-rows"
+        values = values_from_form(request.form, more_rows=more)
+        org_values, org_errors = organisation_payload(request.form, prefix="org_")
+        if not more:
+            payload, errors = activity_payload(values, "new-activity")
+            errors = {**{f"org_{k}": v for k, v in org_errors.items()}, **errors}
+            if not errors:
+                change = ChangeRequest(kind="register", payload={
+                    "organisation": org_values, "activity": payload}, base={},
+                    summary=f"Register “{org_values['name']}”")
+                submit(change, _me())
+                flash("Thank you. A moderator will check your organisation and its first "
+                      "activity, and email you when they are published.")
+                return redirect(url_for("manage.dashboard"))
+    return render_template("manage/register.html", org=org_values,
+                           **_form_context(values, errors)), 400 if errors else 200
+
+
+# -- the public's suggestions and problem reports ----------------------------------------------
+
+@bp.post("/queue/<kind>/<int:item_id>/close")
+@moderator_required
+def close_item(kind: str, item_id: int):  # type: ignore[no-untyped-def]
+    try:
+        from ..connect.models import ProblemReport, Suggestion
+    except ImportError:
+        abort(404)
+    model = {"suggestions": Suggestion, "reports": ProblemReport}.get(kind)
+    item = db.session.get(model, item_id) if model else None
+    if item is None:
+        abort(404)
+    outcome = request.form.get("outcome")
+    if outcome not in ("done", "dismissed"):
+        abort(400)
+    item.status = outcome
+    audit(f"{kind}.{outcome}", f"{kind}:{item_id}")
+    db.session.commit()
+    flash("Marked as done." if outcome == "done" else "Dismissed.")
+    return redirect(url_for("manage.queue"))

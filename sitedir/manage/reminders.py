@@ -1,0 +1,171 @@
+"""Freshness reminders: `flask reminders send` emails one-click answers that need no sign-in.
+
+Each reminder link carries 256 random bits (stored hashed), works once and expires after
+REMINDER_LINK_DAYS. Opening it shows a button; only the POST changes the listing, because mail
+scanners fetch links. An answer is published through the same `apply_change` as any edit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import defaultdict
+
+import click
+from flask import abort, current_app, render_template, request
+from flask.cli import AppGroup
+from sqlalchemy import func, select, update
+
+from ..auth import hash_secret
+from ..extensions import db
+from ..listing import local_now, status_text
+from ..models import Activity, Organisation, utcnow
+from . import bp
+from .models import ChangeRequest, Membership, Reminder
+from .notify import public_url, send_email
+from .publish import ChangeError, activity_snapshot, apply_change
+
+ANSWERS = {
+    "running": "Still running as shown",
+    "on_break": "On a break",
+    "full": "Full",
+    "closed": "Closed",
+}
+
+
+def _recipients(organisation: Organisation) -> list[str]:
+    """The organisation's editors; else its public email address."""
+    editors = db.session.scalars(select(Membership).where(
+        Membership.organisation_id == organisation.id)).all()
+    emails = sorted({m.user.email for m in editors if m.user.active})
+    return emails or ([organisation.email] if organisation.email else [])
+
+
+def due_activities(today: dt.date) -> list[Activity]:
+    """Open listings not reviewed for REMINDER_AFTER_DAYS and not reminded recently."""
+    config = current_app.config
+    reviewed_before = today - dt.timedelta(days=int(config["REMINDER_AFTER_DAYS"]))
+    reminded_after = utcnow() - dt.timedelta(days=int(config["REMINDER_REPEAT_DAYS"]))
+    recently = select(Reminder.activity_id).where(Reminder.sent_at > reminded_after)
+    return db.session.scalars(select(Activity).where(
+        Activity.status != "closed",
+        (Activity.last_reviewed.is_(None)) | (Activity.last_reviewed <= reviewed_before),
+        Activity.id.not_in(recently)).order_by(Activity.organisation_id, Activity.title)).all()
+
+
+def send_reminders(today: dt.date | None = None) -> dict[str, int]:
+    """Queue one email per organisation and recipient listing its due activities."""
+    today = today or local_now().date()
+    by_organisation: dict[Organisation, list[Activity]] = defaultdict(list)
+    for activity in due_activities(today):
+        by_organisation[activity.organisation].append(activity)
+    counts = {"emails": 0, "activities": 0, "no_address": 0}
+    expires = utcnow() + dt.timedelta(days=int(current_app.config["REMINDER_LINK_DAYS"]))
+    for organisation, activities in by_organisation.items():
+        recipients = _recipients(organisation)
+        if not recipients:
+            counts["no_address"] += len(activities)
+            continue
+        sections = []
+        for activity in activities:
+            token = secrets.token_urlsafe(32)
+            earlier = db.session.scalar(select(func.count(Reminder.id)).where(
+                Reminder.activity_id == activity.id, Reminder.used_at.is_(None)))
+            db.session.add(Reminder(activity_id=activity.id, token_hash=hash_secret(token),
+                                    sent_to=", ".join(recipients)[:254], sequence=earlier + 1,
+                                    expires_at=expires))
+            links = "\n".join(
+                f"  {label}: {public_url('manage.reminder', token=token, answer=answer)}"
+                for answer, label in ANSWERS.items())
+            sections.append(f"{activity.title} (now shown as: {status_text(activity)})\n"
+                            f"{public_url('public.activity', slug=activity.slug)}\n{links}")
+            counts["activities"] += 1
+        body = (f"Hello from {current_app.config['SITE_NAME']}.\n\nPlease tell us whether these "
+                f"listings of {organisation.name} are still right. One click is enough; you do "
+                "not need to sign in. Each link works once.\n\n" + "\n\n".join(sections)
+                + "\n\nTo change anything else, sign in and edit the listing.\n")
+        for email in recipients:
+            send_email(email, f"Are your listings still right? ({organisation.name})", body,
+                       kind="reminder")
+            counts["emails"] += 1
+    db.session.commit()
+    return counts
+
+
+def _reminder(token: str) -> Reminder | None:
+    row = db.session.scalar(select(Reminder).where(Reminder.token_hash == hash_secret(token)))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        return None
+    return row
+
+
+@bp.get("/reminders/<token>/<answer>")
+def reminder(token: str, answer: str):  # type: ignore[no-untyped-def]
+    """Confirm the answer with a button; opening the link changes nothing."""
+    if answer not in ANSWERS:
+        abort(404)
+    row = _reminder(token)
+    activity = db.session.get(Activity, row.activity_id) if row else None
+    return render_template("manage/reminder.html", activity=activity, answer=answer,
+                           label=ANSWERS[answer], error="", done=False), 200 if activity else 410
+
+
+def _answer_payload(activity: Activity, answer: str) -> tuple[dict, str]:
+    """The listing as the answer makes it, or an error message for the form."""
+    payload = activity_snapshot(activity)
+    payload.update(status=answer, waiting_list=False, break_until=None)
+    if answer == "on_break":
+        try:
+            back = dt.date.fromisoformat(request.form.get("break_until", "").strip())
+        except ValueError:
+            back = None
+        if back is None or back <= local_now().date():
+            return payload, "Enter the date you start again, in the future, like 2027-01-11"
+        payload["break_until"] = back.isoformat()
+    elif answer == "full":
+        payload["waiting_list"] = request.form.get("waiting_list") == "yes"
+    return payload, ""
+
+
+@bp.post("/reminders/<token>/<answer>")
+def reminder_answer(token: str, answer: str):  # type: ignore[no-untyped-def]
+    if answer not in ANSWERS:
+        abort(404)
+    row = _reminder(token)
+    activity = db.session.get(Activity, row.activity_id) if row else None
+    page = {"activity": activity, "answer": answer, "label": ANSWERS[answer], "error": "",
+            "done": False}
+    if activity is None:
+        return render_template("manage/reminder.html", **{**page, "activity": None}), 410
+    payload, error = _answer_payload(activity, answer)
+    if error:
+        return render_template("manage/reminder.html", **{**page, "error": error}), 400
+    taken = db.session.execute(
+        update(Reminder).where(Reminder.id == row.id, Reminder.used_at.is_(None))
+        .values(used_at=utcnow(), answer=answer).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:  # answered meanwhile by another click
+        db.session.rollback()
+        abort(410)
+    change = ChangeRequest(kind="activity", organisation_id=activity.organisation_id,
+                           activity_id=activity.id, payload=payload,
+                           base=activity_snapshot(activity),
+                           summary=f"Reminder answer for “{activity.title}”: {ANSWERS[answer]}")
+    db.session.add(change)
+    db.session.flush()
+    try:  # the link came to the organisation's own address: publish without review
+        apply_change(change, None, note=f"Reminder answered: {ANSWERS[answer]}")
+    except ChangeError:
+        abort(409)
+    return render_template("manage/reminder.html", **{**page, "done": True})
+
+
+reminders_cli = AppGroup("reminders", help="Freshness reminders to organisations.")
+
+
+@reminders_cli.command("send")
+def send_command() -> None:
+    """Email organisations whose listings were not reviewed for REMINDER_AFTER_DAYS (for cron)."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    with current_app.test_request_context("/", base_url=base):  # so url_for makes links
+        counts = send_reminders()
+    click.echo(f"Queued {counts['emails']} reminder email(s) about {counts['activities']} "
+               f"listing(s); {counts['no_address']} listing(s) have no address to write to.")

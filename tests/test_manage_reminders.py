@@ -1,0 +1,115 @@
+"""Freshness reminders: who gets them, one-click answers that work once and expire."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from sitedir.extensions import db
+from sitedir.listing import local_now
+from sitedir.manage.models import Reminder
+from sitedir.models import Activity
+from tests.manage_helpers import emails_to, manage_app
+
+KNIT = "harehills-knit-and-natter"
+
+
+@pytest.fixture()
+def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+    app = manage_app(make_app, REMINDER_AFTER_DAYS=100, REMINDER_REPEAT_DAYS=30,
+                     REMINDER_LINK_DAYS=28)
+    with app.app_context():
+        old = local_now().date() - dt.timedelta(days=101)
+        db.session.execute(update(Activity).values(last_reviewed=local_now().date()))
+        db.session.execute(update(Activity).where(Activity.slug == KNIT)
+                           .values(last_reviewed=old))
+        db.session.commit()
+    return app
+
+
+def _send(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _links(app: Flask) -> dict[str, str]:
+    body = emails_to(app, "editor@example.org")[-1].text_body
+    return {answer: "/" + url.split("/", 3)[3] for answer, url in re.findall(
+        r"(\w[\w ]+): (http://\S+/manage/reminders/\S+)", body)}
+
+
+def _activity(app: Flask) -> Activity:
+    with app.app_context():
+        activity = db.session.scalar(select(Activity).where(Activity.slug == KNIT))
+        db.session.expunge_all()
+        return activity
+
+
+def test_only_old_listings_are_reminded_and_not_again_too_soon(app) -> None:
+    assert "Queued 1 reminder email(s) about 1 listing(s)" in _send(app)
+    mail = emails_to(app, "editor@example.org")[-1]
+    assert "Knit and Natter" in mail.text_body and "Community Supper" not in mail.text_body
+    assert set(_links(app)) == {"Still running as shown", "On a break", "Full", "Closed"}
+    assert "Queued 0 reminder email(s)" in _send(app)  # REMINDER_REPEAT_DAYS not yet passed
+    with app.app_context():
+        db.session.execute(update(Reminder).values(
+            sent_at=Reminder.sent_at - dt.timedelta(days=31)))
+        db.session.commit()
+    assert "Queued 1 reminder email(s)" in _send(app)
+    with app.app_context():
+        assert db.session.scalars(select(Reminder.sequence).order_by(Reminder.id)).all() == [1, 2]
+
+
+def test_still_running_link_works_once_without_signing_in(app) -> None:
+    _send(app)
+    path = _links(app)["Still running as shown"]
+    client = app.test_client()  # nobody signed in
+    for _ in range(2):  # a mail scanner's fetch changes nothing
+        assert client.get(path).status_code == 200
+    assert _activity(app).last_reviewed < dt.date.today() - dt.timedelta(days=50)
+    response = client.post(path)
+    assert response.status_code == 200 and b"Thank you" in response.data
+    with app.app_context():
+        today = local_now().date()
+    assert _activity(app).last_reviewed == today
+    assert client.post(path).status_code == 410
+    assert client.get(path).status_code == 410
+    # One answer uses the reminder: its other links are spent too.
+    assert client.post(_links(app)["Closed"]).status_code == 410
+
+
+def test_on_break_asks_for_the_date(app) -> None:  # type: ignore[no-untyped-def]
+    _send(app)
+    path = _links(app)["On a break"]
+    client = app.test_client()
+    missing = client.post(path, data={"break_until": ""})
+    assert missing.status_code == 400 and b'href="#break_until"' in missing.data
+    assert client.post(path, data={"break_until": "2027-09-01"}).status_code == 200
+    activity = _activity(app)
+    assert (activity.status, activity.break_until) == ("on_break", dt.date(2027, 9, 1))
+    assert b"On a break until" in client.get(f"/activities/{KNIT}").data
+
+
+def test_links_expire(app) -> None:  # type: ignore[no-untyped-def]
+    _send(app)
+    path = _links(app)["Closed"]
+    with app.app_context():
+        db.session.execute(update(Reminder).values(
+            expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)))
+        db.session.commit()
+    assert app.test_client().get(path).status_code == 410
+    assert app.test_client().post(path).status_code == 410
+    assert _activity(app).status == "running"
+
+
+def test_unanswered_listing_shows_out_of_date_banner(app) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        db.session.execute(update(Activity).where(Activity.slug == KNIT).values(
+            last_reviewed=local_now().date() - dt.timedelta(days=400)))
+        db.session.commit()
+    page = app.test_client().get(f"/activities/{KNIT}").data.decode()
+    assert 'id="stale-notice"' in page and "may be out of date" in page
