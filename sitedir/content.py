@@ -403,7 +403,7 @@ def _check_activity(cat: Catalogue, keys: dict[str, set[str]], seen: dict[str, s
 
 # -- loading into the database ------------------------------------------------------------
 
-def _set(obj: Any, **values: Any) -> None:
+def set_changed(obj: Any, **values: Any) -> None:
     """Assign only values that differ, so an unchanged record is not marked dirty."""
     for name, value in values.items():
         if getattr(obj, name) != value:
@@ -423,7 +423,7 @@ def load_catalogue(cat: Catalogue) -> dict[str, int]:
                                                    key=lambda item: (item[1].order, item[0]))):
         row = _by_slug(m.Page, slug) or m.Page(slug=slug)
         db.session.add(row)
-        _set(row, title=page.title, summary=page.summary, body=page.body, position=position)
+        set_changed(row, title=page.title, summary=page.summary, body=page.body, position=position)
     venues = {slug: _load_venue(slug, venue, terms) for slug, venue in cat.venues.items()}
     for slug, organisation in cat.organisations.items():
         _load_organisation(slug, organisation, venues, terms)
@@ -442,7 +442,7 @@ def _load_taxonomy(taxonomy: TaxonomyIn) -> dict[tuple[str, str], m.Term]:
             if term is None:
                 term = m.Term(taxonomy=name, key=item.key)
                 db.session.add(term)
-            _set(term, name=item.name, description=item.description, position=position)
+            set_changed(term, name=item.name, description=item.description, position=position)
             terms[(name, item.key)] = term
     return terms
 
@@ -459,7 +459,7 @@ def _load_holidays(calendar: CalendarIn) -> None:
 def _load_venue(slug: str, venue: VenueIn, terms: dict) -> m.Venue:
     row = _by_slug(m.Venue, slug) or m.Venue(slug=slug)
     db.session.add(row)
-    _set(row, name=venue.name, address="\n".join(venue.address), town=venue.town,
+    set_changed(row, name=venue.name, address="\n".join(venue.address), town=venue.town,
          postcode=venue.postcode, latitude=venue.latitude, longitude=venue.longitude,
          directions=venue.directions)
     features = [terms[("accessibility", key)] for key in venue.accessibility]
@@ -472,21 +472,21 @@ def _load_organisation(slug: str, organisation: OrganisationIn, venues: dict,
                        terms: dict) -> None:
     row = _by_slug(m.Organisation, slug) or m.Organisation(slug=slug)
     db.session.add(row)
-    _set(row, name=organisation.name, summary=organisation.summary,
+    set_changed(row, name=organisation.name, summary=organisation.summary,
          description=organisation.description, website=organisation.website,
          email=organisation.email, phone=organisation.phone,
          charity_number=organisation.charity_number)
     for activity in organisation.activities:
-        _load_activity(row, activity, venues, terms)
+        upsert_activity(row, activity, venues, terms)
 
 
-def _load_activity(organisation: m.Organisation, item: ActivityIn, venues: dict,
+def upsert_activity(organisation: m.Organisation, item: ActivityIn, venues: dict,
                    terms: dict) -> None:
     row = _by_slug(m.Activity, item.slug) or m.Activity(slug=item.slug)
     db.session.add(row)  # SQLAlchemy 2 no longer cascades into the session along backrefs
     if row.organisation is not organisation:
         row.organisation = organisation
-    _set(row, title=item.title, summary=item.summary, description=item.description,
+    set_changed(row, title=item.title, summary=item.summary, description=item.description,
          formats=list(item.formats), age_min=item.age_min, age_max=item.age_max,
          hide_address=item.hide_address, online_details=item.online_details,
          schedule_notes=item.schedule_notes, term_time_only=item.term_time_only,
@@ -535,7 +535,7 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value not in ("", None, [], {})}
 
 
-def _activity_out(activity: m.Activity) -> dict[str, Any]:
+def activity_record(activity: m.Activity) -> dict[str, Any]:
     schedule = []
     for entry in activity.schedule:
         item: dict[str, Any] = {}
@@ -625,7 +625,7 @@ def export_catalogue(root: Path) -> dict[str, int]:
             "name": org.name, "summary": org.summary, "description": org.description,
             "website": org.website, "email": org.email, "phone": org.phone,
             "charity_number": org.charity_number,
-            "activities": [_activity_out(a) for a in org.activities],
+            "activities": [activity_record(a) for a in org.activities],
         }), root / "directory" / "organisations" / f"{org.slug}.yaml")
     return {"pages": len(pages), "venues": len(venues), "organisations": len(organisations),
             "activities": sum(len(org.activities) for org in organisations)}

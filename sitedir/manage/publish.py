@@ -48,7 +48,7 @@ class ChangeError(ValueError):
 
 def activity_snapshot(activity: Activity) -> dict[str, Any]:
     """An activity as ActivityIn's JSON: the payload format of change requests and history."""
-    return activity_json(ActivityIn.model_validate(content._activity_out(activity)))
+    return activity_json(ActivityIn.model_validate(content.activity_record(activity)))
 
 
 def activity_json(item: ActivityIn) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def _write_activity(organisation: Organisation, data: dict[str, Any]) -> Activit
         data["venue"] = _create_venue(proposed_venue).slug
     item = validate_activity(data)
     terms, venues = _terms_and_venues(item)
-    content._load_activity(organisation, item, venues, terms)
+    content.upsert_activity(organisation, item, venues, terms)
     db.session.flush()
     return db.session.scalar(select(Activity).where(Activity.slug == item.slug))
 
@@ -171,7 +171,7 @@ def _write_organisation(organisation: Organisation, data: dict[str, Any]) -> Non
             {name: data.get(name, "") for name in ORGANISATION_FIELDS})
     except ValidationError as exc:
         raise ChangeError(str(exc)) from exc
-    content._set(organisation, **{name: getattr(item, name) for name in ORGANISATION_FIELDS})
+    content.set_changed(organisation, **{name: getattr(item, name) for name in ORGANISATION_FIELDS})
 
 
 def _edit_activity(change: ChangeRequest, organisation: Organisation, today: dt.date) -> Activity:

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import geo
+from ..content import set_changed
 from ..extensions import db
 from ..models import (
     COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ListingChange,
@@ -69,13 +70,6 @@ def _valid_uuid(text: str) -> str | None:
         return str(uuid.UUID(text))
     except (ValueError, AttributeError, TypeError):
         return None
-
-
-def _set(obj: Any, **values: Any) -> None:
-    """Assign only values that differ, so an unchanged record is not marked dirty."""
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
 
 
 def _find(model: type, source: str, kind: str, external_id: str) -> Any:
@@ -151,12 +145,12 @@ def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
         row = Organisation(uuid=_new_uuid(Organisation, item.external_id),
                            slug=unique_slug(Organisation, item.name))
         db.session.add(row)
-    _set(row, name=item.name, summary=item.summary[:300], description=item.description,
+    set_changed(row, name=item.name, summary=item.summary[:300], description=item.description,
          website=item.website, email=item.email)
     if item.phone:
-        _set(row, phone=item.phone)
+        set_changed(row, phone=item.phone)
     if item.charity_number:
-        _set(row, charity_number=item.charity_number)
+        set_changed(row, charity_number=item.charity_number)
     _remember(source, "organization", item.external_id, row.uuid)
     return row
 
@@ -173,7 +167,7 @@ def _apply_venue(item: VenueRecord, source: str) -> Venue:
         row = Venue(uuid=_new_uuid(Venue, item.external_id),
                     slug=unique_slug(Venue, f"{item.name} {item.postcode}"))
         db.session.add(row)
-    _set(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
+    set_changed(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
          postcode=_postcode(item.postcode), latitude=item.latitude, longitude=item.longitude,
          directions=item.directions)
     features = [_apply_term(term, source) for term in item.accessibility]
@@ -209,7 +203,7 @@ def apply_record(record: ActivityRecord, source: str) -> str:
         row.organisation = organisation
     if row.venue is not venue:
         row.venue = venue
-    _set(row, title=record.title, summary=record.summary[:300],
+    set_changed(row, title=record.title, summary=record.summary[:300],
          description=record.description, formats=list(record.formats),
          age_min=record.age_min, age_max=record.age_max, hide_address=record.hide_address,
          schedule_notes=record.schedule_notes, term_time_only=record.term_time_only,
@@ -219,7 +213,7 @@ def apply_record(record: ActivityRecord, source: str) -> str:
          cost_notes=record.cost_notes, contact_name=record.contact_name,
          contact_phone=record.contact_phone, contact_email=record.contact_email)
     if record.last_reviewed:
-        _set(row, last_reviewed=record.last_reviewed)
+        set_changed(row, last_reviewed=record.last_reviewed)
     wanted = sorted({term.id: term for term in terms}.values(), key=lambda t: t.id or 0)
     if sorted(t.id or 0 for t in row.terms) != [t.id or 0 for t in wanted]:
         row.terms = wanted
