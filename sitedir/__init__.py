@@ -50,6 +50,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     connect.init_app(app)
     from . import manage
     manage.init_app(app)
+    from . import feeds, openreferral
+    openreferral.init_app(app)
+    feeds.init_app(app)
     return app
 
 

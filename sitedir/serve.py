@@ -18,6 +18,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
+    if app.config["INDEXER_THREAD"]:
+        # The one-process default: this thread is the only index writer (see sitedir/indexing.py).
+        from .indexing import start_worker_thread
+
+        start_worker_thread(app)
+    # Emails from the outbox (and the hourly privacy purge), unless MAIL_SEND_IN_BACKGROUND is off.
+    from .mail import start_background_sender
+
+    start_background_sender(app)
     print(f"Serving {app.config['SITE_NAME']} on http://{args.host}:{args.port} (Ctrl+C to stop)")
     serve(app, host=args.host, port=args.port, threads=args.threads)
 

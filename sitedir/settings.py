@@ -99,7 +99,8 @@ SETTINGS: list[Setting] = [
     Setting("MAIL_USE_TLS", True, "Upgrade the SMTP connection with STARTTLS before logging in."),
     Setting("MAIL_USE_SSL", False, "Connect with implicit TLS (SMTPS, usually port 465)."),
     Setting("MAIL_USERNAME", "", "SMTP login name; empty means do not log in."),
-    Setting("MAIL_PASSWORD", "", "SMTP password. Keep it in instance/config.py or FLASK_MAIL_PASSWORD."),
+    Setting("MAIL_PASSWORD", "",
+            "SMTP password. Keep it in instance/config.py or FLASK_MAIL_PASSWORD."),
     Setting("MAIL_FROM", "",
             "The From address of emails, e.g. \"Find community activities <hello@example.org>\". "
             "Empty means SITE_NAME <no-reply@the host of PUBLIC_BASE_URL>."),
@@ -130,6 +131,12 @@ SETTINGS: list[Setting] = [
             "Most recommend, suggest or report forms sent from one browser session."),
     Setting("CONNECT_MIN_FILL_SECONDS", 3,
             "Forms sent back faster than this after being shown are treated as automated."),
+    Setting("OPENREFERRAL_MAX_PER_PAGE", 500,
+            "Largest per_page the Open Referral UK API (/openreferral/) accepts."),
+    Setting("OPENREFERRAL_STATE_PROVINCE", "England",
+            "state_province of every address in the Open Referral UK API (HSDS requires one)."),
+    Setting("IMPORT_TIMEOUT", 20,
+            "Seconds to wait for each request when `flask import oruk` reads a feed by URL."),
 ]
 
 

@@ -1,0 +1,731 @@
+"""Search: a query in, ids + scores + snippets + facet counts + distances out.
+
+Views never see a Whoosh object. Each thread keeps one searcher and refreshes it per request
+(opening one costs ~50 ms at 20k listings). Filters, the distance prefilter and facet counts are
+bitmaps (Python ints, one bit per document) built from postings and cached per searcher, so a
+facet count is one AND and one popcount, and words are matched and ranked the same way (see
+`_rank`). Whoosh analyses, parses, stores, matches phrases and highlights.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from flask import Flask, current_app
+from markupsafe import Markup
+from whoosh import highlight, qparser
+from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Query, Term
+from whoosh.searching import Searcher
+
+from . import geo, indexing
+
+FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
+SORTS = ("relevance", "distance", "name", "reviewed")
+STALE_FACTOR = 0.85  # a listing not reviewed lately ranks a little lower, never hidden
+EXACT_TITLE_BONUS = 1000.0  # the listing whose title is exactly the query comes first
+MAX_QUERY_TERMS = 12
+MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the order
+# How much a word counts in each field: a word in the title says most about the listing.
+FIELD_WEIGHTS = {"title": 3.0, "topics": 1.5, "organisation": 1.5, "body": 1.0, "place": 1.0}
+WORD_CACHE_SIZE = 4096  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
+MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
+MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
+SNIPPET_SOURCE_CHARS = 1500  # analysing whole long descriptions for a snippet costs ms per hit
+
+
+class QueryTooLong(ValueError):
+    """The search words are longer than SEARCH_MAX_QUERY_LENGTH."""
+
+
+@dataclass
+class SearchRequest:
+    """What to look for; every field has the meaning of the URL parameter of the same name."""
+
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet field → chosen keys
+    age: int | None = None
+    near: tuple[float, float] | None = None
+    radius_miles: float | None = None
+    include_online: bool = True
+    sort: str = ""  # "" picks relevance with words, distance with a place, name otherwise
+    page: int = 1
+    per_page: int = 20
+    want_points: bool = False  # every result's point, for the map
+
+
+@dataclass
+class Hit:
+    """One result: the activity's uuid, its score, distance and a highlighted snippet."""
+
+    uuid: str
+    score: float
+    distance_miles: float | None
+    latitude: float | None
+    longitude: float | None
+    snippet: Markup | None
+
+
+@dataclass
+class SearchResult:
+    total: int
+    page: int
+    pages: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None  # "did you mean" text, when a spelling looks wrong
+    sort: str
+    matched_all_words: bool = True
+    # Every result's point (uuid, lat, lon), for the map of all results, not just this page.
+    points: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+# ---- bitmaps ----------------------------------------------------------------------------------
+
+def bits_from_docs(docs: Iterable[int]) -> int:
+    """A bitmap with the given document numbers set."""
+    array = bytearray()
+    for doc in docs:
+        byte = doc >> 3
+        if byte >= len(array):
+            array.extend(bytes(byte - len(array) + 1))
+        array[byte] |= 1 << (doc & 7)
+    return int.from_bytes(array, "little")
+
+
+_BITS_OF_BYTE = [tuple(i for i in range(8) if value >> i & 1) for value in range(256)]
+
+
+def docs_from_bits(bits: int) -> list[int]:
+    """The document numbers set in a bitmap, ascending."""
+    docs: list[int] = []
+    if bits <= 0:
+        return docs
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for position, value in enumerate(data):
+        if value:
+            base = position << 3
+            docs.extend(base + i for i in _BITS_OF_BYTE[value])
+    return docs
+
+
+class _SegmentData:
+    """What one index segment contributes, without its deletions: filter bitmaps and columns.
+
+    Segments never change once written (deletions are kept apart), so this survives refreshes:
+    after a commit only the new small segment is read, not the whole index again.
+    """
+
+    def __init__(self) -> None:
+        self.bits: dict[tuple[str, str], int] = {}
+        self.columns: dict[str, list[Any]] = {}
+
+
+_SEGMENTS: OrderedDict[str, _SegmentData] = OrderedDict()
+_SEGMENTS_LOCK = threading.Lock()
+MAX_SEGMENTS_KEPT = 64  # across all indexes and threads of the process
+
+
+def _segment_data(segment_id: str) -> _SegmentData:
+    with _SEGMENTS_LOCK:
+        data = _SEGMENTS.get(segment_id)
+        if data is None:
+            data = _SEGMENTS[segment_id] = _SegmentData()
+            if len(_SEGMENTS) > MAX_SEGMENTS_KEPT:
+                _SEGMENTS.popitem(last=False)
+        else:
+            _SEGMENTS.move_to_end(segment_id)
+        return data
+
+
+class SearcherCache:
+    """Bitmaps and per-document columns for one searcher generation (discarded with it)."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self._bits: dict[tuple[str, str], int] = {}
+        self._words: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._queries: dict[Any, Any] = {}
+        self._matches: OrderedDict[Any, int] = OrderedDict()
+        self._columns: dict[str, list[Any]] = {}
+        self._leaves = [(leaf, offset, _segment_data(leaf.segment().segment_id()))
+                        for leaf, offset in self.reader.leaf_readers()
+                        if leaf.doc_count_all() and hasattr(leaf, "segment")]
+        self.live = 0
+        for leaf, offset, _data in self._leaves:
+            whole = (1 << leaf.doc_count_all()) - 1
+            self.live |= (whole & ~bits_from_docs(leaf.deleted_docs_set)) << offset
+        self.searchable = self.live & ~self.term_bits("status", "closed")
+
+    def term_bits(self, fieldname: str, text: str) -> int:
+        """Documents containing a term; facet terms are kept, word terms in a bounded LRU."""
+        key = (fieldname, text)
+        store = self._words if fieldname in TEXT_FIELDS else self._bits
+        found = store.get(key)
+        if found is None:
+            found = 0
+            for leaf, offset, data in self._leaves:
+                found |= self._leaf_bits(leaf, data, key, cache=store is self._bits) << offset
+            found &= self.live
+            store[key] = found
+            if store is self._words and len(store) > WORD_CACHE_SIZE:
+                self._words.popitem(last=False)
+        elif store is self._words:
+            self._words.move_to_end(key)
+        return found
+
+    @staticmethod
+    def _leaf_bits(leaf: Any, data: _SegmentData, key: tuple[str, str], cache: bool) -> int:
+        """A segment's postings of one term, deletions included (they are masked by `live`)."""
+        found = data.bits.get(key)
+        if found is None:
+            fieldname, text = key
+            found = 0
+            if key in leaf:
+                # The raw term matcher: SegmentReader.postings() would filter out deletions,
+                # which change with every update, and we want this to be reusable.
+                matcher = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
+                                              leaf.schema[fieldname].format)
+                found = bits_from_docs(matcher.all_ids())
+            if cache:
+                data.bits[key] = found
+        return found
+
+    def query_bits(self, key: Any, query: Query) -> int:
+        """Documents matching a query, remembered for the most recent MATCH_CACHE_SIZE queries."""
+        found = self._matches.get(key)
+        if found is None:
+            found = bits_from_docs(self.searcher.docs_for_query(query))
+            self._matches[key] = found
+            if len(self._matches) > MATCH_CACHE_SIZE:
+                self._matches.popitem(last=False)
+        else:
+            self._matches.move_to_end(key)
+        return found
+
+    def column(self, fieldname: str) -> list[Any]:
+        """Every document's value of a column field (deleted ones too), by document number."""
+        if fieldname not in self._columns:
+            values: list[Any] = []
+            for leaf, _offset, data in self._leaves:
+                if fieldname not in data.columns:
+                    data.columns[fieldname] = list(leaf.column_reader(fieldname))
+                values.extend(data.columns[fieldname])
+            self._columns[fieldname] = values
+        return self._columns[fieldname]
+
+    def stale_bits(self, fresh_since: int) -> int:
+        """Documents last reviewed before the given day number."""
+        key = ("__stale__", fresh_since)
+        if key not in self._queries:
+            reviewed = self.column("reviewed")
+            self._queries[key] = bits_from_docs(
+                doc for doc, day in enumerate(reviewed) if day < fresh_since)
+        return self._queries[key]
+
+    def order(self, sort: str) -> list[int]:
+        """Every live document in name order, or most recently reviewed first."""
+        key = ("__order__", sort)
+        if key not in self._queries:
+            titles = self.column("title_sort")
+            docs = docs_from_bits(self.searchable)
+            if sort == "reviewed":
+                reviewed = self.column("reviewed")
+                docs.sort(key=lambda d: (-reviewed[d], titles[d]))
+            else:
+                docs.sort(key=titles.__getitem__)
+            self._queries[key] = docs
+        return self._queries[key]
+
+    def rank(self, sort: str) -> list[int]:
+        """Each document's position in `order(sort)` (documents not listed rank last)."""
+        key = ("__rank__", sort)
+        if key not in self._queries:
+            size = len(self.column("title_sort"))
+            rank = [size] * size
+            for position, doc in enumerate(self.order(sort)):
+                rank[doc] = position
+            self._queries[key] = rank
+        return self._queries[key]
+
+    def field_terms(self, fieldname: str) -> list[str]:
+        key = ("__terms__", fieldname)
+        if key not in self._queries:
+            self._queries[key] = [t.decode() if isinstance(t, bytes) else t
+                                  for t in self.reader.lexicon(fieldname)]
+        return self._queries[key]
+
+
+# ---- the searcher per thread -----------------------------------------------------------------
+
+class SearchService:
+    """One index directory, one searcher (and its cache) per thread, refreshed per request."""
+
+    def __init__(self, path_getter: Callable[[], Any]) -> None:
+        self._path_getter = path_getter
+        self._local = threading.local()
+
+    def cache(self) -> SearcherCache:
+        """This thread's up-to-date searcher cache, opening or refreshing as needed."""
+        local = self._local
+        current: SearcherCache | None = getattr(local, "cache", None)
+        for attempt in range(20):
+            try:
+                if current is None:
+                    ix = indexing.open_index(self._path_getter())
+                    current = SearcherCache(ix.searcher())
+                else:
+                    current = self._refreshed(current)
+                break
+            except (FileNotFoundError, OSError, EOFError, ValueError):
+                # A commit deleted the files this searcher or TOC named: start afresh.
+                if current is not None:
+                    _close_quietly(current.searcher)
+                current = None
+                if attempt == 19:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+        local.cache = current
+        return current  # type: ignore[return-value]
+
+    def _refreshed(self, current: SearcherCache) -> SearcherCache:
+        try:
+            fresh = current.searcher.refresh()
+        except (FileNotFoundError, OSError, EOFError, ValueError):
+            raise
+        except Exception:  # noqa: BLE001 - e.g. refreshing from an empty index's reader
+            _close_quietly(current.searcher)
+            return SearcherCache(indexing.open_index(self._path_getter()).searcher())
+        return current if fresh is current.searcher else SearcherCache(fresh)
+
+    def close(self) -> None:
+        """Close this thread's searcher (tests, shutdown)."""
+        current = getattr(self._local, "cache", None)
+        if current is not None:
+            _close_quietly(current.searcher)
+            self._local.cache = None
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run a search; a moved-away segment file mid-query is retried on a fresh searcher."""
+        for attempt in range(3):
+            try:
+                return _run(self.cache(), request)
+            except (FileNotFoundError, OSError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _close_quietly(searcher: Searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # noqa: BLE001 - already broken; nothing more to release
+        pass
+
+
+# ---- parsing the words -----------------------------------------------------------------------
+
+TEXT_FIELDS = ("title", "body", "organisation", "topics", "place")
+# Wildcards and ranges can expand to every term (`*` alone took 131 ms on 5k listings);
+# fields, boosts and `*:*` would let a visitor reach fields and weights that are ours to set.
+_REMOVED_PLUGINS = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.FieldsPlugin,
+                    qparser.BoostPlugin, qparser.EveryPlugin)
+
+
+def make_parser(group: Any = qparser.AndGroup) -> qparser.QueryParser:
+    """The public parser: words, "phrases", AND/OR/NOT, brackets; nothing that can be slow."""
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), indexing.SCHEMA, group=group)
+    for plugin in _REMOVED_PLUGINS:
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+_AND_PARSER = make_parser()
+_OR_PARSER = make_parser(qparser.OrGroup.factory(0.9))
+
+
+def clean_text(text: str, max_length: int) -> str:
+    """Collapse spaces, drop control characters and cap the number of words."""
+    if len(text) > max_length:
+        raise QueryTooLong(f"Search words must be {max_length} characters or fewer")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    words = text.split()
+    return " ".join(words[:MAX_QUERY_TERMS])
+
+
+def _parse(text: str, parser: qparser.QueryParser) -> Query | None:
+    query = parser.parse(text)
+    if query is None or query is NullQuery or not list(query.iter_all_terms()):
+        return None
+    return query
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _normal_title(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+# ---- running a search ------------------------------------------------------------------------
+
+def _filter_bits(cache: SearcherCache, request: SearchRequest) -> dict[str, int]:
+    """One bitmap per active filter: within a filter the choices are ORed, across them ANDed."""
+    pieces: dict[str, int] = {}
+    for fieldname, values in request.filters.items():
+        if values:
+            bits = 0
+            for value in values:
+                bits |= cache.term_bits(fieldname, value)
+            pieces[fieldname] = bits
+    if request.age is not None:
+        age = request.age
+        pieces["age"] = cache.query_bits(("age", age), And([
+            NumericRange("age_min", None, age), NumericRange("age_max", age, None)]))
+    return pieces
+
+
+def _near_bits(cache: SearcherCache, request: SearchRequest,
+               base: int) -> tuple[int, dict[int, float]]:
+    """Listings within the radius (grid-cell prefilter, exact haversine), plus online ones."""
+    assert request.near is not None
+    lat, lon = request.near
+    distances: dict[int, float] = {}
+    located = cache.term_bits("located", "1")
+    if request.radius_miles is None:
+        candidates = base & located
+    else:
+        cells = 0
+        for cell in geo.grid_cells_covering(lat, lon, request.radius_miles):
+            cells |= cache.term_bits("cell", cell)
+        candidates = base & cells
+    lats, lons = cache.column("lat_e6"), cache.column("lon_e6")
+    within = []
+    limit = request.radius_miles if request.radius_miles is not None else math.inf
+    for doc in docs_from_bits(candidates):
+        miles = geo.haversine_miles(lat, lon, lats[doc] / 1e6, lons[doc] / 1e6)
+        if miles <= limit:
+            distances[doc] = miles
+            within.append(doc)
+    bits = bits_from_docs(within)
+    if request.include_online:
+        bits |= base & ~located & (cache.term_bits("format", "online")
+                                   | cache.term_bits("format", "phone"))
+    return bits, distances
+
+
+def _units(query: Query) -> list[Query]:
+    """The positive leaves of a query (words per field, phrases): what a match is scored on."""
+    if isinstance(query, (And, Or)):
+        return [unit for sub in query.subqueries for unit in _units(sub)]
+    if isinstance(query, AndNot):
+        return _units(query.a)
+    if isinstance(query, Not) or query is NullQuery:
+        return []
+    return [query]
+
+
+def _rank(cache: SearcherCache, query: Query, candidates: int,
+          request: SearchRequest) -> list[tuple[float, int]]:
+    """Score tiers, best first: (score, bitmap of the documents with that score).
+
+    A match scores the field weight times the IDF of each word or phrase it contains, a bit
+    lower when stale, and far higher when its title is exactly the words typed. Scores are
+    computed for whole groups at once by splitting the candidate bitmap on each word's bitmap,
+    so ranking every match costs bitmap operations, not a loop over documents.
+    """
+    live = max(1, cache.searchable.bit_count())
+    weighted = []
+    for unit in _units(query):
+        everywhere = match_bits(cache, unit)
+        if everywhere & candidates:
+            field_weight = FIELD_WEIGHTS.get(getattr(unit, "fieldname", ""), 1.0)
+            idf = math.log(1 + live / everywhere.bit_count())
+            weighted.append((field_weight * idf, everywhere & candidates))
+    weighted.sort(key=lambda pair: -pair[0])
+    tiers = [(0.0, candidates)]
+    for weight, bits in weighted:
+        if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
+            break
+        tiers = _split(tiers, bits, lambda score, w=weight: score + w)
+    fresh_since = _today().toordinal() - int(current_app.config["STALE_AFTER_DAYS"])
+    tiers = _split(tiers, cache.stale_bits(fresh_since), lambda score: score * STALE_FACTOR)
+    exact = cache.term_bits("title_sort", _normal_title(request.text))
+    tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
+    return sorted(tiers, key=lambda tier: -tier[0])
+
+
+def _split(tiers: list[tuple[float, int]], bits: int,
+           change: Callable[[float], float]) -> list[tuple[float, int]]:
+    """Each tier split in two: its documents in `bits` get a changed score."""
+    if not bits:
+        return tiers
+    result = []
+    for score, tier in tiers:
+        inside = tier & bits
+        if inside:
+            result.append((change(score), inside))
+        outside = tier & ~bits
+        if outside:
+            result.append((score, outside))
+    return result
+
+
+def _today() -> dt.date:
+    from .listing import local_now
+
+    return local_now().date()
+
+
+def _facets(cache: SearcherCache, base: int, pieces: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Counts per facet value; a facet's own choices are left out of its counts (so the other
+    values show what choosing them as well would add)."""
+    facets: dict[str, dict[str, int]] = {}
+    everything = base
+    for bits in pieces.values():
+        everything &= bits
+    for fieldname in FACET_FIELDS:
+        scope = everything
+        if fieldname in pieces:
+            scope = base
+            for other, bits in pieces.items():
+                if other != fieldname:
+                    scope &= bits
+        facets[fieldname] = {
+            value: (scope & cache.term_bits(fieldname, value)).bit_count()
+            for value in cache.field_terms(fieldname)}
+    return facets
+
+
+def _page_of(cache: SearcherCache, final: int, sort: str, tiers: list[tuple[float, int]],
+             distances: dict[int, float], start: int,
+             stop: int) -> tuple[list[int], dict[int, float]]:
+    """Documents start..stop of the results in the chosen order, and their scores."""
+    titles = cache.column("title_sort")
+    if sort == "relevance":
+        return _page_of_tiers(cache, tiers, start, stop)
+    if sort == "distance":
+        ranked = sorted(docs_from_bits(final),
+                        key=lambda d: (distances.get(d, math.inf), titles[d]))
+        return ranked[start:stop], {}
+    # Name and review order do not depend on the query: walk the searcher's presorted list and
+    # stop at the page's end, so browsing 100k listings costs no sort.
+    return _walk(cache, sort, final, start, stop), {}
+
+
+def _page_of_tiers(cache: SearcherCache, tiers: list[tuple[float, int]], start: int,
+                   stop: int) -> tuple[list[int], dict[int, float]]:
+    """Best tier first; within a tier (equal scores), by name."""
+    page: list[int] = []
+    scores: dict[int, float] = {}
+    skipped = 0
+    for score, bits in tiers:
+        size = bits.bit_count()
+        if skipped + size <= start:
+            skipped += size
+            continue
+        offset = max(0, start - skipped)
+        taken = _walk(cache, "name", bits, offset, offset + stop - start - len(page))
+        page.extend(taken)
+        scores.update((doc, score) for doc in taken)
+        skipped += size
+        if len(page) >= stop - start:
+            break
+    return page, scores
+
+
+def _walk(cache: SearcherCache, sort: str, wanted_bits: int, start: int, stop: int) -> list[int]:
+    """Items start..stop, in name (or review) order, of the documents set in `wanted_bits`."""
+    order = cache.order(sort)
+    if wanted_bits.bit_count() * 16 < len(order):  # few: sorting them beats walking everything
+        rank = cache.rank(sort)
+        return sorted(docs_from_bits(wanted_bits), key=rank.__getitem__)[start:stop]
+    wanted = wanted_bits.to_bytes((wanted_bits.bit_length() + 7) // 8 or 1, "little")
+    size = len(wanted)
+    page: list[int] = []
+    seen = 0
+    for doc in order:
+        if doc >> 3 < size and wanted[doc >> 3] >> (doc & 7) & 1:
+            if seen >= start:
+                page.append(doc)
+                if len(page) == stop - start:
+                    break
+            seen += 1
+    return page
+
+
+def match_bits(cache: SearcherCache, query: Query) -> int:
+    """Every document a parsed query matches, as a bitmap, without scoring.
+
+    Words and their AND/OR/NOT are bitmap operations on cached postings (microseconds); only
+    phrases and other positional queries go through Whoosh's matchers.
+    """
+    if isinstance(query, Term):
+        return cache.term_bits(query.fieldname, _text(query.text))
+    if isinstance(query, And):
+        bits = cache.live
+        for sub in query.subqueries:
+            bits &= match_bits(cache, sub)
+        return bits
+    if isinstance(query, Or):
+        bits = 0
+        for sub in query.subqueries:
+            bits |= match_bits(cache, sub)
+        return bits
+    if isinstance(query, AndNot):
+        return match_bits(cache, query.a) & ~match_bits(cache, query.b)
+    if isinstance(query, Not):
+        return cache.live & ~match_bits(cache, query.query)
+    if query is NullQuery:
+        return 0
+    return cache.query_bits(("q", repr(query)), query)
+
+
+def _text_match(cache: SearcherCache, request: SearchRequest,
+                allowed: int) -> tuple[Query | None, int, bool]:
+    """The parsed words and every document they match (a bitmap); when no listing has all
+    the words, listings with any of them."""
+    query = _parse(request.text, _AND_PARSER)
+    if query is None:
+        return None, 0, True
+    matched = match_bits(cache, query)
+    if matched & allowed:
+        return query, matched, True
+    or_query = _parse(request.text, _OR_PARSER)
+    if or_query is None:
+        return query, matched, True
+    or_matched = match_bits(cache, or_query)
+    return or_query, or_matched, not or_matched & allowed
+
+
+def _hits(cache: SearcherCache, docs: list[int], scores: dict[int, float],
+          distances: dict[int, float], query: Query | None) -> list[Hit]:
+    lats, lons = cache.column("lat_e6"), cache.column("lon_e6")
+    located = cache.term_bits("located", "1")
+    uuids = cache.column("uuid")
+    hits = []
+    for doc in docs:
+        has_point = bool(located >> doc & 1)
+        hits.append(Hit(
+            uuid=_text(uuids[doc]), score=scores.get(doc, 0.0), distance_miles=distances.get(doc),
+            latitude=lats[doc] / 1e6 if has_point else None,
+            longitude=lons[doc] / 1e6 if has_point else None,
+            # Stored text is read only for a snippet: unpickling it is the slow part of a hit.
+            snippet=_snippet(query, cache.searcher.stored_fields(doc))
+            if query is not None else None))
+    return hits
+
+
+def _points(cache: SearcherCache, final: int) -> list[tuple[str, float, float]]:
+    lats, lons, uuids = cache.column("lat_e6"), cache.column("lon_e6"), cache.column("uuid")
+    located = final & cache.term_bits("located", "1")
+    return [(_text(uuids[doc]), lats[doc] / 1e6, lons[doc] / 1e6)
+            for doc in docs_from_bits(located)[:MAX_MAP_POINTS]]
+
+
+def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
+    base = cache.searchable
+    pieces = _filter_bits(cache, request)
+    distances: dict[int, float] = {}
+    if request.near is not None:
+        near, distances = _near_bits(cache, request, base)
+        base &= near
+    final = base
+    for bits in pieces.values():
+        final &= bits
+    start = (request.page - 1) * request.per_page
+    query, matched_all_words, tiers = None, True, []
+    if request.text:
+        query, matched, matched_all_words = _text_match(cache, request, final)
+        base &= matched
+        final &= matched
+        if query is not None:
+            tiers = _rank(cache, query, final, request)
+    sort = request.sort or "relevance"
+    if sort == "relevance" and query is None:
+        sort = "distance" if request.near else "name"
+    total = final.bit_count()
+    pages = max(1, math.ceil(total / request.per_page))
+    page_docs, scores = _page_of(cache, final, sort, tiers, distances, start,
+                                 start + request.per_page)
+    suggestion = _suggest(cache, request.text) if request.text and total < 3 else None
+    return SearchResult(
+        total=total, page=request.page, pages=pages,
+        hits=_hits(cache, page_docs, scores, distances, query),
+        facets=_facets(cache, base, pieces), suggestion=suggestion, sort=sort,
+        matched_all_words=matched_all_words,
+        points=_points(cache, final) if request.want_points else [])
+
+
+class _MarkFormatter(highlight.HtmlFormatter):
+    """<mark>word</mark>, escaped, with no classes."""
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "<mark>%s</mark>" % highlight.htmlescape(
+            highlight.get_text(text, token, replace), quote=False)
+
+
+_FORMATTER = _MarkFormatter(between=" … ")
+_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=60)
+
+
+def _snippet(query: Query, stored: dict[str, Any]) -> Markup | None:
+    """The part of the description around the words searched for, marked (HTML-escaped)."""
+    body = (stored.get("body") or "")[:SNIPPET_SOURCE_CHARS]
+    terms = {text for fieldname, text in query.iter_all_terms() if fieldname == "body"}
+    if not body or not terms:
+        return None
+    terms = {t.decode() if isinstance(t, bytes) else t for t in terms}
+    html = highlight.highlight(body, terms, indexing.SCHEMA["body"].analyzer, _FRAGMENTER,
+                               _FORMATTER, top=2)
+    return Markup(html) if html and "<mark" in html else None
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_SPELLING = indexing.spelling_analyzer()
+
+
+def _suggest(cache: SearcherCache, text: str) -> str | None:
+    """"Did you mean": each unknown word swapped for the commonest indexed word near it."""
+    reader = cache.reader
+    changed = False
+    out = []
+    for word in _WORD_RE.findall(text.lower()):
+        folded = _SPELLING(word)
+        tokens = [t.text for t in folded]
+        key = tokens[0] if tokens else word
+        if len(key) < 3 or ("spell", key) in reader or word in ("and", "or", "not"):
+            out.append(word)
+            continue
+        best = None
+        for distance in (1, 2):
+            options = list(reader.terms_within("spell", key, distance, prefix=1))
+            if options:
+                best = max(options, key=lambda t: (reader.doc_frequency("spell", t), t))
+                break
+        if best:
+            out.append(best)
+            changed = True
+        else:
+            out.append(word)
+    return " ".join(out) if changed else None
+
+
+# ---- app wiring ------------------------------------------------------------------------------
+
+def get_service(app: Flask | None = None) -> SearchService:
+    """The app's search service."""
+    app = app or current_app
+    return app.extensions["sitedir.search"]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["sitedir.search"] = SearchService(lambda: indexing.index_dir(app))

@@ -1,0 +1,372 @@
+"""/search and /search.json: URL parameters in, the search service's ids joined to records out.
+
+Every filter is a URL parameter, so each result page is a link that can be shared. The HTML page
+works without JavaScript; the map is an enhancement over the list.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import (
+    Blueprint, Flask, abort, current_app, jsonify, render_template, request, url_for,
+)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from . import geo, indexing, listing, search
+from .extensions import db
+from .models import FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
+from .pagination import Pagination
+
+bp = Blueprint("search", __name__)
+
+RADII = (1, 3, 5, 10, 25)
+DEFAULT_RADIUS = 5
+MAX_PAGE = 10_000
+MAX_AGE = 120
+SORT_LABELS = {"relevance": "Best match", "distance": "Nearest first", "name": "Name (A to Z)",
+               "reviewed": "Recently reviewed"}
+TIME_LABELS = {"morning": "Morning (before midday)", "afternoon": "Afternoon (midday to 5pm)",
+               "evening": "Evening (after 5pm)"}
+# The multi-valued filters: URL parameter → (index field, taxonomy or fixed choices).
+TERM_FILTERS = {"category": "category", "helps": "need", "access": "accessibility"}
+FIXED_FILTERS: dict[str, tuple[str, ...]] = {
+    "day": WEEKDAYS, "time": indexing.TIMES_OF_DAY, "format": FORMATS, "join": JOIN_METHODS}
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
+class ParamError(ValueError):
+    """A URL parameter that cannot be used; `parameter` names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+@dataclass
+class Parsed:
+    """The validated parameters plus what the page needs to show them."""
+
+    request: search.SearchRequest
+    near_text: str = ""
+    place: geo.Place | None = None
+    place_error: geo.PlaceError | None = None
+    free: bool = False
+    radius: int = DEFAULT_RADIUS
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+# ---- parameters --------------------------------------------------------------------------------
+
+def _flag(args: MultiDict, name: str, default: bool) -> bool:
+    values = args.getlist(name)
+    if not values:
+        return default
+    raw = values[-1]  # a checkbox after its hidden "0" default: the last one wins
+    if raw.strip().lower() in TRUE_WORDS:
+        return True
+    if raw.strip().lower() in FALSE_WORDS:
+        return False
+    raise ParamError(name, f"{name} must be 1 or 0")
+
+
+def _int(args: MultiDict, name: str, low: int, high: int) -> int | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise ParamError(name, f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _term_keys(taxonomy: str) -> set[str]:
+    return set(db.session.scalars(select(Term.key).where(Term.taxonomy == taxonomy)))
+
+
+def _filters(args: MultiDict) -> dict[str, list[str]]:
+    chosen: dict[str, list[str]] = {}
+    for name in (*TERM_FILTERS, *FIXED_FILTERS):
+        values = [value for value in args.getlist(name) if value != ""]
+        if not values:
+            continue
+        allowed = (_term_keys(TERM_FILTERS[name]) if name in TERM_FILTERS
+                   else set(FIXED_FILTERS[name]))
+        unknown = [value for value in values if value not in allowed]
+        if unknown:
+            raise ParamError(name, f"{name} has no value {unknown[0][:40]!r}")
+        chosen[name] = sorted(set(values))
+    return chosen
+
+
+def _text(args: MultiDict) -> str:
+    try:
+        return search.clean_text(args.get("q", ""),
+                                 int(current_app.config["SEARCH_MAX_QUERY_LENGTH"]))
+    except search.QueryTooLong as error:
+        raise ParamError("q", str(error)) from None
+
+
+def _radius(args: MultiDict) -> int:
+    raw = args.get("radius", "").strip()
+    if not raw:
+        return DEFAULT_RADIUS
+    if raw not in {str(r) for r in RADII}:
+        raise ParamError("radius", "radius must be one of " + ", ".join(map(str, RADII)) + " miles")
+    return int(raw)
+
+
+def _sort(args: MultiDict, has_place: bool) -> str:
+    sort = args.get("sort", "").strip()
+    if sort and sort not in search.SORTS:
+        raise ParamError("sort", "sort must be one of " + ", ".join(search.SORTS))
+    if sort == "distance" and not has_place:
+        raise ParamError("sort", "Enter a postcode or place to sort by distance")
+    return sort
+
+
+def _place(near_text: str) -> geo.Place:
+    locator = current_app.extensions.get(geo.EXTENSION_KEY)
+    if locator is None:  # geo not wired into this app: the offline gazetteer still works
+        locator = current_app.extensions[geo.EXTENSION_KEY] = geo.Locator()
+    return locator.find_place(near_text)
+
+
+def parse(args: MultiDict) -> Parsed:
+    """Validate every parameter; raises ParamError naming the first bad one."""
+    filters = _filters(args)
+    free = _flag(args, "free", False)
+    index_filters = {field_name: values for field_name, values in filters.items()}
+    if free:
+        index_filters["cost"] = ["free"]
+    near_text = " ".join(args.get("near", "").split())
+    if len(near_text) > geo.MAX_QUERY_LENGTH:
+        raise ParamError("near", "Enter a postcode or the name of a town or village, "
+                                 "not a long address")
+    parsed = Parsed(search.SearchRequest(
+        text=_text(args), filters=index_filters, age=_int(args, "age", 0, MAX_AGE),
+        include_online=_flag(args, "online", True),
+        page=_int(args, "page", 1, MAX_PAGE) or 1,
+        per_page=int(current_app.config["PAGE_SIZE"])),
+        near_text=near_text, free=free, radius=_radius(args), filters=filters)
+    if near_text:
+        try:
+            parsed.place = _place(near_text)
+        except geo.PlaceError as error:
+            parsed.place_error = error
+        else:
+            parsed.request.near = (parsed.place.latitude, parsed.place.longitude)
+            parsed.request.radius_miles = parsed.radius
+    parsed.request.sort = _sort(args, parsed.place is not None)
+    return parsed
+
+
+# ---- joining ids to records --------------------------------------------------------------------
+
+def _records(hits: list[search.Hit]) -> list[tuple[Activity, search.Hit]]:
+    from .public.views import ACTIVITY_LOAD
+
+    by_uuid = {activity.uuid: activity for activity in db.session.scalars(
+        select(Activity).options(*ACTIVITY_LOAD).where(Activity.uuid.in_([h.uuid for h in hits])))}
+    # The index can briefly name a listing deleted a moment ago: skip it rather than fail.
+    return [(by_uuid[hit.uuid], hit) for hit in hits if hit.uuid in by_uuid]
+
+
+def _run(parsed: Parsed, want_points: bool = False) -> search.SearchResult:
+    parsed.request.want_points = want_points
+    return search.get_service().search(parsed.request)
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Display names of every facet value, in the order they are listed."""
+    labels: dict[str, dict[str, str]] = {}
+    terms = db.session.scalars(select(Term).order_by(Term.position)).all()
+    for name, taxonomy in TERM_FILTERS.items():
+        labels[name] = {term.key: term.name for term in terms if term.taxonomy == taxonomy}
+    labels["day"] = {day: day.title() for day in WEEKDAYS}
+    labels["time"] = dict(TIME_LABELS)
+    labels["format"] = dict(listing.FORMAT_LABELS)
+    labels["join"] = dict(listing.JOIN_LABELS)
+    labels["cost"] = {"free": "Free"}
+    return labels
+
+
+def _facets(result: search.SearchResult, parsed: Parsed) -> dict[str, list[dict[str, Any]]]:
+    index_field = {"category": "category", "helps": "helps", "access": "access", "day": "day",
+                   "time": "time", "format": "format", "join": "join", "free": "cost"}
+    facets = {}
+    for name, labels in _labels().items():
+        param = "free" if name == "cost" else name
+        counts = result.facets.get(index_field[param], {})
+        chosen = ["free"] if param == "free" and parsed.free else parsed.filters.get(param, [])
+        facets[param] = [{"value": "1" if param == "free" else key, "label": label,
+                          "count": counts.get(key, 0), "selected": key in chosen}
+                         for key, label in labels.items()]
+    return facets
+
+
+# ---- JSON ---------------------------------------------------------------------------------------
+
+def json_error(parameter: str, message: str, status: int = 400,
+               **extra: Any):  # type: ignore[no-untyped-def]
+    body = {"error": {"status": status, "message": message, "parameter": parameter, **extra}}
+    return jsonify(body), status
+
+
+def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
+    session = listing.next_session(activity) if activity.status != "closed" else None
+    point = indexing.public_point(activity)
+    item: dict[str, Any] = {
+        "slug": activity.slug, "title": activity.title, "uuid": activity.uuid,
+        "url": url_for("public.activity", slug=activity.slug, _external=True),
+        "summary": activity.summary, "organisation": activity.organisation.name,
+        "categories": [term.key for term in activity.categories],
+        "helps": [term.key for term in activity.needs],
+        "formats": list(activity.formats), "cost": listing.cost_text(activity),
+        "free": activity.cost_type == "free", "status": activity.status,
+        "next_session": session.date.isoformat() if session else None,
+        "next_session_text": listing.next_session_text(activity),
+        "place": listing.place_text(activity),
+        "latitude": point[0] if point else None, "longitude": point[1] if point else None,
+        "approximate_location": bool(point and activity.hide_address),
+        "last_reviewed": activity.last_reviewed.isoformat() if activity.last_reviewed else None,
+        "stale": listing.is_stale(activity),
+        "snippet": str(hit.snippet) if hit.snippet else None,
+    }
+    if hit.distance_miles is not None or activity.in_person:
+        item["distance_miles"] = (round(hit.distance_miles, 1)
+                                  if hit.distance_miles is not None else None)
+    return item
+
+
+@bp.get("/search.json")
+def search_json():  # type: ignore[no-untyped-def]
+    try:
+        parsed = parse(request.args)
+    except ParamError as error:
+        return json_error(error.parameter, error.message)
+    if parsed.place_error is not None:
+        choices = [{"name": p.name, "label": p.label, "area": p.area}
+                   for p in getattr(parsed.place_error, "choices", [])]
+        return json_error("near", parsed.place_error.message, choices=choices)
+    result = _run(parsed)
+    if parsed.request.page > result.pages:
+        return json_error("page", f"page must be from 1 to {result.pages}")
+    results = [_result_json(activity, hit) for activity, hit in _records(result.hits)]
+    if parsed.place is None:
+        for item in results:
+            item.pop("distance_miles", None)
+    body: dict[str, Any] = {
+        "total": result.total, "page": result.page, "pages": result.pages,
+        "per_page": parsed.request.per_page, "sort": result.sort, "results": results,
+        "facets": _facets(result, parsed), "did_you_mean": result.suggestion,
+    }
+    if parsed.place is not None:
+        body["near"] = {"name": parsed.place.label, "kind": parsed.place.kind,
+                        "latitude": round(parsed.place.latitude, 4),
+                        "longitude": round(parsed.place.longitude, 4),
+                        "radius_miles": parsed.radius}
+    return jsonify(body)
+
+
+# ---- HTML ---------------------------------------------------------------------------------------
+
+def url_with(args: MultiDict, *, remove: tuple[str, str | None] | None = None,
+             **changes: Any) -> str:
+    """The current search with one value removed and/or some parameters replaced; page reset."""
+    params = MultiDict(args)
+    params.pop("page", None)
+    if remove is not None:
+        name, value = remove
+        kept = [v for v in params.getlist(name) if value is not None and v != value]
+        params.setlist(name, kept)
+    for name, value in changes.items():
+        params.setlist(name, [] if value is None else [str(value)])
+    return url_for("search.search_page", **params.to_dict(flat=False))
+
+
+def _map_points(result: search.SearchResult, records: list[tuple[Activity, search.Hit]]
+                ) -> list[dict[str, Any]]:
+    """Markers for every located result; titles of this page's listings, counts for the rest."""
+    on_page = {activity.uuid: activity for activity, _hit in records}
+    points = []
+    slugs = dict(db.session.execute(select(Activity.uuid, Activity.slug).where(
+        Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points]))).all()) \
+        if result.points else {}
+    titles = dict(db.session.execute(select(Activity.uuid, Activity.title).where(
+        Activity.uuid.in_(list(slugs)))).all()) if slugs else {}
+    for uuid, lat, lon in result.points:
+        if uuid not in slugs:
+            continue
+        activity = on_page.get(uuid)
+        points.append({"lat": lat, "lon": lon, "title": titles[uuid],
+                       "url": url_for("public.activity", slug=slugs[uuid]),
+                       "approximate": bool(activity and activity.hide_address)})
+    return points
+
+
+def _empty_advice(parsed: Parsed, args: MultiDict) -> list[tuple[str, str]]:
+    """Links that are likely to find something when nothing matched."""
+    advice = []
+    if parsed.place is not None:
+        wider = [r for r in RADII if r > parsed.radius]
+        if wider:
+            advice.append((f"Search within {wider[0]} miles instead of {parsed.radius}",
+                           url_with(args, radius=wider[0])))
+    if parsed.filters or parsed.free or parsed.request.age is not None:
+        keep = {name: args.get(name) for name in ("q", "near", "radius") if args.get(name)}
+        advice.append(("Remove all filters", url_for("search.search_page", **keep)))
+    if parsed.request.text:
+        advice.append(("Search without words, to see everything that matches your filters",
+                       url_with(args, q=None)))
+    return advice
+
+
+@bp.get("/search")
+def search_page():  # type: ignore[no-untyped-def]
+    args = request.args
+    try:
+        parsed = parse(args)
+    except ParamError as error:
+        return render_template("search/search.html", error=error, args=args, parsed=None,
+                               **_page_context()), 400
+    if parsed.place_error is not None:
+        return render_template("search/search.html", parsed=parsed, args=args,
+                               place_error=parsed.place_error, **_page_context())
+    result = _run(parsed, want_points=bool(current_app.config.get("MAP_TILE_URL")))
+    if parsed.request.page > result.pages:
+        abort(404)
+    records = _records(result.hits)
+    pagination = Pagination(result.page, parsed.request.per_page, result.total)
+    return render_template(
+        "search/search.html", parsed=parsed, args=args, result=result, records=records,
+        pagination=pagination, facets=_facets(result, parsed),
+        map_points=_map_points(result, records), advice=_empty_advice(parsed, args),
+        **_page_context())
+
+
+def _page_context() -> dict[str, Any]:
+    return {"RADII": RADII, "SORT_LABELS": SORT_LABELS, "url_with": url_with,
+            "DEFAULT_RADIUS": DEFAULT_RADIUS, "format_miles": format_miles}
+
+
+def format_miles(miles: float | None) -> str:
+    """'0.4 miles', '1 mile', '12 miles'."""
+    if miles is None:
+        return ""
+    if miles < 0.05:
+        return "less than 0.1 miles"
+    rounded = round(miles, 1) if miles < 10 else round(miles)
+    if math.isclose(rounded, 1):
+        return "1 mile"
+    return f"{rounded:g} miles"
+
+
+def init_app(app: Flask) -> None:
+    """Wire search: the index CLI, the search service and the pages."""
+    indexing.init_app(app)
+    search.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,106 @@
+"""The /search page without JavaScript: form, facets, chosen filters, map data, empty results."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask import Flask
+
+from sitedir.search_views import format_miles
+from tests.search_helpers import rebuild
+
+
+@pytest.fixture(scope="module")
+def pages(app: Flask):  # type: ignore[no-untyped-def]
+    rebuild(app)
+    return app.test_client()
+
+
+def html(client, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    return response.get_data(as_text=True)
+
+
+def test_search_page_lists_results_like_category_pages(pages) -> None:
+    page = html(pages, "/search?q=knitting")
+    assert 'role="search"' in page and 'name="q"' in page and 'value="knitting"' in page
+    assert "Knit and Natter" in page and 'class="sd-card"' in page
+    assert "Next session" in page
+    assert "<mark>" in page  # the matched words are highlighted
+
+
+def test_facet_counts_are_shown_beside_filters(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search")
+    assert re.search(r'for="f-category-arts-and-crafts">Arts and crafts '
+                     r'<span class="sd-facet-count">\(\d+\)</span>', page)
+    assert 'id="f-free"' in page and "Free only" in page
+
+
+def test_chosen_filters_can_be_removed_one_by_one(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search?category=arts-and-crafts&free=1&q=knit")
+    assert "Your filters" in page
+    # The remove link for the category keeps the other choices and drops the page number.
+    assert 'href="/search?free=1&amp;q=knit"' in page or 'href="/search?q=knit&amp;free=1"' in page
+    assert ('id="f-category-arts-and-crafts" name="category" type="checkbox" '
+            'value="arts-and-crafts" checked') in page
+
+
+def test_distance_and_map_data(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search?near=LS9&radius=5")
+    assert "within 5 miles of LS9" in page
+    assert re.search(r"\d+(\.\d)? miles?", page)
+    assert 'id="results-map"' in page and "leaflet.js" in page
+    points = json.loads(re.search(r'<script type="application/json" id="map-points">(.*?)</script>',
+                                  page, re.S).group(1))
+    assert points and all({"lat", "lon", "title", "url"} <= set(p) for p in points)
+    sewing = [p for p in points if p["url"].endswith("gipton-home-sewing-circle")]
+    assert sewing and sewing[0]["lat"] == round(sewing[0]["lat"], 2)
+
+
+def test_map_can_be_turned_off(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(MAP_TILE_URL="")
+    rebuild(app)
+    page = html(app.test_client(), "/search?near=LS9")
+    assert 'id="results-map"' not in page and "Knit and Natter" in page
+
+
+def test_nothing_found_gives_advice(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search?q=knitting&near=Otley&radius=1&free=1")
+    assert "No activities found" in page
+    assert "Search within 3 miles instead of 1" in page
+    assert "Remove all filters" in page
+
+
+def test_did_you_mean_links_to_the_corrected_search(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search?q=kniting")
+    assert 'Did you mean <a class="govuk-link" href="/search?q=knitting">knitting</a>' in page
+
+
+def test_place_problems_are_explained(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search?near=Qwertyville")
+    assert "There is a problem" in page and "Qwertyville" in page
+    page = html(pages, "/search?near=Newport")
+    assert "Newport, Isle of Wight" in page and "Choose the one you mean" in page
+
+
+def test_bad_parameters_show_an_error_page(pages) -> None:  # type: ignore[no-untyped-def]
+    page = html(pages, "/search?radius=9", status=400)
+    assert "There is a problem" in page and "radius must be one of" in page
+
+
+@pytest.mark.parametrize(("miles", "text"), [
+    (0.01, "less than 0.1 miles"), (0.44, "0.4 miles"), (1.0, "1 mile"), (1.04, "1 mile"),
+    (2.5, "2.5 miles"), (12.4, "12 miles")])
+def test_format_miles(miles: float, text: str) -> None:
+    assert format_miles(miles) == text
+
+
+def test_default_order_is_not_carried_into_a_new_search(pages):  # type: ignore[no-untyped-def]
+    browse = html(pages, "/search")
+    assert '<option value="">Name (A to Z)</option>' in browse
+    words = html(pages, "/search?q=knitting&sort=")
+    assert '<option value="">Best match</option>' in words
+    chosen = html(pages, "/search?q=knitting&sort=reviewed")
+    assert '<option value="reviewed" selected>Recently reviewed</option>' in chosen
