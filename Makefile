@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 db: setup
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 
 content: db
 	$(FLASK) content load

@@ -460,8 +460,8 @@ def _load_venue(slug: str, venue: VenueIn, terms: dict) -> m.Venue:
     row = _by_slug(m.Venue, slug) or m.Venue(slug=slug)
     db.session.add(row)
     set_changed(row, name=venue.name, address="\n".join(venue.address), town=venue.town,
-         postcode=venue.postcode, latitude=venue.latitude, longitude=venue.longitude,
-         directions=venue.directions)
+                postcode=venue.postcode, latitude=venue.latitude, longitude=venue.longitude,
+                directions=venue.directions)
     features = [terms[("accessibility", key)] for key in venue.accessibility]
     if row.accessibility != features:
         row.accessibility = features
@@ -473,31 +473,32 @@ def _load_organisation(slug: str, organisation: OrganisationIn, venues: dict,
     row = _by_slug(m.Organisation, slug) or m.Organisation(slug=slug)
     db.session.add(row)
     set_changed(row, name=organisation.name, summary=organisation.summary,
-         description=organisation.description, website=organisation.website,
-         email=organisation.email, phone=organisation.phone,
-         charity_number=organisation.charity_number)
+                description=organisation.description, website=organisation.website,
+                email=organisation.email, phone=organisation.phone,
+                charity_number=organisation.charity_number)
     for activity in organisation.activities:
         upsert_activity(row, activity, venues, terms)
 
 
 def upsert_activity(organisation: m.Organisation, item: ActivityIn, venues: dict,
-                   terms: dict) -> None:
+                    terms: dict) -> None:
+    """Create or update one activity from validated content, touching only what differs."""
     row = _by_slug(m.Activity, item.slug) or m.Activity(slug=item.slug)
     db.session.add(row)  # SQLAlchemy 2 no longer cascades into the session along backrefs
     if row.organisation is not organisation:
         row.organisation = organisation
     set_changed(row, title=item.title, summary=item.summary, description=item.description,
-         formats=list(item.formats), age_min=item.age_min, age_max=item.age_max,
-         hide_address=item.hide_address, online_details=item.online_details,
-         schedule_notes=item.schedule_notes, term_time_only=item.term_time_only,
-         status=item.status, waiting_list=item.waiting_list, break_until=item.break_until,
-         cost_type=item.cost.type, cost_amount=item.cost.amount, cost_per=item.cost.per or "",
-         cost_notes=item.cost.notes, join_how=item.join.how,
-         referral_from=list(item.join.referral_from), join_notes=item.join.notes,
-         bring_friend=item.first_visit.bring_friend,
-         what_to_bring=item.first_visit.what_to_bring, welcome=item.first_visit.welcome,
-         contact_name=item.contact.name, contact_phone=item.contact.phone,
-         contact_email=item.contact.email, last_reviewed=item.last_reviewed)
+                formats=list(item.formats), age_min=item.age_min, age_max=item.age_max,
+                hide_address=item.hide_address, online_details=item.online_details,
+                schedule_notes=item.schedule_notes, term_time_only=item.term_time_only,
+                status=item.status, waiting_list=item.waiting_list, break_until=item.break_until,
+                cost_type=item.cost.type, cost_amount=item.cost.amount,
+                cost_per=item.cost.per or "", cost_notes=item.cost.notes, join_how=item.join.how,
+                referral_from=list(item.join.referral_from), join_notes=item.join.notes,
+                bring_friend=item.first_visit.bring_friend,
+                what_to_bring=item.first_visit.what_to_bring, welcome=item.first_visit.welcome,
+                contact_name=item.contact.name, contact_phone=item.contact.phone,
+                contact_email=item.contact.email, last_reviewed=item.last_reviewed)
     venue = venues[item.venue] if item.venue else None
     if row.venue is not venue:
         row.venue = venue
@@ -536,6 +537,7 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def activity_record(activity: m.Activity) -> dict[str, Any]:
+    """One activity as its content-file record (the shape ActivityIn reads)."""
     schedule = []
     for entry in activity.schedule:
         item: dict[str, Any] = {}

@@ -651,6 +651,7 @@ class Locator:
 
 EXTENSION_KEY = "sitedir.geo"
 
+
 def init_app(app: Flask) -> None:
     """Register the Locator at app.extensions['sitedir.geo'] and the `flask geo` commands."""
     app.extensions[EXTENSION_KEY] = Locator(

@@ -71,7 +71,8 @@ SETTINGS: list[Setting] = [
     Setting("MAP_ATTRIBUTION",
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
             "contributors",
-            "Attribution shown on the map, as HTML. The tile provider's terms say what it must be."),
+            "Attribution shown on the map, as HTML. The tile provider's terms say what it "
+            "must be."),
     Setting("SIGNIN_TOKEN_MINUTES", 10,
             "How long an emailed sign-in link stays valid, in minutes. Each link works once."),
     Setting("SIGNIN_LIMIT_PER_EMAIL", 5,

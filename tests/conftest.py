@@ -35,7 +35,7 @@ def build_app(tmp: Path, content: Path | None = FIXTURE_CONTENT, **config: objec
     settings.update(config)
     app = create_app(settings)
     with app.app_context():
-        upgrade(revision="heads")  # feature branches of the schema merge later
+        upgrade()
         if content is not None:
             catalogue = read_catalogue(Path(settings["CONTENT_DIR"]))
             assert not catalogue.errors, catalogue.errors

@@ -146,7 +146,7 @@ def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
                            slug=unique_slug(Organisation, item.name))
         db.session.add(row)
     set_changed(row, name=item.name, summary=item.summary[:300], description=item.description,
-         website=item.website, email=item.email)
+                website=item.website, email=item.email)
     if item.phone:
         set_changed(row, phone=item.phone)
     if item.charity_number:
@@ -168,8 +168,8 @@ def _apply_venue(item: VenueRecord, source: str) -> Venue:
                     slug=unique_slug(Venue, f"{item.name} {item.postcode}"))
         db.session.add(row)
     set_changed(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
-         postcode=_postcode(item.postcode), latitude=item.latitude, longitude=item.longitude,
-         directions=item.directions)
+                postcode=_postcode(item.postcode), latitude=item.latitude, longitude=item.longitude,
+                directions=item.directions)
     features = [_apply_term(term, source) for term in item.accessibility]
     if [t.id for t in row.accessibility] != [t.id for t in features]:
         row.accessibility = features
@@ -204,14 +204,14 @@ def apply_record(record: ActivityRecord, source: str) -> str:
     if row.venue is not venue:
         row.venue = venue
     set_changed(row, title=record.title, summary=record.summary[:300],
-         description=record.description, formats=list(record.formats),
-         age_min=record.age_min, age_max=record.age_max, hide_address=record.hide_address,
-         schedule_notes=record.schedule_notes, term_time_only=record.term_time_only,
-         status=record.status, waiting_list=record.waiting_list,
-         break_until=record.break_until, cost_type=record.cost_type,
-         cost_amount=record.cost_amount, cost_per=record.cost_per,
-         cost_notes=record.cost_notes, contact_name=record.contact_name,
-         contact_phone=record.contact_phone, contact_email=record.contact_email)
+                description=record.description, formats=list(record.formats),
+                age_min=record.age_min, age_max=record.age_max, hide_address=record.hide_address,
+                schedule_notes=record.schedule_notes, term_time_only=record.term_time_only,
+                status=record.status, waiting_list=record.waiting_list,
+                break_until=record.break_until, cost_type=record.cost_type,
+                cost_amount=record.cost_amount, cost_per=record.cost_per,
+                cost_notes=record.cost_notes, contact_name=record.contact_name,
+                contact_phone=record.contact_phone, contact_email=record.contact_email)
     if record.last_reviewed:
         set_changed(row, last_reviewed=record.last_reviewed)
     wanted = sorted({term.id: term for term in terms}.values(), key=lambda t: t.id or 0)
