@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -67,13 +68,21 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+@contextmanager
+def open_page(browser, base_url: str, **options: object):  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context (own cookies) on a desktop-sized window."""
+    context = browser.new_context(base_url=base_url,
+                                  **{"viewport": {"width": 1280, "height": 900}, **options})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture()
 def page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server.url,
-                                  viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    with open_page(browser, live_server.url) as page:
+        yield page
 
 
 def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]

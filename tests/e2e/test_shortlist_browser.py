@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import build_app
-from tests.e2e.conftest import LiveServer, axe_violations, screenshot
+from tests.e2e.conftest import LiveServer, axe_violations, open_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,8 @@ def connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
 
 @pytest.fixture()
 def connect_page(browser, connect_server: LiveServer):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=connect_server.url,
-                                  viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    with open_page(browser, connect_server.url) as page:
+        yield page
 
 
 def _described_button(page, action: str, described_by: str):  # type: ignore[no-untyped-def]
