@@ -277,7 +277,9 @@ def _swap(built: Path, target: Path) -> None:
     published.write(FileStorage(str(target)), _DEF_INDEX_NAME)
     keep.add(TOC._filename(_DEF_INDEX_NAME, published.generation))
     for path in target.iterdir():
-        if path.name not in keep and not path.name.endswith(".lock"):
+        # Hidden files are not Whoosh's (e.g. the .gitkeep that keeps the folder in git).
+        if path.name not in keep and not path.name.endswith(".lock") \
+                and not path.name.startswith("."):
             path.unlink(missing_ok=True)
 
 
