@@ -22,6 +22,12 @@ JOIN_LABELS = {"drop_in": "Just turn up", "book": "Book first", "referral": "Ref
 REFERRER_LABELS = {"gp": "a GP", "link_worker": "a social prescribing link worker",
                    "health_professional": "another health professional",
                    "social_worker": "a social worker", "self": "yourself (self-referral)"}
+COST_LABELS = {"free": "Free", "paid": "Paid", "pay_what_you_can": "Pay what you can"}
+# Stored codes in plain words, for screens that show raw field values (the moderator's diff).
+CODE_WORDS = {**STATUS_LABELS, **FORMAT_LABELS, **JOIN_LABELS, **COST_LABELS,
+              **{key: text[0].upper() + text[1:] for key, text in REFERRER_LABELS.items()},
+              **{day: day.capitalize() for day in
+                 ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}}
 PERIOD_WORDS = {"session": "a session", "week": "a week", "month": "a month",
                 "term": "a term", "course": "for the course", "year": "a year"}
 
@@ -53,6 +59,11 @@ def next_session_text(activity: Activity) -> str:
     when = schedule.format_date(occurrence.date)
     text = f"{when}, {schedule.format_time_range(occurrence.start, occurrence.end)}"
     return f"{text} ({occurrence.title})" if occurrence.title else text
+
+
+def plain_word(value: object) -> object:
+    """A stored code ('on_break') as people say it ('On a break'); anything else unchanged."""
+    return CODE_WORDS.get(value, value) if isinstance(value, str) else value
 
 
 def money(amount: object) -> str:

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
         schedule_line=schedule.describe,
         long_date=schedule.format_date,
         time_range=schedule.format_time_range,
+        plain_word=listing.plain_word,
     )
     app.jinja_env.globals.update(
         cost_text=listing.cost_text, ages_text=listing.ages_text,

@@ -180,6 +180,20 @@ def test_form_errors_are_plain_and_linked_from_a_summary(app, editor) -> None:
     assert _last_change(app) is None
 
 
+def test_a_bad_number_does_not_hide_the_other_errors(app, editor) -> None:
+    form = activity_form(app, KNIT, title="", age_min="abc")
+    page = editor.post(f"/manage/activities/{KNIT}/edit", data=form).data.decode()
+    summary = dict(re.findall(r'<li><a href="#([\w-]+)">(.*?)</a></li>', page))
+    assert summary == {"title": "Enter the name of the activity",
+                       "age_min": "Youngest age must be a number, like 18"}
+
+
+def test_textarea_line_breaks_are_stored_as_plain_newlines(app, editor) -> None:
+    form = activity_form(app, KNIT, description="We knit.\r\n\r\nWe natter.")
+    editor.post(f"/manage/activities/{KNIT}/edit", data=form)
+    assert _last_change(app).payload["description"] == "We knit.\n\nWe natter."
+
+
 def test_cross_field_rules_point_at_the_right_field(app, editor) -> None:
     form = activity_form(app, KNIT, status="on_break", venue="")
     page = editor.post(f"/manage/activities/{KNIT}/edit", data=form).data.decode()
@@ -216,6 +230,10 @@ def test_quick_status_change(app, editor, moderator) -> None:  # type: ignore[no
     change = _last_change(app)
     assert [key for key in change.payload if change.payload[key] != change.base.get(key)
             and key != "last_reviewed"] == ["status", "break_until"]
+    diff = moderator.get(f"/manage/queue/changes/{change.id}").data.decode()
+    status_row = re.search(r'id="diff-status">(.*?)</tr>', diff, re.S).group(1)
+    assert "Running" in status_row and "On a break" in status_row  # words, not codes
+    assert "on_break" not in status_row
     moderator.post(f"/manage/queue/changes/{change.id}/approve")
     assert b"On a break until" in editor.get(f"/activities/{KNIT}").data
     editor.post(url, data={"status": "full", "waiting_list": "yes"})

@@ -105,6 +105,10 @@ def _text(value: Any) -> str:
     return text.removesuffix(".00") if re.fullmatch(r"\d+\.00", text) else text
 
 
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _pad(rows: list[dict], keys: tuple[str, ...], extra: int = BLANK_ROWS) -> list[dict]:
     return rows + [{key: "" for key in keys} for _ in range(extra)]
 
@@ -117,7 +121,9 @@ def _rows(form: MultiDict, prefix: str, keys: tuple[str, ...]) -> list[dict]:
 
 def values_from_form(form: MultiDict, more_rows: bool = False) -> dict[str, Any]:
     """Form values as submitted (re-shown on errors, or with more schedule rows)."""
-    values: dict[str, Any] = {name: form.get(name, "").strip()
+    # Browsers send textarea line breaks as CRLF; the store (and content/ YAML) uses LF, and
+    # without this every edit showed the unchanged description as a change to moderators.
+    values: dict[str, Any] = {name: _lf(form.get(name, "")).strip()
                               for name in TEXT_FIELDS + NEW_VENUE_FIELDS}
     values.update({name: form.getlist(name) for name in LIST_FIELDS})
     values.update({name: form.get(name) == "yes" for name in FLAG_FIELDS})
@@ -175,14 +181,16 @@ def activity_payload(values: dict[str, Any], slug: str) -> tuple[dict[str, Any],
     if values["contact_email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
                                                     values["contact_email"]):
         errors["contact_email"] = "Enter an email address like name@example.org"
-    if errors:
-        return payload, errors
+    # Validate even after the form's own errors, so the summary lists every problem at once
+    # rather than one more after each submit; the form's own message for a field wins.
     try:
         item = ActivityIn.model_validate(payload)
     except ValidationError as exc:
         for error in exc.errors():
             name, message = _form_error(error, row_ids)
             errors.setdefault(name, message)
+        return payload, errors
+    if errors:
         return payload, errors
     payload = activity_json(item)
     if values["venue"] == NEW_VENUE:
@@ -276,7 +284,7 @@ def _plain_message(name: str, error: dict, message: str) -> str:
 def organisation_payload(form: MultiDict,
                          prefix: str = "") -> tuple[dict[str, str], dict[str, str]]:
     """The organisation form → (payload, errors); prefix names the fields on a shared form."""
-    payload = {name: form.get(prefix + name, "").strip() for name in ORGANISATION_FIELDS}
+    payload = {name: _lf(form.get(prefix + name, "")).strip() for name in ORGANISATION_FIELDS}
     errors: dict[str, str] = {}
     try:
         OrganisationIn.model_validate(payload)
