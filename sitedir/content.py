@@ -18,11 +18,12 @@ import click
 import yaml
 from flask import Flask, current_app
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
-    model_validator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+    field_validator, model_validator,
 )
 from sqlalchemy import select
 
+from . import geo
 from . import models as m
 from .extensions import db
 
@@ -220,6 +221,48 @@ class OrganisationIn(Strict):
         return str(value) if isinstance(value, int) else value
 
 
+def _sector(value: str) -> str:
+    """'ls8 5' → 'LS8 5', if the gazetteer knows that postcode sector."""
+    sector = geo.normalise_postcode(value)
+    if sector is None or not re.fullmatch(r"\S+ \d", sector):
+        raise ValueError(f"{value!r} is not a postcode sector like \"LS8 5\"")
+    if sector not in geo.Gazetteer().tables.sectors:
+        raise ValueError(f"unknown postcode sector {sector!r}")
+    return sector
+
+
+PlaceName = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class LocalPlaceIn(Strict):
+    name: PlaceName
+    postcode_sectors: list[Annotated[str, AfterValidator(_sector)]] = []
+    latitude: Annotated[float, Field(ge=49.8, le=60.9)] | None = None
+    longitude: Annotated[float, Field(ge=-8.7, le=1.8)] | None = None
+    area: Annotated[str, Field(max_length=120)] = ""
+    also_known_as: list[PlaceName] = []
+
+    @model_validator(mode="after")
+    def _one_position(self) -> LocalPlaceIn:
+        has_point = self.latitude is not None or self.longitude is not None
+        if bool(self.postcode_sectors) == has_point:
+            raise ValueError("give either postcode_sectors or latitude and longitude")
+        if has_point and (self.latitude is None or self.longitude is None):
+            raise ValueError("give both latitude and longitude")
+        return self
+
+    @property
+    def point(self) -> tuple[float, float]:
+        """Its latitude and longitude, or the mean of its sectors' centres."""
+        if not self.postcode_sectors:
+            assert self.latitude is not None and self.longitude is not None
+            return self.latitude, self.longitude
+        sectors = geo.Gazetteer().tables.sectors
+        points = [sectors[code] for code in self.postcode_sectors]
+        return (round(sum(lat for lat, _ in points) / len(points), 5),
+                round(sum(lon for _, lon in points) / len(points), 5))
+
+
 @dataclass
 class Catalogue:
     """Everything in a content folder, validated."""
@@ -229,6 +272,7 @@ class Catalogue:
     pages: dict[str, PageIn] = field(default_factory=dict)
     venues: dict[str, VenueIn] = field(default_factory=dict)
     organisations: dict[str, OrganisationIn] = field(default_factory=dict)
+    places: list[LocalPlaceIn] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     broken_venues: set[str] = field(default_factory=set)
 
@@ -292,6 +336,7 @@ def read_catalogue(root: Path) -> Catalogue:
         cat.calendar = _validate(CalendarIn, _read_yaml(calendar_file, root, errors) or {},
                                  _rel(calendar_file, root), errors) or CalendarIn()
     _read_pages(root, cat)
+    _read_places(root, cat)
     _read_venues(root, cat)
     _read_organisations(root, cat)
     _check_references(root, cat)
@@ -319,6 +364,35 @@ def _read_pages(root: Path, cat: Catalogue) -> None:
         page = _validate(PageIn, {**front, "body": match.group(2)}, where, cat.errors)
         if page:
             cat.pages[path.stem] = page
+
+
+def _read_places(root: Path, cat: Catalogue) -> None:
+    path = root / "places.yaml"
+    if not path.exists():
+        return
+    where = _rel(path, root)
+    data = _read_yaml(path, root, cat.errors)
+    if data is None:
+        return
+    if not isinstance(data, list):
+        cat.errors.append(f"{where}: must be a list of places")
+        return
+    seen: dict[str, str] = {}
+    for index, item in enumerate(data):
+        place = _validate(LocalPlaceIn, item, where, cat.errors, prefix=f"[{index}]")
+        if place is None:
+            continue
+        names = [("name", place.name)] + [(f"also_known_as[{i}]", alias)
+                                          for i, alias in enumerate(place.also_known_as)]
+        for field_name, name in names:
+            key = geo.name_key(name)
+            if not key:
+                cat.errors.append(f"{where}: [{index}].{field_name}: needs letters or digits")
+            elif key in seen and seen[key] != f"[{index}]":
+                cat.errors.append(f"{where}: [{index}].{field_name}: {name!r} is also "
+                                  f"{seen[key]}'s name")
+            seen.setdefault(key, f"[{index}]")
+        cat.places.append(place)
 
 
 def _read_venues(root: Path, cat: Catalogue) -> None:
@@ -427,9 +501,30 @@ def load_catalogue(cat: Catalogue) -> dict[str, int]:
     venues = {slug: _load_venue(slug, venue, terms) for slug, venue in cat.venues.items()}
     for slug, organisation in cat.organisations.items():
         _load_organisation(slug, organisation, venues, terms)
+    _load_places(cat.places, str(current_app.config.get("SITE_AREA") or ""))
     db.session.commit()
+    geo.forget_local_places()
     return {"pages": len(cat.pages), "venues": len(venues),
-            "organisations": len(cat.organisations), "activities": cat.activity_count}
+            "organisations": len(cat.organisations), "activities": cat.activity_count,
+            "places": len(cat.places)}
+
+
+def _load_places(places: list[LocalPlaceIn], site_area: str) -> None:
+    """Upsert local place names by key; names no longer in places.yaml are deleted."""
+    current = {row.key: row for row in db.session.scalars(select(m.LocalPlace))}
+    wanted = set()
+    for place in places:
+        key = geo.name_key(place.name)
+        wanted.add(key)
+        row = current.get(key) or m.LocalPlace(key=key)
+        db.session.add(row)
+        latitude, longitude = place.point
+        set_changed(row, name=place.name, latitude=latitude, longitude=longitude,
+                    area=place.area or site_area, postcode_sectors=list(place.postcode_sectors),
+                    also_known_as=list(place.also_known_as))
+    for key, row in current.items():
+        if key not in wanted:
+            db.session.delete(row)
 
 
 def _load_taxonomy(taxonomy: TaxonomyIn) -> dict[tuple[str, str], m.Term]:
@@ -621,6 +716,7 @@ def export_catalogue(root: Path) -> dict[str, int]:
         "postcode": v.postcode, "latitude": v.latitude, "longitude": v.longitude,
         "accessibility": [t.key for t in v.accessibility], "directions": v.directions,
     }) for v in venues], root / "directory" / "venues" / "venues.yaml")
+    places = _export_places(root)
     organisations = db.session.scalars(select(m.Organisation).order_by(m.Organisation.slug)).all()
     for org in organisations:
         _dump(_drop_empty({
@@ -630,7 +726,23 @@ def export_catalogue(root: Path) -> dict[str, int]:
             "activities": [activity_record(a) for a in org.activities],
         }), root / "directory" / "organisations" / f"{org.slug}.yaml")
     return {"pages": len(pages), "venues": len(venues), "organisations": len(organisations),
-            "activities": sum(len(org.activities) for org in organisations)}
+            "activities": sum(len(org.activities) for org in organisations), "places": places}
+
+
+def _export_places(root: Path) -> int:
+    """Write places.yaml (if there are local places); returns how many."""
+    site_area = str(current_app.config.get("SITE_AREA") or "")
+    rows = db.session.scalars(select(m.LocalPlace).order_by(m.LocalPlace.name)).all()
+    if rows:
+        _dump([_drop_empty({
+            "name": row.name, "postcode_sectors": list(row.postcode_sectors or []),
+            # A sector list is the source; its mean is only written when there is none.
+            "latitude": None if row.postcode_sectors else row.latitude,
+            "longitude": None if row.postcode_sectors else row.longitude,
+            "area": "" if row.area == site_area else row.area,
+            "also_known_as": list(row.also_known_as or []),
+        }) for row in rows], root / "places.yaml")
+    return len(rows)
 
 
 # -- the `flask content` commands -----------------------------------------------------------
@@ -667,7 +779,8 @@ def check_command(path: Path | None) -> None:
     path = path or content_dir()
     cat = _read_or_fail(path)
     click.echo(f"{path}: OK — {len(cat.pages)} pages, {len(cat.venues)} venues, "
-               f"{len(cat.organisations)} organisations, {cat.activity_count} activities")
+               f"{len(cat.organisations)} organisations, {cat.activity_count} activities, "
+               f"{len(cat.places)} local place names")
 
 
 @content_cli.command("load")

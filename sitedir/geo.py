@@ -1,6 +1,7 @@
 """Where things are: postcodes, place names, distances and search grid cells, offline by default.
 
-`find_place(query)` is the one entry point views call. It tries, in order: "lat,lon" text (the
+`find_place(query)` is the one entry point views call. It tries, in order: the operator's local
+place names (content/places.yaml, loaded into the `local_place` table), "lat,lon" text (the
 browser's "use my location"), a full postcode in the imported `postcode` table, the optional
 online geocoder for a full postcode, the shipped gazetteer (postcode sector, then outcode, then
 place name), and last the online geocoder for anything the gazetteer does not know.
@@ -58,8 +59,12 @@ DOMINANT_POPULATION_RATIO = 10
 # With a home area set (GEO_HOME), a namesake this close to it wins when it is the only one.
 HOME_RADIUS_MILES = 30.0
 MAX_CHOICES = 8
+# How long a process trusts its copy of the local place names; `flask content load` in another
+# process (the usual case) is seen within this time, and a load in this process at once.
+LOCAL_PLACES_TTL_SECONDS = 60.0
 
 PostcodeLookup = Callable[[str], "tuple[float, float] | None"]
+LocalPlaces = Callable[[], "Mapping[str, Place]"]  # name_key → Place, aliases included
 
 
 # --- postcodes -----------------------------------------------------------------------------
@@ -599,16 +604,23 @@ class Locator:
 
     def __init__(self, *, postcode_table: PostcodeLookup | None = None,
                  geocoder: OnlineGeocoder | None = None, home: str = "",
-                 data_dir: str | Path | None = None) -> None:
+                 data_dir: str | Path | None = None,
+                 local_places: LocalPlaces | None = None) -> None:
         self.postcode_table = postcode_table
         self.geocoder = geocoder
         self.home = home
+        self.local_places = local_places
         self.gazetteer = Gazetteer(data_dir, postcode_lookup=self._exact_postcode)
         self._home_point: tuple[float, float] | None = None
         self._home_resolved = False
+        self._local: tuple[float, Mapping[str, Place]] | None = None
 
     def find_place(self, query: str) -> Place:
         """The place a search means; raises UnknownPlace or AmbiguousPlace (both PlaceError)."""
+        # The operator's own names come first, so "Rothwell" in a Leeds install is Leeds's.
+        local = self.local_place(query)
+        if local is not None:
+            return local
         near = self.home_point()
         candidates = self.gazetteer._candidates(query, near)
         if candidates:
@@ -630,12 +642,42 @@ class Locator:
             self._home_resolved = True
             if self.home.strip():
                 try:
-                    place = self.gazetteer.resolve(self.home)
+                    place = self.local_place(self.home) or self.gazetteer.resolve(self.home)
                 except PlaceError as error:
                     log.warning("GEO_HOME %r: %s", self.home, error)
                 else:
                     self._home_point = (place.latitude, place.longitude)
         return self._home_point
+
+    def local_place(self, query: str) -> Place | None:
+        """The local place a query names ("Rothwell", "rothwell, Leeds"), or None."""
+        if self.local_places is None:
+            return None
+        text = " ".join(query.split())
+        if not text or len(text) > MAX_QUERY_LENGTH:
+            return None
+        text = re.sub(r"\s*\(([^)]*)\)\s*", r", \1", text)
+        name, _, qualifier = text.partition(",")
+        place = self._local_table().get(name_key(name))
+        if place is None:
+            return None
+        # "Rothwell, Leeds" is ours; "Rothwell, Northamptonshire" is for the gazetteer.
+        qualifier_key = _QUALIFIER_NOISE.sub("", name_key(qualifier)).strip()
+        if qualifier_key and f" {qualifier_key} " not in f" {name_key(place.area)} ":
+            return None
+        return place
+
+    def forget_local_places(self) -> None:
+        """Drop the cached local names, so the next lookup reads them afresh."""
+        self._local = None
+
+    def _local_table(self) -> Mapping[str, Place]:
+        cached = self._local
+        if cached is None or cached[0] < time.monotonic():
+            assert self.local_places is not None
+            cached = (time.monotonic() + LOCAL_PLACES_TTL_SECONDS, self.local_places())
+            self._local = cached
+        return cached[1]
 
     def _exact_postcode(self, postcode: str) -> tuple[float, float] | None:
         if self.postcode_table is not None:
@@ -658,6 +700,7 @@ def init_app(app: Flask) -> None:
         postcode_table=lookup_postcode_in_db,
         geocoder=make_geocoder(app.config),
         home=str(app.config["GEO_HOME"] or app.config["SITE_AREA"]),
+        local_places=local_places_in_db,
     )
     app.cli.add_command(_make_cli())
 
@@ -685,6 +728,31 @@ def lookup_postcode_in_db(postcode: str) -> tuple[float, float] | None:
         select(Postcode.latitude, Postcode.longitude).where(Postcode.postcode == postcode)
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def local_places_in_db() -> dict[str, Place]:
+    """Every local place (content/places.yaml) by the name_key of its name and other names."""
+    from sqlalchemy import select
+
+    from sitedir.extensions import db
+    from sitedir.models import LocalPlace
+
+    rows = db.session.scalars(select(LocalPlace).order_by(LocalPlace.id)).all()
+    places = {row.key: Place(row.name, "place", row.latitude, row.longitude, row.area)
+              for row in rows}
+    for row in rows:
+        for alias in row.also_known_as or ():
+            places.setdefault(name_key(alias), places[row.key])
+    return places
+
+
+def forget_local_places() -> None:
+    """After a content load: this app's Locator rereads the local places on its next lookup."""
+    from flask import current_app
+
+    locator = current_app.extensions.get(EXTENSION_KEY)
+    if locator is not None:
+        locator.forget_local_places()
 
 
 # --- `flask geo import`: the full postcode table -------------------------------------------

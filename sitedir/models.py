@@ -262,6 +262,22 @@ class Postcode(db.Model):
     longitude: Mapped[float]
 
 
+class LocalPlace(db.Model):
+    """A neighbourhood or village name from content/places.yaml, found before GeoNames names."""
+
+    __tablename__ = "local_place"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # geo.name_key(name)
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    area: Mapped[str] = mapped_column(String(120), default="")
+    # Kept so `flask content export` writes back what the operator wrote.
+    postcode_sectors: Mapped[list] = mapped_column(JSON, default=list)
+    also_known_as: Mapped[list] = mapped_column(JSON, default=list)
+
+
 class ListingChange(db.Model):
     """The outbox: one row per change to how an activity is listed, read by the indexer.
 
