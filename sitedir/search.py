@@ -295,14 +295,19 @@ class SearchService:
         return current  # type: ignore[return-value]
 
     def _refreshed(self, current: SearcherCache) -> SearcherCache:
-        try:
-            fresh = current.searcher.refresh()
-        except (FileNotFoundError, OSError, EOFError, ValueError):
-            raise
-        except Exception:  # noqa: BLE001 - e.g. refreshing from an empty index's reader
-            _close_quietly(current.searcher)
-            return SearcherCache(indexing.open_index(self._path_getter()).searcher())
-        return current if fresh is current.searcher else SearcherCache(fresh)
+        """The same cache while the index is unchanged, else one on a newly opened searcher.
+
+        Not Searcher.refresh(): Whoosh-Reloaded 2.7.5's reader reuse adds the old reader's
+        segments to the new ones, so after a merge or a rebuild every document was found
+        twice. Segment data is cached by segment id anyway (_segment_data), so a new
+        searcher re-reads only what changed.
+        """
+        ix = current.searcher._ix  # the FileIndex it came from; re-reads the TOC each time
+        if ix.latest_generation() == current.reader.generation():
+            return current
+        fresh = SearcherCache(ix.searcher())
+        _close_quietly(current.searcher)
+        return fresh
 
     def close(self) -> None:
         """Close this thread's searcher (tests, shutdown)."""

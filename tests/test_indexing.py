@@ -120,8 +120,24 @@ def test_rebuild_swaps_under_an_open_searcher(make_app) -> None:  # type: ignore
     rebuild(app)  # the same thread's searcher is refreshed onto the swapped-in index
     found = client.get("/search.json?q=bell").get_json()["results"]
     assert "Bell Ringing" in [r["title"] for r in found]
+    everything = slugs(client, "/search.json")
+    assert len(everything) == 7 and len(set(everything)) == 7  # the old segment is gone
     files = os.listdir(indexing.index_dir(app))
     assert len([name for name in files if name.endswith(".toc")]) == 1
+
+
+def test_searcher_follows_segment_merges_without_repeats(make_app) -> None:
+    """Many small commits make Whoosh merge segments; a long-lived searcher must follow."""
+    app = make_app()
+    rebuild(app)
+    client = app.test_client()
+    for number in range(12):
+        with app.app_context():
+            add_activity(f"Choir {number}", 53.8, -1.55)
+            db.session.commit()
+        index_now(app)  # one worker batch, one commit (merging small segments as it goes)
+        found = slugs(client, "/search.json")
+        assert len(found) == 7 + number and len(set(found)) == len(found)
 
 
 def _worker(app_dir: Path, db_uri: str, index_dir: str) -> subprocess.Popen:
