@@ -10,8 +10,12 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import content, errors, geo, templating
+from . import (
+    connect, content, errors, feeds, geo, limiter, mail, manage, openreferral, privacy,
+    search_views, templating,
+)
 from .extensions import csrf, db, migrate
+from .public import bp as public_bp
 from .settings import defaults
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,18 +43,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
 
-    from .public import bp as public_bp
-    app.register_blueprint(public_bp)
-    from . import search_views
-    search_views.init_app(app)
-    from . import connect, limiter, mail, privacy
     limiter.init_app(app)
     mail.init_app(app)
     privacy.init_app(app)
+    # Blueprints by audience: the public pages, search, connectors, organisations, open data.
+    app.register_blueprint(public_bp)
+    search_views.init_app(app)
     connect.init_app(app)
-    from . import manage
     manage.init_app(app)
-    from . import feeds, openreferral
     openreferral.init_app(app)
     feeds.init_app(app)
     return app
