@@ -138,6 +138,11 @@ SETTINGS: list[Setting] = [
             "state_province of every address in the Open Referral UK API (HSDS requires one)."),
     Setting("IMPORT_TIMEOUT", 20,
             "Seconds to wait for each request when `flask import oruk` reads a feed by URL."),
+    Setting("MODERATOR_EMAILS_ENABLED", True,
+            "Email every active moderator and admin when something new waits in the moderation "
+            "queue (a change to check, a claim, a registration, a suggestion or a problem "
+            "report). The email names the kind of item and links to it; it never includes "
+            "what a member of the public wrote."),
 ]
 
 

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import mail
 from ..extensions import db
 from ..limiter import form_limits
+from ..manage.notify import notify_moderators, public_url as manage_url
 from ..models import Activity
 from ..public.views import ACTIVITY_LOAD
 from . import bp, shortlist
@@ -195,11 +196,19 @@ def _guarded_post(form: GuardedForm) -> bool:
 def suggest():  # type: ignore[no-untyped-def]
     form = SuggestForm()
     if _guarded_post(form):
-        db.session.add(Suggestion(
+        item = Suggestion(
             group_name=form.group_name.data.strip(), description=form.description.data.strip(),
             where=(form.where.data or "").strip(), when=(form.when.data or "").strip(),
-            contact=(form.contact.data or "").strip(), role=form.role.data or ""))
+            contact=(form.contact.data or "").strip(), role=form.role.data or "")
+        db.session.add(item)
+        db.session.flush()
+        # What they wrote stays in the queue, behind the moderators' sign-in.
+        queued = notify_moderators(
+            "suggestion", "a suggested activity", "A member of the public suggested an activity.",
+            manage_url("manage.queue", _anchor=f"suggestion-{item.id}"))
         db.session.commit()
+        if queued:
+            mail.wake()
         return redirect(url_for("connect.thanks", kind="suggestion"))
     return render_template("connect/suggest.html", form=form), \
         400 if form.is_submitted() else 200
@@ -211,10 +220,19 @@ def report_problem(slug: str):  # type: ignore[no-untyped-def]
     activity = _activity_or_404(slug)
     form = ProblemForm()
     if _guarded_post(form):
-        db.session.add(ProblemReport(activity=activity, activity_uuid=activity.uuid,
-                                     reason=form.reason.data,
-                                     details=(form.details.data or "").strip()))
+        item = ProblemReport(activity=activity, activity_uuid=activity.uuid,
+                             reason=form.reason.data, details=(form.details.data or "").strip())
+        db.session.add(item)
+        db.session.flush()
+        # The reason is one of a fixed list; the reporter's own words stay in the queue.
+        queued = notify_moderators(
+            "report", f"a problem report about “{activity.title}”",
+            f"A member of the public reported a problem with “{activity.title}”: "
+            f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
+            manage_url("manage.queue", _anchor=f"report-{item.id}"))
         db.session.commit()
+        if queued:
+            mail.wake()
         return redirect(url_for("connect.thanks", kind="report", slug=slug))
     return render_template("connect/report.html", form=form, activity=activity,
                            reasons=PROBLEM_REASONS), 400 if form.is_submitted() else 200

@@ -15,7 +15,7 @@ from ..models import Activity, Organisation, utcnow
 from . import bp
 from .forms import activity_payload, activity_values, organisation_payload, values_from_form
 from .models import ChangeRequest, Claim, Membership, User
-from .notify import public_url, send_email, wake_sender
+from .notify import notify_moderators, public_url, send_email, wake_sender
 from .publish import ChangeError, apply_change, diff, reject_change, submit
 
 
@@ -144,11 +144,17 @@ def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
         if not values["role_in_group"]:
             errors["role_in_group"] = "Enter your role in the group, like “volunteer organiser”"
         if not errors:
-            db.session.add(Claim(user_id=user.id, organisation_id=organisation.id,
-                                 role_in_group=values["role_in_group"][:200],
-                                 message=values["message"]))
+            item = Claim(user_id=user.id, organisation_id=organisation.id,
+                         role_in_group=values["role_in_group"][:200], message=values["message"])
+            db.session.add(item)
             audit("claim.submitted", organisation.slug, actor=user)
+            db.session.flush()
+            notify_moderators(
+                "claim", f"a request to edit {organisation.name}",
+                f"Someone asks to edit the listings of {organisation.name}.",
+                public_url("manage.queue", _anchor=f"claim-{item.id}"))
             db.session.commit()
+            wake_sender()
             flash(f"Thank you. A moderator will check that you run {organisation.name} and "
                   "email you.")
             return redirect(url_for("manage.dashboard"))

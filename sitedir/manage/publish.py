@@ -21,6 +21,7 @@ from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
+from .notify import notify_moderators, public_url, wake_sender
 
 ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
                        "charity_number")
@@ -300,11 +301,37 @@ def submit(change: ChangeRequest, user: User) -> bool:
         record_first_version("organisation", change.organisation)
     db.session.add(change)
     audit("change.submitted", f"{change.kind}", actor=user, summary=change.summary)
+    publish_now = change.kind != "register" and (user.is_moderator
+                                                 or is_trusted(change.organisation))
+    if not publish_now:
+        _tell_moderators(change)
     db.session.commit()
-    if change.kind != "register" and (user.is_moderator or is_trusted(change.organisation)):
+    if not publish_now:
+        wake_sender()
+        return False
+    try:
         apply_change(change, user, note=f"Change {change.id} published without review")
-        return True
-    return False
+    except ChangeError:
+        # Not published after all: it waits in the queue, so a moderator must hear of it.
+        if change.status == "pending":
+            _tell_moderators(change)
+            db.session.commit()
+            wake_sender()
+        raise
+    return True
+
+
+def _tell_moderators(change: ChangeRequest) -> None:
+    """Email the moderators about a change waiting for review (the caller commits)."""
+    db.session.flush()  # the change's id, for the link
+    if change.kind == "register":
+        name = change.payload.get("organisation", {}).get("name", "")
+        description = f"A new organisation asks to be listed: “{name}”, with its first activity."
+    else:
+        description = (f"{change.organisation.name if change.organisation else 'An editor'} "
+                       f"sent a change to check: {change.summary}.")
+    notify_moderators(f"change-{change.kind}", change.summary, description,
+                      public_url("manage.change", change_id=change.id))
 
 
 def reject_change(change: ChangeRequest, reviewer: User, reason: str) -> None:
