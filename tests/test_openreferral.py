@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -10,13 +11,21 @@ from sqlalchemy import select
 
 from sitedir.extensions import db
 from sitedir.models import Activity, Term
-from sitedir.openreferral import mapping
+from sitedir.openreferral import api, mapping
 
 from .oruk_support import empty_values, errors, walk_pages
+from .search_helpers import add_activity, index_now, rebuild
 
 API = "/openreferral"
 # Fields the spec requires even when we have nothing to put in them.
 REQUIRED_EVEN_IF_EMPTY = ("description",)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _indexed(app: Flask) -> Iterator[None]:
+    """search= goes through the index: build it for the shared app (rebuilding is idempotent)."""
+    rebuild(app)
+    yield
 
 
 def _activity(app: Flask, slug: str) -> tuple[str, str]:
@@ -207,3 +216,104 @@ def test_every_endpoint_sends_cors(client: FlaskClient) -> None:
                  "/taxonomy_terms"):
         assert client.get(f"{API}{path}").headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Origin" not in client.get("/").headers
+
+
+def _search(client: FlaskClient, path: str, query: str) -> list[str]:
+    response = client.get(f"{API}{path}?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [item["name"] if "name" in item else item["service"]["name"]
+            for item in response.get_json()["contents"]]
+
+
+def test_search_is_stemmed_and_uses_the_query_syntax(client: FlaskClient) -> None:
+    assert _names(client, "search=knit") == {"Knit and Natter"}
+    assert _names(client, "search=knits") == {"Knit and Natter"}  # LIKE could not find this
+    assert _names(client, "search=KNITTING") == {"Knit and Natter"}
+    assert _names(client, "search=café stop") == {"Otley Health Walk"}  # its text says "cafe"
+    assert _names(client, 'search="cup of tea"') == {"Knit and Natter"}
+    assert _names(client, "search=knit OR walk") == {"Knit and Natter", "Otley Health Walk"}
+    assert _names(client, "search=wharfedale NOT film") == {"Otley Health Walk"}
+    assert _names(client, "search=knit walk") == set()  # every word must match: no OR fallback
+    assert _names(client, "search=the") == _names(client, "")  # no searchable words: no filter
+    assert _names(client, "search=zzzzqqq") == set()
+    # Whoosh's parser raises on some operator runs; they are then read as plain words.
+    assert _names(client, "search=NOT AND knit") == {"Knit and Natter"}
+
+
+def test_search_finds_closed_services_as_the_list_shows_them(client: FlaskClient) -> None:
+    everything = client.get(f"{API}/services?per_page=50").get_json()["contents"]
+    assert "inactive" in {item["status"] for item in everything}  # closed ones are listed ...
+    found = client.get(f"{API}/services?search=computer").get_json()["contents"]
+    assert [(item["name"], item["status"]) for item in found] == [  # ... and found
+        ("Old Computer Club", "inactive")]
+
+
+def test_search_combines_with_the_other_filters(client: FlaskClient, app: Flask) -> None:
+    with app.app_context():
+        walking = db.session.scalar(select(Term.uuid).where(Term.key == "walking"))
+    assert _names(client, "search=wharfedale") == {"Otley Health Walk", "Youth Film Club"}
+    assert _names(client, f"search=wharfedale&taxonomy_term_id={walking}") == {
+        "Otley Health Walk"}
+    assert _names(client, f"search=knit&taxonomy_term_id={walking}") == set()
+    assert _names(client, "search=wharfedale&maximum_age=18") == {"Youth Film Club"}
+    assert _names(client, "search=wharfedale&day=SA") == {"Otley Health Walk"}
+    category = mapping.taxonomy_id("category")
+    assert _names(client, f"search=knit&taxonomy_id={category}") == {"Knit and Natter"}
+    assert _search(client, "/service_at_locations", "search=wharfedale") == [
+        "Otley Health Walk", "Youth Film Club"]
+    assert _search(client, "/service_at_locations",
+                   "search=wharfedale&postcode=LS21 1BQ&proximity=5000") == [
+        "Otley Health Walk", "Youth Film Club"]
+    # Gipton Befrienders' sewing circle meets in person; its befriending is by phone.
+    assert _names(client, "search=befriending") == {"Telephone Befriending", "Sewing Circle"}
+    assert _search(client, "/service_at_locations", "search=befriending") == ["Sewing Circle"]
+
+
+def test_search_pages_have_the_right_totals(client: FlaskClient) -> None:
+    pages = walk_pages(client, f"{API}/services", per_page=1, search="wharfedale")
+    assert [page["total_items"] for page in pages] == [2, 2]
+    assert [page["total_pages"] for page in pages] == [2, 2]
+    assert [page["contents"][0]["name"] for page in pages] == [
+        "Otley Health Walk", "Youth Film Club"]  # by title, stable across pages
+    past = client.get(f"{API}/services?search=wharfedale&page=3&per_page=1").get_json()
+    assert (past["total_items"], past["empty"], past["last_page"]) == (2, True, True)
+
+
+@pytest.mark.parametrize("query", [
+    "search=wharfedale", "search=wharfedale&per_page=1&page=2", "search=knit OR walk OR club",
+    "search=a&maximum_age=18", "search=club&day=FR", "search=zzzzqqq"])
+def test_many_matches_are_filtered_in_python_with_the_same_answer(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch, query: str) -> None:
+    expected = {path: client.get(f"{API}{path}?{query}").get_json()
+                for path in ("/services", "/service_at_locations")}
+    monkeypatch.setattr(api, "MAX_IN_LIST", 0)  # every search now takes the Python path
+    for path, body in expected.items():
+        assert client.get(f"{API}{path}?{query}").get_json() == body
+
+
+def test_search_folds_accents(make_app: Callable[..., Flask]) -> None:
+    app = make_app(content=None)  # only these listings (the walk ends at a cafe)
+    with app.app_context():
+        add_activity("Café Conversation", summary="French chat over a crème brûlée.")
+        add_activity("Cafe Crafts")
+        db.session.commit()
+    rebuild(app)
+    client = app.test_client()
+    assert _names(client, "search=cafe") == {"Café Conversation", "Cafe Crafts"}
+    assert _names(client, "search=café") == {"Café Conversation", "Cafe Crafts"}
+    assert _names(client, "search=creme brulee") == {"Café Conversation"}
+    with app.app_context():  # a listing added later is found once the indexer has run
+        add_activity("Thé dansant")
+        db.session.commit()
+    index_now(app)
+    assert _names(client, "search=the dansant") == {"Thé dansant"}
+
+
+def test_search_without_an_index_falls_back_to_words_in_the_text(
+        make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()  # loaded, never indexed: a fresh install
+    assert _names(client, "search=knit") == {"Knit and Natter"}
+    assert _names(client, "search=wharfedale&maximum_age=18") == {"Youth Film Club"}
+    assert _names(client, "search=knits") == set()  # substrings only, no stemming
+    body = client.get(f"{API}/services?search=tea&per_page=1").get_json()
+    assert (body["total_items"], body["size"]) == (1, 1)

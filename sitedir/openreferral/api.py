@@ -2,7 +2,9 @@
 
 Lists use the ORUK envelope (total_items, total_pages, page_number, size, first_page,
 last_page, empty, contents). page is 1-based; a page past the end is an empty page, not an
-error; a parameter we cannot read is a 400 whose message names it.
+error; a parameter we cannot read is a 400 whose message names it. search= goes through the
+site's search index (stemming, accent folding, the public query syntax); every other filter,
+the order and the pages are SQL.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from sqlalchemy import Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import geo
+from .. import geo, search
 from ..extensions import db
 from ..models import Activity, Organisation, ScheduleEntry, Term, Venue
 from . import bp, mapping
@@ -31,6 +33,12 @@ DAYS = {**{day: index for index, day in enumerate(mapping.ICAL_DAYS)},
             ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}}
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 MAX_SEARCH_LENGTH = 200
+# Up to this many search matches are handed to SQL as an IN list (well inside SQLite's and
+# PostgreSQL's bind-parameter limits); a less selective search is intersected in Python.
+MAX_IN_LIST = 2000
+# The site's public parser: words, "phrases", AND/OR/NOT, brackets; no wildcards or fields.
+_WORDS_PARSER = search.make_parser()
+_warned_no_index = False
 
 
 @bp.after_request
@@ -113,16 +121,14 @@ def _search_param() -> str:
 
 # -- filters -------------------------------------------------------------------------------
 
-def _filtered_activities() -> Select[tuple[Activity]]:
-    """Activities matching the ORUK service filters in the request."""
+def _filtered_activities() -> tuple[Select[tuple[Activity]], set[str] | None]:
+    """Activities matching the ORUK service filters in the request.
+
+    The second value, when not None, is the set of uuids the search words matched, still to be
+    applied (too many for an IN list); otherwise the words are already part of the query.
+    """
     query = select(Activity)
-    words = _search_param().lower().split()[:10]
-    for word in words:
-        like = f"%{word.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(
-            func.lower(Activity.title).like(like), func.lower(Activity.summary).like(like),
-            func.lower(Activity.description).like(like),
-            Activity.organisation.has(func.lower(Organisation.name).like(like))))
+    query, matched = _search_filter(query, _search_param())
     term_ids = _uuid_param("taxonomy_term_id")
     if term_ids is not None:
         query = query.where(Activity.terms.any(Term.uuid.in_(term_ids)))
@@ -139,6 +145,84 @@ def _filtered_activities() -> Select[tuple[Activity]]:
     if maximum is not None:
         query = query.where(Activity.age_max.is_not(None), Activity.age_max <= maximum)
     query = _schedule_filter(query)
+    return query, matched
+
+
+def _search_filter(query: Select[tuple[Activity]],
+                   raw: str) -> tuple[Select[tuple[Activity]], set[str] | None]:
+    """search=: the uuids the index matches, as an IN list or (when many) left to the caller.
+
+    Words that parse to nothing searchable (only stop words, a lone AND) filter nothing, as
+    on the search page. Every listing must have all the words: unlike the search page there
+    is no fall back to any of them, because a filter that widens itself would surprise an API
+    client combining it with others.
+    """
+    text = search.clean_text(raw, MAX_SEARCH_LENGTH)
+    if not text:
+        return query, None
+    words = _parse_words(text)
+    if words is None or not list(words.iter_all_terms()):
+        return query, None
+    matched = _index_matches(words)
+    if matched is None:
+        return _like_filter(query, text), None
+    if len(matched) <= MAX_IN_LIST:
+        return query.where(Activity.uuid.in_(sorted(matched))), None
+    return query, matched
+
+
+def _parse_words(text: str) -> Any:
+    """The parsed words; operators Whoosh cannot arrange ("NOT AND x") are read as words."""
+    for attempt in (text, text.lower()):  # the operators are upper case only
+        try:
+            return _WORDS_PARSER.parse(attempt)
+        except (IndexError, ValueError, TypeError, AttributeError):
+            continue  # Whoosh-Reloaded 2.7.5's parser fails on some operator runs
+    _bad("search", "could not be read; use words, \"phrases\", AND, OR and NOT")
+    return None  # unreachable: abort raised
+
+
+def _index_matches(words: Any) -> set[str] | None:
+    """The uuid of every indexed listing the parsed words match; None if the index cannot say.
+
+    Closed listings included: the site's search leaves them out (SearchRequest searches only
+    open ones), but this API lists closed services too, as status "inactive", with or without
+    search=, so they are matched here against every live document rather than through
+    SearchService.search(). That also skips its ranking and snippets, which a filter does not
+    need and which would cost a stored-field read for every match.
+    """
+    global _warned_no_index
+    service = search.get_service()
+    for _attempt in range(2):
+        try:
+            cache = service.cache()
+            if cache.live:
+                bits = search.match_bits(cache, words) & cache.live
+                uuids = cache.column("uuid")
+                return {value.decode() if isinstance(value, bytes) else value
+                        for value in map(uuids.__getitem__, search.docs_from_bits(bits))}
+            break
+        except (OSError, EOFError, ValueError):
+            service.close()  # a commit moved files under this searcher: open a fresh one
+    # An empty or unreadable index, as on a fresh install before `flask index rebuild`: answer
+    # with the cruder LIKE filter rather than a 503, because an open-data feed that goes dark
+    # until an operator step is worse than one that matches words a little less cleverly.
+    if not _warned_no_index:
+        _warned_no_index = True
+        current_app.logger.warning(
+            "Open Referral search= is using a LIKE filter: the search index is empty or "
+            "unreadable (run `flask index rebuild`)")
+    return None
+
+
+def _like_filter(query: Select[tuple[Activity]], text: str) -> Select[tuple[Activity]]:
+    """Every word a substring of the title, summary, description or organisation name."""
+    for word in text.lower().split()[:10]:
+        like = f"%{word.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(
+            func.lower(Activity.title).like(like), func.lower(Activity.summary).like(like),
+            func.lower(Activity.description).like(like),
+            Activity.organisation.has(func.lower(Organisation.name).like(like))))
     return query
 
 
@@ -189,6 +273,27 @@ def _paged(query: Select[Any], order: Any, render: Callable[[Any], Any],
     return jsonify(envelope(total, page, per_page, [render(row) for row in rows]))
 
 
+def _paged_activities(query: Select[tuple[Activity]], matched: set[str] | None,
+                      render: Callable[[Activity], Any], options: tuple[Any, ...]) -> Response:
+    """A page of activities by title (then id, so pages never overlap), in SQL when possible.
+
+    With a large set of search matches, the filtered ids are read in order and the matches
+    kept in Python; only the page's activities are then loaded.
+    """
+    order = (Activity.title, Activity.id)
+    if matched is None:
+        return _paged(query, order, render, options)
+    page, per_page = _page_params()
+    filtered = query.subquery()
+    ids = [row.id for row in db.session.execute(
+        select(filtered.c.id, filtered.c.uuid).order_by(filtered.c.title, filtered.c.id))
+        if row.uuid in matched]
+    window = ids[(page - 1) * per_page: page * per_page]
+    by_id = {activity.id: activity for activity in db.session.scalars(
+        select(Activity).options(*options).where(Activity.id.in_(window)))}
+    return jsonify(envelope(len(ids), page, per_page, [render(by_id[i]) for i in window]))
+
+
 # -- endpoints -----------------------------------------------------------------------------
 
 @bp.get("/")
@@ -204,9 +309,10 @@ def openapi():  # type: ignore[no-untyped-def]
 
 @bp.get("/services")
 def services():  # type: ignore[no-untyped-def]
-    return _paged(_filtered_activities(), (Activity.title, Activity.id),
-                  lambda activity: mapping.service_out(activity, full=False),
-                  (selectinload(Activity.organisation),))
+    query, matched = _filtered_activities()
+    return _paged_activities(query, matched,
+                             lambda activity: mapping.service_out(activity, full=False),
+                             (selectinload(Activity.organisation),))
 
 
 def _activity_by_uuid(value: str) -> Activity:
@@ -244,14 +350,14 @@ def _origin() -> tuple[float, float] | None:
 
 @bp.get("/service_at_locations")
 def service_at_locations():  # type: ignore[no-untyped-def]
-    query = _filtered_activities().join(Activity.venue).where(
-        cast(Activity.formats, String).like('%in_person%'))
+    query, matched = _filtered_activities()
+    query = query.join(Activity.venue).where(cast(Activity.formats, String).like('%in_person%'))
     origin = _origin()
     proximity = _number_param("proximity", 1, 1_000_000)
     if origin is None:
-        return _paged(query, (Activity.title, Activity.id),
-                      lambda activity: mapping.service_at_location_out(activity, full=False),
-                      SERVICE_LOAD)
+        return _paged_activities(
+            query, matched,
+            lambda activity: mapping.service_at_location_out(activity, full=False), SERVICE_LOAD)
     # Distances need every candidate's coordinates: filter and sort in Python (a directory
     # holds thousands of listings, not millions). Hidden addresses are never located.
     rows = db.session.scalars(query.options(*SERVICE_LOAD)).all()
@@ -260,6 +366,8 @@ def service_at_locations():  # type: ignore[no-untyped-def]
         venue = activity.venue
         if venue is None or venue.latitude is None or venue.longitude is None \
                 or activity.hide_address:
+            continue
+        if matched is not None and activity.uuid not in matched:
             continue
         metres = geo.haversine_miles(origin[0], origin[1], venue.latitude,
                                      venue.longitude) * 1609.344

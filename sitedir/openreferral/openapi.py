@@ -21,8 +21,11 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 def _parameters(max_per_page: int) -> dict[str, dict[str, Any]]:
     clock = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"}
     return {
-        "search": _query("search", "Words that must all appear in the title, description or "
-                         "organisation name.", {"type": "string", "maxLength": 200}),
+        "search": _query("search", "Words that must all match, as in the site's search: "
+                         "title, description, organisation, categories or place; word endings "
+                         "and accents are ignored (knit finds knitting, cafe finds café); "
+                         "\"phrases\", OR and NOT work. Closed services are matched too.",
+                         {"type": "string", "maxLength": 200}),
         "page": _query("page", "Page number, from 1.",
                        {"type": "integer", "minimum": 1, "maximum": 1000000}),
         "per_page": _query("per_page", "Items per page.",
