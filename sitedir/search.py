@@ -365,11 +365,22 @@ def clean_text(text: str, max_length: int) -> str:
     return " ".join(words[:MAX_QUERY_TERMS])
 
 
-def _parse(text: str, parser: qparser.QueryParser) -> Query | None:
-    query = parser.parse(text)
-    if query is None or query is NullQuery or not list(query.iter_all_terms()):
-        return None
-    return query
+def parse_query(text: str, parser: qparser.QueryParser) -> Query | None:
+    """Parsed public search words, or None when nothing in them is searchable.
+
+    Whoosh-Reloaded 2.7.5's parser raises on some runs of operators ("NOT AND knit"), so the
+    text is read again with the operators as plain words (they are upper case only), and at
+    last as bare words without quotes or brackets.
+    """
+    for attempt in (text, text.lower(), re.sub(r"[^\w\s]", " ", text.lower())):
+        try:
+            query = parser.parse(attempt)
+        except (IndexError, ValueError, TypeError, AttributeError):
+            continue
+        if query is None or query is NullQuery or not list(query.iter_all_terms()):
+            return None
+        return query
+    return None
 
 
 def _text(value: str | bytes) -> str:
@@ -598,13 +609,13 @@ def _text_match(cache: SearcherCache, request: SearchRequest,
                 allowed: int) -> tuple[Query | None, int, bool]:
     """The parsed words and every document they match (a bitmap); when no listing has all
     the words, listings with any of them."""
-    query = _parse(request.text, _AND_PARSER)
+    query = parse_query(request.text, _AND_PARSER)
     if query is None:
         return None, 0, True
     matched = match_bits(cache, query)
     if matched & allowed:
         return query, matched, True
-    or_query = _parse(request.text, _OR_PARSER)
+    or_query = parse_query(request.text, _OR_PARSER)
     if or_query is None:
         return query, matched, True
     or_matched = match_bits(cache, or_query)

@@ -104,3 +104,16 @@ def test_default_order_is_not_carried_into_a_new_search(pages):  # type: ignore[
     assert '<option value="">Best match</option>' in words
     chosen = html(pages, "/search?q=knitting&sort=reviewed")
     assert '<option value="reviewed" selected>Recently reviewed</option>' in chosen
+
+
+@pytest.mark.parametrize("words", [
+    "NOT AND knit", "NOT OR knit", "AND", "OR OR", "knit AND NOT", "(knit", '"knit', "NOT",
+    "knit) OR (", "AND NOT OR knit",
+])
+def test_operator_runs_are_read_as_words_not_a_500(pages, words: str) -> None:
+    """Whoosh-Reloaded's parser raises on some operator runs; the page reads them as words."""
+    response = pages.get("/search.json", query_string={"q": words})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    if words == "NOT AND knit":  # read as words: "not" and "and" are stop words
+        assert [r["slug"] for r in response.get_json()["results"]] == ["harehills-knit-and-natter"]
+    assert pages.get("/search", query_string={"q": words}).status_code == 200

@@ -160,8 +160,8 @@ def _search_filter(query: Select[tuple[Activity]],
     text = search.clean_text(raw, MAX_SEARCH_LENGTH)
     if not text:
         return query, None
-    words = _parse_words(text)
-    if words is None or not list(words.iter_all_terms()):
+    words = search.parse_query(text, _WORDS_PARSER)
+    if words is None:
         return query, None
     matched = _index_matches(words)
     if matched is None:
@@ -169,17 +169,6 @@ def _search_filter(query: Select[tuple[Activity]],
     if len(matched) <= MAX_IN_LIST:
         return query.where(Activity.uuid.in_(sorted(matched))), None
     return query, matched
-
-
-def _parse_words(text: str) -> Any:
-    """The parsed words; operators Whoosh cannot arrange ("NOT AND x") are read as words."""
-    for attempt in (text, text.lower()):  # the operators are upper case only
-        try:
-            return _WORDS_PARSER.parse(attempt)
-        except (IndexError, ValueError, TypeError, AttributeError):
-            continue  # Whoosh-Reloaded 2.7.5's parser fails on some operator runs
-    _bad("search", "could not be read; use words, \"phrases\", AND, OR and NOT")
-    return None  # unreachable: abort raised
 
 
 def _index_matches(words: Any) -> set[str] | None:
