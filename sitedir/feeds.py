@@ -10,13 +10,14 @@ from typing import Any
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from . import listing, schedule
 from .extensions import db
+from .links import public_host, public_url
 from .models import Activity, Organisation, Page, ScheduleEntry, Term, Venue
 from .openreferral.mapping import ICAL_DAYS, child_id, schedule_key
 
@@ -30,11 +31,6 @@ LOAD = (selectinload(Activity.terms), selectinload(Activity.schedule),
         selectinload(Activity.organisation),
         selectinload(Activity.venue).selectinload(Venue.accessibility))
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def absolute(endpoint: str, **values: Any) -> str:
-    """An absolute URL on the public address."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def _iso(value: dt.datetime | None) -> str:
@@ -53,20 +49,20 @@ def sitemap():  # type: ignore[no-untyped-def]
         if lastmod is not None:
             ET.SubElement(url, "lastmod").text = lastmod.date().isoformat()
 
-    add(absolute("public.home"))
-    add(absolute("public.organisations"))
+    add(public_url("public.home"))
+    add(public_url("public.organisations"))
     for key in db.session.scalars(select(Term.key).where(Term.taxonomy == "category")
                                   .order_by(Term.position)):
-        add(absolute("public.category", key=key))
+        add(public_url("public.category", key=key))
     for slug, updated in db.session.execute(select(Organisation.slug, Organisation.updated_at)
                                             .order_by(Organisation.slug)):
-        add(absolute("public.organisation", slug=slug), updated)
+        add(public_url("public.organisation", slug=slug), updated)
     for slug, updated in db.session.execute(select(Activity.slug, Activity.updated_at)
                                             .order_by(Activity.slug)):
-        add(absolute("public.activity", slug=slug), updated)
+        add(public_url("public.activity", slug=slug), updated)
     for slug, updated in db.session.execute(select(Page.slug, Page.updated_at)
                                             .order_by(Page.slug)):
-        add(absolute("public.page", slug=slug), updated)
+        add(public_url("public.page", slug=slug), updated)
     return _xml(root, "application/xml")
 
 
@@ -93,11 +89,11 @@ def atom():  # type: ignore[no-untyped-def]
         return element
 
     config = current_app.config
-    sub(feed, "id", absolute("feeds.atom"))
+    sub(feed, "id", public_url("feeds.atom"))
     sub(feed, "title", f"{config['SITE_NAME']}: new and updated activities")
     sub(feed, "updated", _iso(activities[0].updated_at if activities else None))
-    sub(feed, "link", rel="self", href=absolute("feeds.atom"))
-    sub(feed, "link", rel="alternate", href=absolute("public.home"))
+    sub(feed, "link", rel="self", href=public_url("feeds.atom"))
+    sub(feed, "link", rel="alternate", href=public_url("public.home"))
     author = sub(feed, "author")
     sub(author, "name", config["SITE_NAME"])
     for activity in activities:
@@ -106,7 +102,7 @@ def atom():  # type: ignore[no-untyped-def]
         sub(entry, "title", activity.title)
         sub(entry, "updated", _iso(activity.updated_at))
         sub(entry, "published", _iso(activity.created_at))
-        sub(entry, "link", rel="alternate", href=absolute("public.activity", slug=activity.slug))
+        sub(entry, "link", rel="alternate", href=public_url("public.activity", slug=activity.slug))
         entry_author = sub(entry, "author")
         sub(entry_author, "name", activity.organisation.name)
         sub(entry, "summary", " ".join(part for part in (
@@ -143,7 +139,7 @@ def _description(activity: Activity) -> str:
         lines.append("Term time only (not in school holidays).")
     if activity.schedule_notes:
         lines.append(activity.schedule_notes)
-    lines.append(absolute("public.activity", slug=activity.slug))
+    lines.append(public_url("public.activity", slug=activity.slug))
     return "\n".join(line for line in lines if line)
 
 
@@ -152,7 +148,7 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
     if activity.status == "closed":
         return 0
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    host = current_app.config["PUBLIC_BASE_URL"].split("//")[-1].split("/")[0] or "sitedir"
+    host = public_host() or "sitedir"
     added = 0
     for entry in activity.schedule:
         first = _first_session(activity, entry, now)
@@ -172,7 +168,7 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
                       if entry.weeks else {"freq": "weekly", "byday": day})
             for exdate in _holiday_exdates(activity, entry, now, zone):
                 event.add("exdate", exdate)
-        event.add("url", absolute("public.activity", slug=activity.slug))
+        event.add("url", public_url("public.activity", slug=activity.slug))
         event.add("location", listing.place_text(activity) if activity.hide_address
                   or not activity.venue else ", ".join(
                       [activity.venue.name, *activity.venue.address_lines, activity.venue.town,
@@ -273,7 +269,7 @@ def activity_jsonld(activity: Activity) -> dict[str, Any]:
     organisation = activity.organisation
     org_ld: dict[str, Any] = {"@type": "Organization", "@id": f"urn:uuid:{organisation.uuid}",
                               "name": organisation.name,
-                              "url": absolute("public.organisation", slug=organisation.slug)}
+                              "url": public_url("public.organisation", slug=organisation.slug)}
     for key, value in (("sameAs", organisation.website), ("email", organisation.email),
                        ("telephone", organisation.phone), ("description", organisation.summary)):
         if value:
@@ -283,7 +279,7 @@ def activity_jsonld(activity: Activity) -> dict[str, Any]:
     mode = ("Mixed" if online else "Offline") if place else "Online"
     event: dict[str, Any] = {
         "@type": "Event", "@id": f"urn:uuid:{activity.uuid}", "name": activity.title,
-        "description": activity.summary, "url": absolute("public.activity", slug=activity.slug),
+        "description": activity.summary, "url": public_url("public.activity", slug=activity.slug),
         "organizer": {"@id": org_ld["@id"]},
         "eventAttendanceMode": f"https://schema.org/{mode}EventAttendanceMode",
         "eventStatus": "https://schema.org/EventCancelled" if activity.status == "closed"
@@ -308,7 +304,7 @@ def activity_jsonld(activity: Activity) -> dict[str, Any]:
         locations.append({"@id": place["@id"]})
     if online:
         locations.append({"@type": "VirtualLocation",
-                          "url": absolute("public.activity", slug=activity.slug)})
+                          "url": public_url("public.activity", slug=activity.slug)})
     if locations:
         event["location"] = locations if len(locations) > 1 else locations[0]
     graph = [event, org_ld] + ([place] if place else [])

@@ -32,6 +32,7 @@ from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .links import public_host
 from .models import utcnow
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,8 @@ def sender_address(app: Flask) -> str:
     configured = app.config.get("MAIL_FROM") or ""
     if configured:
         return configured
-    host = app.config["PUBLIC_BASE_URL"].split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    with app.app_context():
+        host = public_host()
     return formataddr((app.config["SITE_NAME"], f"no-reply@{host or 'localhost'}"))
 
 

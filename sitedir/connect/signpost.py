@@ -1,11 +1,11 @@
 """Turning a filled-in form into a recommendation: the record, the email, the QR codes."""
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 
 import segno
 
-from .. import mail
+from .. import links, mail
 from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, utcnow
@@ -13,10 +13,9 @@ from .forms import RecommendForm
 from .models import ROLES, Recommendation, RecommendationItem
 
 
-def public_url(activity: Activity) -> str:
+def listing_url(activity: Activity) -> str:
     """The listing's address on the public site (PUBLIC_BASE_URL), for QR codes and emails."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for("public.activity", slug=activity.slug)
+    return links.public_url("public.activity", slug=activity.slug)
 
 
 def qr_svg_data_uri(url: str) -> str:
@@ -84,8 +83,8 @@ def render_email(recommendation: Recommendation,
         subject = f"{len(activities)} activities recommended for you"
     context = {
         "recommendation": recommendation, "activities": activities, "site_name": site,
-        "sender": sender_line(recommendation), "public_url": public_url,
-        "home_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("public.home"),
+        "sender": sender_line(recommendation), "listing_url": listing_url,
+        "home_url": links.public_url("public.home"),
         "today": local_now().date(), "subject": subject,
     }
     text = render_template("email/recommendation.txt", **context)

@@ -14,13 +14,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import mail
 from ..extensions import db
 from ..limiter import form_limits
-from ..manage.notify import notify_moderators, public_url as manage_url
+from ..links import public_url
+from ..manage.notify import notify_moderators
 from ..models import Activity
 from ..public.views import ACTIVITY_LOAD
 from . import bp, shortlist
 from .forms import GuardedForm, ProblemForm, RecommendForm, SuggestForm
 from .models import DELIVERIES, PROBLEM_REASONS, ROLES, ProblemReport, Recommendation, Suggestion
-from .signpost import create_recommendation, public_url, qr_svg, qr_svg_data_uri, sender_line
+from .signpost import create_recommendation, listing_url, qr_svg, qr_svg_data_uri, sender_line
 
 RECENT_KEY = "recommendations"  # tokens this browser made: only it may see or reprint them
 RECENT_MAX = 10
@@ -145,7 +146,7 @@ def _own_recommendation(token: str) -> Recommendation:
 
 
 def _qr_codes(activities: list[Activity]) -> list[tuple[Activity, str, str]]:
-    return [(activity, public_url(activity), qr_svg_data_uri(public_url(activity)))
+    return [(activity, listing_url(activity), qr_svg_data_uri(listing_url(activity)))
             for activity in activities]
 
 
@@ -173,7 +174,7 @@ def print_sheet(token: str):  # type: ignore[no-untyped-def]
 def activity_qr(slug: str) -> Response:
     """The listing's public address as a QR code (no personal data: cacheable)."""
     activity = _activity_or_404(slug)
-    response = Response(qr_svg(public_url(activity)), mimetype="image/svg+xml")
+    response = Response(qr_svg(listing_url(activity)), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -205,7 +206,7 @@ def suggest():  # type: ignore[no-untyped-def]
         # What they wrote stays in the queue, behind the moderators' sign-in.
         queued = notify_moderators(
             "suggestion", "a suggested activity", "A member of the public suggested an activity.",
-            manage_url("manage.queue", _anchor=f"suggestion-{item.id}"))
+            public_url("manage.queue", _anchor=f"suggestion-{item.id}"))
         db.session.commit()
         if queued:
             mail.wake()
@@ -229,7 +230,7 @@ def report_problem(slug: str):  # type: ignore[no-untyped-def]
             "report", f"a problem report about “{activity.title}”",
             f"A member of the public reported a problem with “{activity.title}”: "
             f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
-            manage_url("manage.queue", _anchor=f"report-{item.id}"))
+            public_url("manage.queue", _anchor=f"report-{item.id}"))
         db.session.commit()
         if queued:
             mail.wake()

@@ -22,7 +22,8 @@ from ..extensions import db
 from ..models import utcnow
 from . import bp
 from .models import AuditEvent, SignInToken, User
-from .notify import public_url, send_email, wake_sender
+from ..links import public_url
+from .notify import send_email, wake_sender
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -15,7 +15,8 @@ from ..models import Activity, Organisation, utcnow
 from . import bp
 from .forms import activity_payload, activity_values, organisation_payload, values_from_form
 from .models import ChangeRequest, Claim, Membership, User
-from .notify import notify_moderators, public_url, send_email, wake_sender
+from ..links import public_url
+from .notify import notify_moderators, send_email, wake_sender
 from .publish import ChangeError, apply_change, diff, reject_change, submit
 
 

@@ -6,9 +6,7 @@ transaction, sent by the mail worker, so the file backend makes `make run` work 
 """
 from __future__ import annotations
 
-from typing import Any
-
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from .. import mail
@@ -23,16 +21,6 @@ def send_email(to: str, subject: str, body: str, kind: str) -> None:
 def wake_sender() -> None:
     """Nudge the background sender after a commit, so a sign-in link goes at once."""
     mail.wake(current_app._get_current_object())  # type: ignore[attr-defined]
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for an email: PUBLIC_BASE_URL (which includes any path prefix) plus the
-    route, whatever host the request came in on."""
-    if not has_request_context():  # a command or script: build the route as if at the root
-        with current_app.test_request_context("/"):
-            return public_url(endpoint, **values)
-    path = url_for(endpoint, **values)[len(request.script_root):]
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def moderator_addresses() -> list[str]:

@@ -21,7 +21,8 @@ from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
-from .notify import notify_moderators, public_url, wake_sender
+from ..links import public_url
+from .notify import notify_moderators, wake_sender
 
 ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
                        "charity_number")

@@ -21,7 +21,8 @@ from ..listing import local_now, status_text
 from ..models import Activity, Organisation, utcnow
 from . import bp
 from .models import ChangeRequest, Membership, Reminder
-from .notify import public_url, send_email
+from ..links import public_url
+from .notify import send_email
 from .publish import ChangeError, activity_snapshot, apply_change
 
 ANSWERS = {

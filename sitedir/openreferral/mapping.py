@@ -30,6 +30,7 @@ from typing import Any
 from flask import current_app
 
 from .. import listing, schedule
+from ..links import public_url
 from ..models import Activity, Organisation, ScheduleEntry, Term, Venue
 
 # Fixed forever: changing it would change every taxonomy id we have published.
@@ -81,7 +82,7 @@ def split_text(text: str, limit: int = 300) -> tuple[str, str]:
 
 
 def activity_url(activity: Activity) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/activities/{activity.slug}"
+    return public_url("public.activity", slug=activity.slug)
 
 
 # -- our models → ORUK ---------------------------------------------------------------------
