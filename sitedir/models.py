@@ -7,12 +7,13 @@ how an activity is listed writes a ListingChange row in the same transaction (se
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Table, Text,
-    Time, UniqueConstraint, event, func,
+    Time, UniqueConstraint, event, func, select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -31,6 +32,24 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 def new_uuid() -> str:
     """A random UUID as text: the stable public id used by open-data feeds."""
     return str(uuid.uuid4())
+
+
+def slugify(text: str, limit: int = 100) -> str:
+    """Lowercase letters, digits and single hyphens: the form of every slug and taxonomy key."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "item"
+
+
+def unique_slug(model: type, text: str) -> str:
+    """slugify(text), with -2, -3 ... when the model already uses it (one query)."""
+    base = slugify(text)
+    taken = set(db.session.scalars(select(model.slug).where(
+        (model.slug == base) | model.slug.like(f"{base}-%"))))
+    number, slug = 1, base
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
 
 
 def utcnow() -> dt.datetime:

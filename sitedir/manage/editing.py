@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ..auth import require_editor, signed_in
 from ..extensions import db
 from ..listing import is_stale, status_text
-from ..models import Activity, Organisation, Term, Venue
+from ..models import Activity, Organisation, Term, Venue, unique_slug
 from . import bp
 from .forms import (
     NEW_VENUE, STATUS_FIELDS, WEEK_CHOICES, activity_payload, activity_values, organisation_payload,
@@ -22,7 +22,7 @@ from .forms import (
 )
 from .models import ChangeRequest, ListingVersion, User
 from .publish import (
-    activity_snapshot, diff, free_slug, is_trusted, organisation_snapshot, submit,
+    activity_snapshot, diff, is_trusted, organisation_snapshot, submit,
 )
 
 
@@ -139,7 +139,7 @@ def new_activity(slug: str):  # type: ignore[no-untyped-def]
         more = request.form.get("action") == "more-rows"
         values = values_from_form(request.form, more_rows=more)
         if not more:
-            payload, errors = activity_payload(values, free_slug(Activity, values["title"]))
+            payload, errors = activity_payload(values, unique_slug(Activity, values["title"]))
             if not errors:
                 change = ChangeRequest(kind="new_activity", organisation=org, payload=payload,
                                        base={}, summary=f"New activity “{payload['title']}”")

@@ -9,7 +9,6 @@ through the ORM writes the search outbox row in the same transaction (models.bef
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from .. import content, geo
 from ..content import ActivityIn, OrganisationIn
 from ..extensions import db
 from ..listing import local_now
-from ..models import Activity, Organisation, Term, Venue, utcnow
+from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
 from ..links import public_url
 from .notify import notify_moderators, wake_sender
@@ -99,16 +98,6 @@ def merged(base: dict[str, Any], proposed: dict[str, Any],
     return result
 
 
-def free_slug(model: type, wanted: str) -> str:
-    """`wanted`, or wanted-2, wanted-3 ... if it is taken."""
-    base = re.sub(r"[^a-z0-9]+", "-", wanted.lower()).strip("-")[:100] or "listing"
-    slug, number = base, 1
-    while db.session.scalar(select(model.id).where(model.slug == slug)) is not None:
-        number += 1
-        slug = f"{base}-{number}"
-    return slug
-
-
 def _terms_and_venues(item: ActivityIn) -> tuple[dict, dict]:
     terms = {(t.taxonomy, t.key): t for t in db.session.scalars(select(Term))}
     missing = [key for taxonomy, keys in (("category", item.categories), ("need", item.helps),
@@ -146,7 +135,7 @@ def _create_venue(proposed: dict[str, Any]) -> Venue:
             point = (place.latitude, place.longitude)
         except geo.PlaceError:
             point = (None, None)
-    venue = Venue(slug=free_slug(Venue, proposed["name"]), name=proposed["name"],
+    venue = Venue(slug=unique_slug(Venue, proposed["name"]), name=proposed["name"],
                   address="\n".join(proposed.get("address") or []),
                   town=proposed.get("town") or "", postcode=postcode,
                   latitude=point[0], longitude=point[1])
@@ -189,7 +178,7 @@ def _edit_activity(change: ChangeRequest, organisation: Organisation, today: dt.
 def _new_activity(payload: dict[str, Any], organisation: Organisation,
                   today: dt.date) -> Activity:
     data = dict(payload)
-    data["slug"] = free_slug(Activity, data.get("title") or "activity")  # address from the name
+    data["slug"] = unique_slug(Activity, data.get("title") or "activity")  # address from the name
     data["last_reviewed"] = today.isoformat()
     return _write_activity(organisation, data)
 
@@ -258,7 +247,7 @@ def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -
 def _register(change: ChangeRequest) -> Organisation:
     """Create the organisation of a registration and make the applicant its editor."""
     data = change.payload.get("organisation", {})
-    organisation = Organisation(slug=free_slug(Organisation, data.get("name", "")),
+    organisation = Organisation(slug=unique_slug(Organisation, data.get("name", "")),
                                 name=data.get("name", ""))
     db.session.add(organisation)
     _write_organisation(organisation, data)

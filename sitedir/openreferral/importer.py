@@ -33,7 +33,7 @@ from ..content import set_changed
 from ..extensions import db
 from ..models import (
     COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ListingChange,
-    Organisation, ScheduleEntry, Term, Venue,
+    Organisation, ScheduleEntry, Term, Venue, slugify, unique_slug,
 )
 from . import mapping
 from .mapping import (
@@ -100,19 +100,6 @@ def _new_uuid(model: type, external_id: str) -> str:
     if candidate and db.session.scalar(select(model.id).where(model.uuid == candidate)) is None:
         return candidate
     return str(uuid.uuid4())
-
-
-def unique_slug(model: type, text: str) -> str:
-    """slugify(text), with -2, -3… when taken."""
-    base = mapping.slugify(text)
-    taken = set(db.session.scalars(select(model.slug).where(
-        (model.slug == base) | model.slug.like(f"{base}-%"))))
-    if base not in taken:
-        return base
-    number = 2
-    while f"{base}-{number}" in taken:
-        number += 1
-    return f"{base}-{number}"
 
 
 def _free_slug(hint: str) -> str | None:
@@ -515,7 +502,7 @@ def _yes(row: dict[str, str], name: str) -> bool:
 
 def _csv_organisation(cell: dict[str, str]) -> OrganisationRecord:
     organisation = OrganisationRecord(
-        external_id=cell.get("organisation_id") or mapping.slugify(cell["organisation"]),
+        external_id=cell.get("organisation_id") or slugify(cell["organisation"]),
         name=cell["organisation"][:200], website=cell.get("organisation_website", ""),
         email=cell.get("organisation_email", ""), phone=cell.get("organisation_phone", ""))
     current = db.session.scalar(select(Organisation).where(
@@ -529,7 +516,7 @@ def _csv_venue(cell: dict[str, str]) -> VenueRecord | None:
     if not cell.get("venue"):
         return None
     venue = VenueRecord(
-        external_id=cell.get("venue_id") or mapping.slugify(
+        external_id=cell.get("venue_id") or slugify(
             f"{cell['venue']} {cell.get('postcode', '')}"),
         name=cell["venue"][:200],
         address_lines=[p.strip() for p in cell.get("address", "").split(",") if p.strip()],
@@ -580,7 +567,7 @@ def csv_row_to_record(row: dict[str, str]) -> ActivityRecord:
         if not cell.get(required):
             raise RecordError(f"{required}: missing")
     record = ActivityRecord(
-        external_id=cell.get("id") or cell.get("slug") or mapping.slugify(
+        external_id=cell.get("id") or cell.get("slug") or slugify(
             f"{cell['organisation']} {cell['title']}"),
         title=cell["title"][:200], organisation=_csv_organisation(cell),
         summary=cell.get("summary", "")[:300], description=cell.get("description", ""),

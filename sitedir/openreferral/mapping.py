@@ -31,7 +31,7 @@ from flask import current_app
 
 from .. import listing, schedule
 from ..links import public_url
-from ..models import Activity, Organisation, ScheduleEntry, Term, Venue
+from ..models import Activity, Organisation, ScheduleEntry, Term, Venue, slugify
 
 # Fixed forever: changing it would change every taxonomy id we have published.
 SITEDIR_NAMESPACE = uuid.UUID("6f1c2b9e-3d4a-5e8f-9a7b-2c1d0e4f5a6b")
@@ -418,11 +418,6 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RecordError(f"{where}: must be an object")
     return value
-
-
-def slugify(text: str, limit: int = 100) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "item"
 
 
 def parse_term(data: Any, where: str, link_type: str = "") -> TermRecord | None:
