@@ -15,7 +15,7 @@ from flask import abort, current_app, render_template, request
 from flask.cli import AppGroup
 from sqlalchemy import func, select, update
 
-from ..auth import hash_secret
+from .auth import hash_secret
 from ..extensions import db
 from ..listing import local_now, status_text
 from ..models import Activity, Organisation, utcnow
