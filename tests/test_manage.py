@@ -222,7 +222,7 @@ def test_more_rows_button_works_without_javascript(app, editor) -> None:
     assert 'name="slot-4-day"' in page and _last_change(app) is None
 
 
-def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:  # type: ignore[no-untyped-def]
+def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:  # type: ignore
     url = f"/manage/activities/{KNIT}/status"
     missing = editor.post(url, data={"status": "on_break", "break_until": ""})
     assert missing.status_code == 400 and b'href="#break_until"' in missing.data
@@ -245,7 +245,7 @@ def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:  # typ
     assert bad.status_code == 400 and b'href="#status"' in bad.data
 
 
-def test_still_right_button_is_a_review_that_keeps_the_status(app, editor) -> None:  # type: ignore[no-untyped-def]
+def test_still_right_button_is_a_review_that_keeps_the_status(app, editor) -> None:  # type: ignore
     url = f"/manage/activities/{KNIT}/status"
     editor.post(url, data={"status": "full", "waiting_list": "yes"})
     with app.app_context():
@@ -253,7 +253,8 @@ def test_still_right_button_is_a_review_that_keeps_the_status(app, editor) -> No
                            .values(last_reviewed=dt.date(2020, 1, 1)))
         db.session.commit()
     page = editor.get("/manage/organisations/harehills-friends").data.decode()
-    assert "Still right: full – waiting list open" in page
+    assert ('Still right as shown<span class="govuk-visually-hidden">: Knit and Natter, '
+            "Full – waiting list open") in page
     editor.post(url, data={"status": "full", "waiting_list": "yes"})
     activity = _activity(app)
     assert (activity.status, activity.waiting_list) == ("full", True)

@@ -119,7 +119,7 @@ def test_unanswered_listing_shows_out_of_date_banner(app) -> None:  # type: igno
     assert 'id="stale-notice"' in page and "may be out of date" in page
 
 
-def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:  # type: ignore
     """The same answer by either path leaves the same listing, reviewed today, no moderator."""
     from tests.manage_helpers import sign_in
 
