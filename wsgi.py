@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn/waitress: `gunicorn wsgi:app` (production: needs PUBLIC_BASE_URL)."""
+"""Production WSGI entry point: `gunicorn wsgi:app`. Needs PUBLIC_BASE_URL."""
 from sitedir import create_app
 from sitedir.links import require_public_base_url
 

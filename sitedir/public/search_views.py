@@ -366,8 +366,8 @@ def canonical_args(args: MultiDict) -> MultiDict:
                       else online)
     if "near" in clean:
         clean["near"] = _near_coordinates_as_outcode(" ".join(clean["near"].split()))
-    else:
-        clean.poplist("radius")
+    elif clean.get("radius", "").strip() in {str(r) for r in RADII}:
+        clean.poplist("radius")  # a valid distance means nothing without a place
     if clean.get("page", "").strip() == "1":
         clean.poplist("page")
     return clean
