@@ -53,7 +53,8 @@ def add_floor(app: Flask) -> None:
     def floor(path: str):  # type: ignore[no-untyped-def]
         url = request.full_path.removeprefix(_FLOOR_PREFIX)
         if url not in kept:
-            kept[url] = _capture(current_app._get_current_object(), url)  # type: ignore[attr-defined]
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            kept[url] = _capture(app, url)
         kind, payload = kept[url]
         if kind == "json":
             return current_app.json.response(payload)
