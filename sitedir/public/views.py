@@ -3,24 +3,16 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Activity, Organisation, Page, Term, Venue, current_slug
+from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term, current_slug
 from ..pagination import requested_page
 from . import bp
-
-# Everything a card or an activity page shows, fetched up front rather than one query per row.
-ACTIVITY_LOAD = (
-    selectinload(Activity.terms), selectinload(Activity.schedule),
-    selectinload(Activity.organisation),
-    selectinload(Activity.venue).selectinload(Venue.accessibility),
-)
 
 
 def _listed(query):  # type: ignore[no-untyped-def]
     """Closed activities go last; the rest by title."""
-    return query.options(*ACTIVITY_LOAD).order_by(
+    return query.options(*FULL_ACTIVITY).order_by(
         (Activity.status == "closed").asc(), Activity.title)
 
 
@@ -75,7 +67,7 @@ def _renamed(kind: str, slug: str, endpoint: str):  # type: ignore[no-untyped-de
 
 @bp.get("/activities/<slug>")
 def activity(slug: str):  # type: ignore[no-untyped-def]
-    item = db.session.scalar(select(Activity).options(*ACTIVITY_LOAD).where(Activity.slug == slug))
+    item = db.session.scalar(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     if item is None:
         return _renamed("activity", slug, "public.activity")
     return render_template("public/activity.html", activity=item)
