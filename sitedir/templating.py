@@ -8,6 +8,7 @@ from . import listing, schedule
 from .extensions import db
 from .markdown import render_markdown
 from .models import Page, Term
+from .web_address import link_target
 
 
 def _nav() -> dict[str, object]:
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         long_date=schedule.format_date,
         time_range=schedule.format_time_range,
         plain_word=listing.plain_word,
+        web_address=link_target,
     )
     app.jinja_env.globals.update(
         cost_text=listing.cost_text, ages_text=listing.ages_text,
