@@ -69,6 +69,9 @@ SETTINGS: list[Setting] = [
     Setting("INDEXER_THREAD", True,
             "Run the indexer as a background thread of `python -m sitedir.serve`. Turn off when "
             "a separate `flask index worker` process runs (only one indexer may write)."),
+    Setting("COMPRESS_RESPONSES", True,
+            "Compress pages, JSON and static files (zstd, brotli or gzip, as the browser "
+            "accepts). Turn off when a reverse proxy in front compresses them instead."),
     Setting("MAP_TILE_URL", "",
             "Leaflet tile URL template for the search map, e.g. "
             "https://tile.openstreetmap.org/{z}/{x}/{y}.png (use your own tile server for a "
