@@ -105,8 +105,6 @@ def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-
         else:
             recommendation = create_recommendation(form, activities)
             db.session.commit()  # the outbox row goes in this same commit
-            if recommendation.delivery == "email":
-                mail.wake()
             recent = [recommendation.token] + list(session.get(RECENT_KEY, []))
             session[RECENT_KEY] = recent[:RECENT_MAX]
             return redirect(url_for("connect.confirmation", token=recommendation.token))
@@ -203,12 +201,10 @@ def suggest():  # type: ignore[no-untyped-def]
         db.session.add(item)
         db.session.flush()
         # What they wrote stays in the queue, behind the moderators' sign-in.
-        queued = notify_moderators(
+        notify_moderators(
             "suggestion", "a suggested activity", "A member of the public suggested an activity.",
             public_url("manage.queue", _anchor=f"suggestion-{item.id}"))
         db.session.commit()
-        if queued:
-            mail.wake()
         return redirect(url_for("connect.thanks", kind="suggestion"))
     return render_template("connect/suggest.html", form=form), \
         400 if form.is_submitted() else 200
@@ -225,14 +221,12 @@ def report_problem(slug: str):  # type: ignore[no-untyped-def]
         db.session.add(item)
         db.session.flush()
         # The reason is one of a fixed list; the reporter's own words stay in the queue.
-        queued = notify_moderators(
+        notify_moderators(
             "report", f"a problem report about “{activity.title}”",
             f"A member of the public reported a problem with “{activity.title}”: "
             f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
             public_url("manage.queue", _anchor=f"report-{item.id}"))
         db.session.commit()
-        if queued:
-            mail.wake()
         return redirect(url_for("connect.thanks", kind="report", slug=slug))
     return render_template("connect/report.html", form=form, activity=activity,
                            reasons=PROBLEM_REASONS), 400 if form.is_submitted() else 200

@@ -23,7 +23,7 @@ from ..models import utcnow
 from . import bp
 from .models import AuditEvent, SignInToken, User
 from ..links import public_url
-from .notify import send_email, wake_sender
+from .notify import send_email
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -87,7 +87,6 @@ def sign_in():  # type: ignore[no-untyped-def]
             issue_sign_in_link(email, next_url)
             audit("signin.requested", email, actor=None)
             db.session.commit()
-            wake_sender()
             # The same answer for known and unknown addresses: the page must not reveal accounts.
             return render_template("manage/check_email.html", email=email,
                                    minutes=current_app.config["SIGNIN_TOKEN_MINUTES"])

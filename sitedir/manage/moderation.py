@@ -17,7 +17,7 @@ from .forms import activity_payload, activity_values, organisation_payload, valu
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
 from ..notify import notify_moderators
-from .notify import send_email, wake_sender
+from .notify import send_email
 from .publish import ChangeError, apply_change, diff, reject_change, submit
 
 
@@ -98,7 +98,6 @@ def approve_change(change_id: int):  # type: ignore[no-untyped-def]
                                error=f"This change cannot be published: {exc}"), 409
     _tell_submitter(item, approved=True)
     db.session.commit()
-    wake_sender()
     flash(f"Published: {item.summary}")
     return redirect(url_for("manage.queue"))
 
@@ -119,7 +118,6 @@ def reject(change_id: int):  # type: ignore[no-untyped-def]
         abort(409)
     _tell_submitter(item, approved=False)
     db.session.commit()
-    wake_sender()
     flash(f"Rejected: {item.summary}")
     return redirect(url_for("manage.queue"))
 
@@ -156,7 +154,6 @@ def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
                 f"Someone asks to edit the listings of {organisation.name}.",
                 public_url("manage.queue", _anchor=f"claim-{item.id}"))
             db.session.commit()
-            wake_sender()
             flash(f"Thank you. A moderator will check that you run {organisation.name} and "
                   "email you.")
             return redirect(url_for("manage.dashboard"))
@@ -190,7 +187,6 @@ def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
                (f"A moderator did not confirm you as an editor of {item.organisation.name}.\n\n"
                 f"Their reason:\n{reason}\n"), kind="claim-decision")
     db.session.commit()
-    wake_sender()
     flash(f"Claim {item.status}.")
     return redirect(url_for("manage.queue"))
 
