@@ -20,7 +20,8 @@ from ..notify import notify_moderators
 from . import bp, shortlist
 from .forms import GuardedForm, ProblemForm, RecommendForm, SuggestForm
 from .models import DELIVERIES, PROBLEM_REASONS, ROLES, ProblemReport, Recommendation, Suggestion
-from .signpost import create_recommendation, listing_url, qr_svg, qr_svg_data_uri, sender_line
+from ..qr import qr_svg, qr_svg_data_uri
+from .signpost import create_recommendation, listing_url, sender_line
 
 RECENT_KEY = "recommendations"  # tokens this browser made: only it may see or reprint them
 RECENT_MAX = 10
