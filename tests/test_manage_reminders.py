@@ -154,3 +154,41 @@ def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:  # 
             assert open_reminders == 0
             results.append(activity_snapshot(activity))
     assert results[0] == results[1]
+
+
+def _age_reminders(app: Flask, days: int) -> None:
+    """Move every reminder days into the past (in Python: SQLite date arithmetic is numeric)."""
+    with app.app_context():
+        for reminder in db.session.scalars(select(Reminder)):
+            reminder.sent_at -= dt.timedelta(days=days)
+        db.session.commit()
+
+
+def test_third_unanswered_reminder_marks_not_confirmed(app) -> None:  # type: ignore
+    for _ in range(3):
+        assert "0 listing(s) marked not confirmed" in _send(app)
+        _age_reminders(app, 31)
+    output = _send(app)
+    assert "1 listing(s) marked not confirmed after 3 unanswered reminders" in output
+    assert "Queued 0 reminder email(s)" in output  # no fourth reminder
+    activity = _activity(app)
+    assert activity.not_confirmed_since is not None
+    page = app.test_client().get(f"/activities/{KNIT}").data.decode()
+    assert 'id="not-confirmed-notice"' in page
+    _age_reminders(app, 31)
+    assert "0 listing(s) marked" in _send(app) and "Queued 0" in _send(app)
+
+
+def test_an_answer_in_time_keeps_it_confirmed(app) -> None:  # type: ignore
+    for _ in range(2):
+        _send(app)
+        _age_reminders(app, 31)
+    _send(app)
+    assert app.test_client().post(_links(app)["Still running as shown"]).status_code == 200
+    with app.app_context():  # long after: due again, but the answer was a review
+        db.session.execute(update(Activity).where(Activity.slug == KNIT).values(
+            last_reviewed=local_now().date() - dt.timedelta(days=101)))
+        db.session.commit()
+    _age_reminders(app, 31)
+    assert "0 listing(s) marked not confirmed" in _send(app)
+    assert _activity(app).not_confirmed_since is None
