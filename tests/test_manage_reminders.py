@@ -192,3 +192,24 @@ def test_an_answer_in_time_keeps_it_confirmed(app) -> None:  # type: ignore
     _age_reminders(app, 31)
     assert "0 listing(s) marked not confirmed" in _send(app)
     assert _activity(app).not_confirmed_since is None
+
+
+def test_freshness_page_counts_for_moderators(app) -> None:  # type: ignore
+    from tests.manage_helpers import sign_in
+
+    for _ in range(3):
+        _send(app)
+        _age_reminders(app, 31)
+    _send(app)  # marks KNIT not confirmed
+    editor = sign_in(app.test_client(), app, "editor@example.org")
+    assert editor.get("/manage/freshness").status_code == 403
+    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    page = moderator.get("/manage/freshness").data.decode()
+    with app.app_context():
+        sent = db.session.scalar(select(func.count(Reminder.id)))
+        knit = db.session.scalar(select(Activity).where(Activity.slug == KNIT))
+    assert re.search(rf'id="reminders-sent">{sent}<', page)
+    assert re.search(r'id="reminders-answered">0<', page)
+    section = page.split('id="not-confirmed"', 1)[1].split("<h2", 1)[0]
+    assert "Not confirmed (1)" in page and knit.title in section and "3 unanswered" in section
+    assert "More than a year ago" in page and f"/activities/{KNIT}" in page
