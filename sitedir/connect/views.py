@@ -15,8 +15,8 @@ from .. import mail
 from ..extensions import db
 from ..limiter import form_limits
 from ..links import public_url
-from ..manage.notify import notify_moderators
 from ..models import Activity, FULL_ACTIVITY
+from ..notify import notify_moderators
 from . import bp, shortlist
 from .forms import GuardedForm, ProblemForm, RecommendForm, SuggestForm
 from .models import DELIVERIES, PROBLEM_REASONS, ROLES, ProblemReport, Recommendation, Suggestion

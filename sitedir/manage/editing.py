@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth import require_editor, signed_in
+from .auth import require_editor, signed_in
 from ..extensions import db
 from ..listing import is_stale, status_text
 from ..models import Activity, Organisation, Term, Venue, unique_slug

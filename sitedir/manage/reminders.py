@@ -16,7 +16,7 @@ from flask import current_app, render_template, request
 from flask.cli import AppGroup
 from sqlalchemy import func, select, update
 
-from ..auth import hash_secret
+from .auth import hash_secret
 from ..extensions import db
 from ..freshness import is_not_confirmed
 from ..listing import local_now, status_text
