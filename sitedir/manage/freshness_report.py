@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import render_template
 from sqlalchemy import func, select
 
-from ..auth import moderator_required
+from .auth import moderator_required
 from ..extensions import db
 from ..freshness import is_not_confirmed, sink_reason
 from ..listing import local_now
