@@ -1,13 +1,14 @@
 """Template filters, globals and response headers shared by every page."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from sqlalchemy import select
 
 from . import freshness, listing, schedule
 from .extensions import db
 from .markdown import render_markdown
 from .models import Page, Term
+from .web_address import link_target
 
 
 def _nav() -> dict[str, object]:
@@ -29,8 +30,6 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault(
         "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    if request.method == "GET" and request.endpoint == "static":
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
     return response
 
 
@@ -43,6 +42,7 @@ def init_app(app: Flask) -> None:
         long_date=schedule.format_date,
         time_range=schedule.format_time_range,
         plain_word=listing.plain_word,
+        web_address=link_target,
     )
     app.jinja_env.globals.update(
         cost_text=listing.cost_text, ages_text=listing.ages_text,

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..links import public_host, public_url
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
 from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
+from ..web_address import link_target
 
 bp = Blueprint("feeds", __name__)
 
@@ -269,7 +270,8 @@ def activity_jsonld(activity: Activity) -> dict[str, Any]:
     org_ld: dict[str, Any] = {"@type": "Organization", "@id": f"urn:uuid:{organisation.uuid}",
                               "name": organisation.name,
                               "url": public_url("public.organisation", slug=organisation.slug)}
-    for key, value in (("sameAs", organisation.website), ("email", organisation.email),
+    for key, value in (("sameAs", link_target(organisation.website)),
+                       ("email", organisation.email),
                        ("telephone", organisation.phone), ("description", organisation.summary)):
         if value:
             org_ld[key] = value

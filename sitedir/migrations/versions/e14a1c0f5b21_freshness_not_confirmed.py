@@ -1,7 +1,7 @@
 """freshness: activity.not_confirmed_since (after the third unanswered reminder)
 
 Revision ID: e14a1c0f5b21
-Revises: 3f9a2c7d1e05
+Revises: c4d8e2f1a7b3
 Create Date: 2026-12-01 21:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'e14a1c0f5b21'
-down_revision = '3f9a2c7d1e05'
+down_revision = 'c4d8e2f1a7b3'
 branch_labels = None
 depends_on = None
 
