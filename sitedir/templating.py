@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         status_text=listing.status_text, referral_text=listing.referral_text,
         next_session_text=listing.next_session_text, next_session=listing.next_session,
         is_stale=listing.is_stale, place_text=listing.place_text,
+        public_location=listing.public_location,
         STATUS_TAG_COLOURS=listing.STATUS_TAG_COLOURS, FORMAT_LABELS=listing.FORMAT_LABELS,
         JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
         is_not_confirmed=freshness.is_not_confirmed,
