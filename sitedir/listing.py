@@ -116,10 +116,9 @@ def status_text(activity: Activity) -> str:
 
 def is_stale(activity: Activity, today: dt.date | None = None) -> bool:
     """Not reviewed for STALE_AFTER_DAYS: the listing may be out of date."""
-    if activity.last_reviewed is None:
-        return True
-    today = today or local_now().date()
-    return (today - activity.last_reviewed).days > int(current_app.config["STALE_AFTER_DAYS"])
+    from . import freshness
+
+    return freshness.is_stale(activity, today or local_now().date())
 
 
 HIDDEN_PRECISION = 2  # decimal places (~1 km) of the point shown for a group in a private home
