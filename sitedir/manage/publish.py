@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from .. import content, geo
-from ..content import ActivityIn, OrganisationIn
+from ..inputs import ActivityIn, OrganisationIn
 from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
