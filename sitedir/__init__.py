@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    connect, content, errors, feeds, geo, limiter, mail, manage, openreferral, privacy,
+    connect, content, errors, feeds, geo, insight, limiter, mail, manage, openreferral, privacy,
     search_views, templating,
 )
 from .extensions import csrf, db, migrate
@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     manage.init_app(app)
     openreferral.init_app(app)
     feeds.init_app(app)
+    insight.init_app(app)  # last: it listens to the pages above without them knowing it
     return app
 
 

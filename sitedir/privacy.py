@@ -7,7 +7,8 @@ recommendation. Suggestions and problem reports go after MODERATION_RETENTION_DA
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import click
 from flask.cli import AppGroup
@@ -26,12 +27,23 @@ class PurgeReport:
     recommendations_erased: int = 0
     suggestions_deleted: int = 0
     reports_deleted: int = 0
+    others: list[str] = field(default_factory=list)  # what registered features said they did
 
     def __str__(self) -> str:
-        return (f"{self.emails_expired} unsent emails expired, {self.emails_erased} emails "
-                f"erased, {self.recommendations_erased} recommendations erased, "
-                f"{self.suggestions_deleted} suggestions and {self.reports_deleted} problem "
-                f"reports deleted")
+        return "; ".join([
+            f"{self.emails_expired} unsent emails expired, {self.emails_erased} emails "
+            f"erased, {self.recommendations_erased} recommendations erased, "
+            f"{self.suggestions_deleted} suggestions and {self.reports_deleted} problem "
+            f"reports deleted", *self.others])
+
+
+PURGERS_KEY = "privacy.purgers"
+
+
+def on_purge(app: Flask, purger: Callable[[], str]) -> None:
+    """Register a feature's own retention work; it runs (and commits) after the core purge
+    and returns one line saying what it did."""
+    app.extensions.setdefault(PURGERS_KEY, []).append(purger)
 
 
 def purge(now: dt.datetime | None = None) -> PurgeReport:
@@ -67,6 +79,7 @@ def purge(now: dt.datetime | None = None) -> PurgeReport:
     report.reports_deleted = db.session.execute(
         delete(ProblemReport).where(ProblemReport.created_at < moderation_cutoff)).rowcount
     db.session.commit()
+    report.others = [purger() for purger in current_app.extensions.get(PURGERS_KEY, [])]
     return report
 
 

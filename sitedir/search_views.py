@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from . import geo, indexing, listing, search
+from .signals import search_done
 from .extensions import db
 from .models import FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
 from .pagination import Pagination
@@ -340,6 +341,7 @@ def search_page():  # type: ignore[no-untyped-def]
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
+    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
     return render_template(
         "search/search.html", parsed=parsed, args=args, result=result, records=records,

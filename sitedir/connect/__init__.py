@@ -9,13 +9,12 @@ from . import models, views  # noqa: E402,F401  (models for create_app; views re
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, its template helpers, its mail hook and `flask recommend`."""
+    """Register the blueprint, its template helpers and its mail hook."""
     from .. import mail
-    from . import shortlist, stats
+    from . import shortlist
     from .signpost import erase_after_send
 
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
         shortlist_count=shortlist.count, in_shortlist=shortlist.contains)
     mail.after_send(app, erase_after_send)
-    stats.init_app(app)
