@@ -19,8 +19,6 @@ def init_app(app: Flask) -> None:
     from ..signals import search_done
     from .cli import insight_cli
     from .recording import EXTENSION_KEY, Recorder, after_request, on_search
-    from .reports import fold_expired
-
     app.extensions[EXTENSION_KEY] = Recorder(app)
     search_done.connect(on_search, app)
     app.after_request(after_request)
@@ -28,11 +26,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(insight_enabled=True, usage_ping=views.usage_ping,
                                  organisation_insight=views.organisation_panel)
     app.cli.add_command(insight_cli)
-    privacy.on_purge(app, _fold_message(fold_expired))
+    privacy.register_eraser(app, _fold)
 
 
-def _fold_message(fold):  # type: ignore[no-untyped-def]
-    def run() -> str:
-        deleted, kept = fold()
-        return f"{deleted} raw insight search rows folded and deleted ({kept} word totals kept)"
-    return run
+def _fold(now: object) -> dict[str, int]:
+    """The retention eraser: raw unmet-search rows past INSIGHT_RETENTION_DAYS become totals."""
+    from .reports import fold_expired
+
+    deleted, kept = fold_expired()
+    return {"raw insight search rows folded and deleted": deleted,
+            "insight word totals updated": kept}

@@ -57,4 +57,5 @@ def fold_command() -> None:
     """Fold unmet searches older than INSIGHT_RETENTION_DAYS into totals and delete them
     (also done by `flask privacy purge`)."""
     deleted, kept = reports.fold_expired()
+    db.session.commit()
     click.echo(f"Insight: {deleted} raw search rows deleted, {kept} word totals updated")

@@ -1,6 +1,7 @@
 """Counting without tracking: what a page or a search adds, batched in memory, flushed safely.
 
-The request only adds to an in-process batch under a lock (microseconds, no I/O). A background
+The request only adds to an in-process batch under a lock (microseconds, no I/O; even the
+words of an unmet search are normalised at flush time). A background
 thread writes the batch every INSIGHT_FLUSH_SECONDS in ONE transaction of additive upserts, so a
 counter moves by a whole batch or not at all: a process killed mid-flush leaves every counter as
 it was, and one killed between flushes loses at most that interval's page views. Recommendations
@@ -32,11 +33,14 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "insight"
 UNMET_BELOW = 3  # a search with fewer results than this is unmet demand
 MAX_PENDING_ROWS = 50_000  # unmet rows held while the database is unreachable
-# Automated clients, by user agent. No user agent at all is treated as automated too.
-BOT_AGENT = re.compile(
-    r"bot|crawl|spider|slurp|archiver|scrap|fetch|monitor|preview|headless|lighthouse|"
-    r"curl|wget|python|httpx|aiohttp|java/|go-http|okhttp|libwww|axios|node-fetch|"
-    r"facebookexternalhit|embedly|pingdom|uptime", re.IGNORECASE)
+# Automated clients, by words in their user agent (lower case). No user agent at all counts as
+# automated too. Plain substring tests: a tenth of the time of one big regular expression.
+BOT_MARKERS = (
+    "bot", "crawl", "spider", "slurp", "archiver", "scrap", "fetch", "monitor", "preview",
+    "headless", "lighthouse", "curl", "wget", "python", "httpx", "aiohttp", "java/", "go-http",
+    "okhttp", "libwww", "axios", "node-fetch", "facebookexternalhit", "embedly", "pingdom",
+    "uptime",
+)
 # Pages that count as one event for the listing named by their URL (slug, or a
 # recommendation's token for the print sheet). New events from other modules: `count_event`.
 ENDPOINT_EVENTS = {
@@ -49,7 +53,10 @@ _EMAIL = re.compile(r"\S+@\S+")
 
 
 def is_bot(user_agent: str | None) -> bool:
-    return not user_agent or bool(BOT_AGENT.search(user_agent))
+    if not user_agent:
+        return True
+    agent = user_agent.lower()
+    return any(marker in agent for marker in BOT_MARKERS)
 
 
 def today() -> dt.date:
@@ -235,7 +242,9 @@ def _write(usage: Counter, searches: Counter, unmet: list[dict[str, Any]]) -> in
             [{"day": day, "area": area, "category": category, **numbers}
              for (day, area, category), numbers in grouped.items()])
     if unmet:
-        db.session.execute(UnmetSearch.__table__.insert(), unmet)
+        db.session.execute(UnmetSearch.__table__.insert(), [
+            {"day": row["day"], "words": normalise_words(row["text"]), "filters": row["filters"],
+             "area": row["area"], "results": row["results"]} for row in unmet])
     return len(per_listing) + len(grouped) + len(unmet)
 
 
@@ -252,9 +261,9 @@ def on_search(sender: Flask, parsed: Any, result: Any, **_extra: Any) -> None:
     area = area_of(parsed.place)
     unmet_row = None
     if result.total < UNMET_BELOW:
-        unmet_row = {"words": normalise_words(parsed.request.text),
-                     "filters": describe_filters(parsed), "area": area,
-                     "results": int(result.total)}
+        # The words are normalised at flush time, in the background, not in the request.
+        unmet_row = {"text": parsed.request.text, "filters": describe_filters(parsed),
+                     "area": area, "results": int(result.total)}
     recorder().count_search(area, parsed.filters.get("category", []), unmet_row)
 
 

@@ -251,7 +251,7 @@ def fold_expired() -> tuple[int, int]:
     """Fold raw unmet rows older than INSIGHT_RETENTION_DAYS into totals, then delete them.
 
     Words still searched on fewer than MIN_DAYS days by then are dropped with their rows (the
-    per-area counts keep them as numbers). Returns (rows deleted, word totals kept).
+    per-area counts keep them as numbers). Only flushes. Returns (rows deleted, totals kept).
     """
     retention = int(current_app.config["INSIGHT_RETENTION_DAYS"])
     cutoff = recording.today() - dt.timedelta(days=retention)
@@ -273,8 +273,7 @@ def fold_expired() -> tuple[int, int]:
         total.last_day = max(total.last_day, last)
         kept += 1
     deleted = db.session.execute(delete(UnmetSearch).where(UnmetSearch.day < cutoff)).rowcount
-    db.session.commit()
-    return deleted, kept
+    return deleted, kept  # the caller commits (privacy purge commits all erasers at once)
 
 
 def _raw_groups(*conditions):  # type: ignore[no-untyped-def]

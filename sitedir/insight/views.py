@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..auth import can_edit, login_manager, totp_verified
+from ..manage.auth import can_edit, login_manager, totp_verified
 from ..extensions import csrf, db
 from ..models import Activity, Organisation
 from . import bp, reports, tables
