@@ -2,9 +2,11 @@
 
     python bench/insight_bench.py [--requests 400]
 
-Serves the activity page and a search that finds nothing through the test client, alternating
-requests with counting on and off (so both see the same machine load), and prints p50/p95 of
-each and the difference. It also times the counting hook alone, and one flush of a batch.
+1. Serves the activity page and a search that finds nothing through the test client,
+   alternating requests with counting on and off (so both see the same machine load), and
+   prints p50/p95 of each and the difference. On a loaded machine this is mostly noise.
+2. Times the counting hooks themselves inside real requests (the precise answer).
+3. Times one flush of a batch, which runs in the background thread, not in a request.
 """
 from __future__ import annotations
 
@@ -16,11 +18,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from sitedir.insight import recording  # noqa: E402
+from sitedir.signals import search_done  # noqa: E402
+
 BROWSER = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/124 Mobile"}
+PAGES = {"activity page": "/activities/harehills-knit-and-natter",
+         "search, nothing found near LS9": "/search?q=underwater+basket&near=LS9+8AB"}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -32,7 +40,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.3f}"
 
 
-def timed(client, url: str) -> float:  # type: ignore[no-untyped-def]
+def timed(client: Any, url: str) -> float:
     start = time.perf_counter()
     response = client.get(url, headers=BROWSER)
     elapsed = time.perf_counter() - start
@@ -40,98 +48,101 @@ def timed(client, url: str) -> float:  # type: ignore[no-untyped-def]
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=400)
-    args = parser.parse_args()
-
-    from sitedir.insight import recording
-    from sitedir.signals import search_done
-    from tests.conftest import build_app
-    from tests.search_helpers import rebuild
-
-    tmp = Path(tempfile.mkdtemp(prefix="insight-bench-"))
-    app = build_app(tmp, INSIGHT_FLUSH_SECONDS=0)
-    rebuild(app)
-    client = app.test_client()
-    pages = {"activity page": "/activities/harehills-knit-and-natter",
-             "search, nothing found near LS9": "/search?q=underwater+basket&near=LS9+8AB"}
-    events = dict(recording.ENDPOINT_EVENTS)
-    print(f"load average before: {os.getloadavg()}")
-    print(f"{'page':34} {'counting':>9} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, url in pages.items():
-        for _ in range(20):
-            timed(client, url)  # warm caches
-        on: list[float] = []
-        off: list[float] = []
-        for i in range(args.requests):
-            counting = i % 2 == 0
-            recording.ENDPOINT_EVENTS.clear()
-            if counting:
-                recording.ENDPOINT_EVENTS.update(events)
-                search_done.connect(recording.on_search, app)
-            else:
-                search_done.disconnect(recording.on_search, app)
-            (on if counting else off).append(timed(client, url))
+def set_counting(app: Any, on: bool, events: dict) -> None:
+    recording.ENDPOINT_EVENTS.clear()
+    search_done.disconnect(recording.on_search, app)
+    if on:
         recording.ENDPOINT_EVENTS.update(events)
         search_done.connect(recording.on_search, app)
-        for label, values in (("on", on), ("off", off)):
+
+
+def compare_pages(app: Any, client: Any, requests: int) -> None:
+    events = dict(recording.ENDPOINT_EVENTS)
+    print(f"{'page':34} {'counting':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, url in PAGES.items():
+        for _ in range(20):
+            timed(client, url)  # warm caches
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for i in range(requests):
+            set_counting(app, i % 2 == 0, events)
+            times[i % 2 == 0].append(timed(client, url))
+        set_counting(app, True, events)
+        for label, values in (("on", times[True]), ("off", times[False])):
             print(f"{name:34} {label:>9} {ms(percentile(values, 50))} {ms(percentile(values, 95))}")
-        print(f"{name:34} {'added':>9} {ms(percentile(on, 50) - percentile(off, 50))} "
-              f"{ms(percentile(on, 95) - percentile(off, 95))}")
+        print(f"{name:34} {'added':>9} "
+              f"{ms(percentile(times[True], 50) - percentile(times[False], 50))} "
+              f"{ms(percentile(times[True], 95) - percentile(times[False], 95))}"
+              f"   (stdev of 'off' {ms(statistics.pstdev(times[False]))} ms)")
 
-    # The hooks' own time inside real requests: the precise answer to "what does counting add".
-    inside: dict[str, list[float]] = {"after_request (activity page)": [], "search_done": []}
 
-    def timed_hook(function, bucket):  # type: ignore[no-untyped-def]
-        def wrapper(*a, **k):  # type: ignore[no-untyped-def]
-            start = time.perf_counter()
-            try:
-                return function(*a, **k)
-            finally:
-                inside[bucket].append(time.perf_counter() - start)
-        return wrapper
+def _stopwatch(function: Callable, bucket: list[tuple[float, float]]) -> Callable:
+    """Wall time and this thread's CPU time (wall minus CPU is time the OS ran others)."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            bucket.append((time.perf_counter() - start, time.thread_time() - cpu))
+    return wrapper
 
+
+def hooks_inside_requests(app: Any, client: Any, requests: int) -> None:
+    """The hooks' own time inside real requests: what counting adds to a page."""
+    after: list[tuple[float, float]] = []
+    searched: list[tuple[float, float]] = []
     funcs = app.after_request_funcs[None]
     position = funcs.index(recording.after_request)
-    funcs[position] = timed_hook(recording.after_request, "after_request (activity page)")
+    funcs[position] = _stopwatch(recording.after_request, after)
+    timed_search = _stopwatch(recording.on_search, searched)
     search_done.disconnect(recording.on_search, app)
-    timed_search = timed_hook(recording.on_search, "search_done")
     search_done.connect(timed_search, app)
     gc.collect()
     gc.disable()  # a collection that starts inside a hook is the page's garbage, not the hook's
-    for _ in range(args.requests // 2):
-        timed(client, pages["activity page"])
-        timed(client, pages["search, nothing found near LS9"])
+    for _ in range(requests // 2):
+        timed(client, PAGES["activity page"])
+        after_calls = len(after)
+        timed(client, PAGES["search, nothing found near LS9"])
+        del after[after_calls:]  # on a search page the hook only looks up the endpoint
     gc.enable()
-    inside["after_request (activity page)"] = inside["after_request (activity page)"][
-        -(args.requests // 2):]  # the search pages' calls do nothing (not a listing endpoint)
-    for name, values in inside.items():
-        print(f"inside requests, {name}: p50 {ms(percentile(values, 50))} ms, "
-              f"p95 {ms(percentile(values, 95))} ms ({len(values)} calls)")
     funcs[position] = recording.after_request
     search_done.disconnect(timed_search, app)
     search_done.connect(recording.on_search, app)
+    for name, values in (("after_request on the activity page", after),
+                         ("search_done on an unmet search", searched)):
+        wall, cpu = [v[0] for v in values], [v[1] for v in values]
+        print(f"inside requests, {name} ({len(values)} calls): wall p50 "
+              f"{ms(percentile(wall, 50))} p95 {ms(percentile(wall, 95))} ms; CPU p50 "
+              f"{ms(percentile(cpu, 50))} p95 {ms(percentile(cpu, 95))} ms")
 
-    recorder = app.extensions["insight"]
-    with app.test_request_context("/activities/harehills-knit-and-natter", headers=BROWSER):
-        hook: list[float] = []
-        for _ in range(5000):
-            start = time.perf_counter()
-            recorder.count_event("slug", "harehills-knit-and-natter", "view")
-            recording.is_bot(BROWSER["User-Agent"])
-            hook.append(time.perf_counter() - start)
-    print(f"counting hook alone (5000 calls): p50 {ms(percentile(hook, 50))} ms, "
-          f"p95 {ms(percentile(hook, 95))} ms, max {ms(max(hook))} ms")
+
+def flush_cost(app: Any) -> None:
+    recorder = app.extensions[recording.EXTENSION_KEY]
     with app.app_context():
+        recorder.flush()
         for slug in ("harehills-knit-and-natter", "otley-health-walk"):
             for _ in range(500):
                 recorder.count_event("slug", slug, "view")
         start = time.perf_counter()
         rows = recorder.flush()
-        print(f"one flush (background thread, not in a request): {rows} rows in "
-              f"{ms(time.perf_counter() - start)} ms, with fsync")
-    print(f"statistics of 'off' spread: stdev {ms(statistics.pstdev(off))} ms")
+        print(f"one flush of 1000 views (background thread, not a request): {rows} rows in "
+              f"{ms(time.perf_counter() - start)} ms, synchronous=FULL")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    args = parser.parse_args()
+
+    from tests.conftest import build_app
+    from tests.search_helpers import rebuild
+
+    app = build_app(Path(tempfile.mkdtemp(prefix="insight-bench-")), INSIGHT_FLUSH_SECONDS=0)
+    rebuild(app)
+    client = app.test_client()
+    print(f"load average before: {os.getloadavg()}, {os.cpu_count()} cores")
+    compare_pages(app, client, args.requests)
+    hooks_inside_requests(app, client, args.requests)
+    flush_cost(app)
     print(f"load average after: {os.getloadavg()}")
 
 
