@@ -1,7 +1,7 @@
 """insight: anonymous counts and unmet searches
 
 Revision ID: f86d91d1f28c
-Revises: 3f9a2c7d1e05
+Revises: e14a1c0f5b21
 Create Date: 2026-12-01 21:37:53.172667
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f86d91d1f28c'
-down_revision = '3f9a2c7d1e05'
+down_revision = 'e14a1c0f5b21'
 branch_labels = None
 depends_on = None
 
