@@ -13,7 +13,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 PARAMETERS = ("search", "page", "per_page", "taxonomy_term_id", "taxonomy_id", "minimum_age",
-              "maximum_age", "day", "start_time", "end_time", "postcode", "proximity")
+              "maximum_age", "day", "start_time", "end_time", "postcode", "proximity",
+              "modified_after", "organization_id", "minimal", "full", "format")
 LISTS = ("/openreferral/services", "/openreferral/service_at_locations",
          "/openreferral/taxonomies", "/openreferral/taxonomy_terms")
 
