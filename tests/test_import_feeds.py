@@ -104,8 +104,8 @@ def save(tmp_path: Path, services: list[dict]) -> str:
     return str(path)
 
 
-def test_duplicate_ids_are_reported_and_the_first_wins(make_app: Callable[..., Flask],
-                                                        tmp_path: Path) -> None:
+def test_duplicate_ids_are_reported_and_the_first_wins(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
     site = make_app(content=None)
     feed = save(tmp_path, [service(1), {**service(1), "name": "Second copy"}])
     result = invoke(site, feed)
@@ -118,8 +118,8 @@ def test_duplicate_ids_are_reported_and_the_first_wins(make_app: Callable[..., F
     assert invoke(site, feed, "--on-duplicate", "reject").exit_code == 1
 
 
-def test_reimporting_an_unchanged_feed_writes_no_outbox_rows(make_app: Callable[..., Flask],
-                                                               tmp_path: Path) -> None:
+def test_reimporting_an_unchanged_feed_writes_no_outbox_rows(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
     site = make_app(content=None)
     feed = save(tmp_path, [service(1, description="<p>Hello</p>", service_at_locations=[
         {"id": "sal", "location": {"id": "loc", "name": "Hall", "addresses": [
@@ -169,8 +169,8 @@ def test_terms_map_through_the_taxonomy_map_and_unknown_ones_never_become_catego
     assert "Quidditch" not in home
 
 
-def test_html_descriptions_become_our_markdown(make_app: Callable[..., Flask],
-                                                tmp_path: Path) -> None:
+def test_html_descriptions_become_our_markdown(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
     site = make_app(content=None)
     html = ("<h1>About us</h1><p>Short summary.</p><p>We meet <strong>weekly</strong>.</p>"
             "<ul><li>Tea</li><li>Cake</li></ul><p><a href='https://example.org'>More</a> "
@@ -195,8 +195,8 @@ def located(number: int, postcode: str, **location: Any) -> dict[str, Any]:
                        "postal_code": postcode}]}}])
 
 
-def test_postcode_only_locations_are_placed_and_flagged(make_app: Callable[..., Flask],
-                                                         tmp_path: Path) -> None:
+def test_postcode_only_locations_are_placed_and_flagged(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
     site = make_app(content=None)
     with site.app_context():
         db.session.add(Postcode(postcode="LS21 1BQ", latitude=53.9051, longitude=-1.6918))
