@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup db content index serve lint browser postgres bench clean
+.PHONY: run test setup db content index serve lint browser postgres bench bench-http clean
 
 run: setup db content index serve
 
@@ -54,6 +54,10 @@ postgres:
 
 bench: setup
 	$(BIN)/python bench/search_bench.py
+
+# Requests per second of the main pages on gunicorn (2 workers) against their render floors.
+bench-http: setup
+	$(BIN)/python bench/http_bench.py --sizes 0 20000 --waitress
 
 clean:
 	rm -rf $(VENV) build *.egg-info search_index/* instance

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    connect, content, errors, geo, indexing, limiter, mail, manage, openreferral, privacy,
+    assets, connect, content, errors, geo, indexing, limiter, mail, manage, openreferral, privacy,
     public, search, templating, venue_points,
 )
 from .extensions import csrf, db, migrate
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     content.init_app(app)
     geo.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
 
     limiter.init_app(app)

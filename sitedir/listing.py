@@ -77,6 +77,8 @@ def cost_text(activity: Activity) -> str:
     if activity.cost_type == "free":
         return "Free"
     if activity.cost_type == "paid":
+        if activity.cost_amount is None:  # a paid listing may not state its price (yet)
+            return "Paid – ask the group for the price"
         return " ".join(part for part in (money(activity.cost_amount), period) if part)
     if activity.cost_amount:
         return f"Pay what you can (suggested {money(activity.cost_amount)} {period})".replace(

@@ -32,8 +32,12 @@ SETTINGS: list[Setting] = [
             "The service name shown in the header, page titles and emails."),
     Setting("SITE_AREA", "Leeds",
             "The area the directory covers, used in page text (\"groups in Leeds\")."),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000",
-            "The public address of the site, for links in emails, QR codes and feeds."),
+    Setting("PUBLIC_BASE_URL", "",
+            "The public address of the site (with any path prefix), for links in emails, QR "
+            "codes, print sheets, calendars and the sitemap; never taken from the request's "
+            "Host header. Empty: `make run` (python -m sitedir.serve) uses the address it "
+            "serves on, e.g. http://127.0.0.1:5101 for PORT=5101; wsgi.py (production) "
+            "refuses to start."),
     Setting("TIMEZONE", "Europe/London",
             "Time zone of schedules; next-session dates are computed in it."),
     Setting("STALE_AFTER_DAYS", 365,
@@ -65,9 +69,16 @@ SETTINGS: list[Setting] = [
     Setting("INDEXER_THREAD", True,
             "Run the indexer as a background thread of `python -m sitedir.serve`. Turn off when "
             "a separate `flask index worker` process runs (only one indexer may write)."),
-    Setting("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "Leaflet tile URL template for the search map. Use your own tile server for a busy "
-            "site (OpenStreetMap's tile usage policy). Empty hides the map; the list stays."),
+    Setting("COMPRESS_RESPONSES", True,
+            "Compress pages, JSON and static files (zstd, brotli or gzip, as the browser "
+            "accepts). Turn off when a reverse proxy in front compresses them instead."),
+    Setting("MAP_TILE_URL", "",
+            "Leaflet tile URL template for the search map, e.g. "
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png (use your own tile server for a "
+            "busy site: OpenStreetMap's tile usage policy). Empty (the offline default): the "
+            "map draws the markers and the search area on a plain background and says so; no "
+            "tile requests. If tiles fail to load, the map falls back to the same. The list of "
+            "results is always there."),
     Setting("MAP_ATTRIBUTION",
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
             "contributors",

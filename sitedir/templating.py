@@ -1,7 +1,7 @@
 """Template filters, globals and response headers shared by every page."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from sqlalchemy import select
 
 from . import listing, schedule
@@ -25,8 +25,6 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault(
         "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    if request.method == "GET" and request.endpoint == "static":
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
     return response
 
 

@@ -22,6 +22,7 @@ from ..listing import local_now, status_text
 from ..models import Activity, Organisation, utcnow
 from . import bp
 from .models import Membership, Reminder
+from .. import links
 from ..links import public_url
 from .notify import send_email
 from .publish import ChangeError
@@ -146,7 +147,7 @@ reminders_cli = AppGroup("reminders", help="Freshness reminders to organisations
 @reminders_cli.command("send")
 def send_command() -> None:
     """Email organisations whose listings were not reviewed for REMINDER_AFTER_DAYS (for cron)."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = links.base_url()  # a clear error when PUBLIC_BASE_URL is unset
     with current_app.test_request_context("/", base_url=base):  # so url_for makes links
         counts = send_reminders()
     click.echo(f"Queued {counts['emails']} reminder email(s) about {counts['activities']} "
