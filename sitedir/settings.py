@@ -95,6 +95,10 @@ SETTINGS: list[Setting] = [
             "for this many days. Keep it below STALE_AFTER_DAYS, so groups can answer in time."),
     Setting("REMINDER_REPEAT_DAYS", 30,
             "Days to wait before sending another reminder about the same unanswered listing."),
+    Setting("NOT_CONFIRMED_AFTER_REMINDERS", 3,
+            "After this many unanswered reminders (since the last review), `flask reminders "
+            "send` marks a listing \"not confirmed\" instead of reminding again: it sinks in "
+            "lists and says so until the group or a moderator reviews it."),
     Setting("REMINDER_LINK_DAYS", 28,
             "How long the one-click answers in a reminder email work, in days. Each works once."),
     Setting("ADMIN_REQUIRE_TOTP", True,

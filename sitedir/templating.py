@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, Response
 from sqlalchemy import select
 
-from . import listing, schedule
+from . import freshness, listing, schedule
 from .extensions import db
 from .markdown import render_markdown
 from .models import Page, Term
@@ -17,6 +17,11 @@ def _nav() -> dict[str, object]:
         select(Term).where(Term.taxonomy == "category").order_by(Term.position)).all()
     pages = db.session.scalars(select(Page).order_by(Page.position)).all()
     return {"nav_categories": categories, "nav_pages": pages}
+
+
+def _freshness_note(activity: object) -> str:
+    """Why an open listing's details are in doubt ("" when they are not), as of today."""
+    return freshness.freshness_note(activity, listing.local_now().date())  # type: ignore
 
 
 def _security_headers(response: Response) -> Response:
@@ -44,8 +49,10 @@ def init_app(app: Flask) -> None:
         status_text=listing.status_text, referral_text=listing.referral_text,
         next_session_text=listing.next_session_text, next_session=listing.next_session,
         is_stale=listing.is_stale, place_text=listing.place_text,
+        public_location=listing.public_location,
         STATUS_TAG_COLOURS=listing.STATUS_TAG_COLOURS, FORMAT_LABELS=listing.FORMAT_LABELS,
-        JOIN_LABELS=listing.JOIN_LABELS,
+        JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
+        is_not_confirmed=freshness.is_not_confirmed,
     )
     app.context_processor(_nav)
     app.after_request(_security_headers)

@@ -19,7 +19,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from sqlalchemy import Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import geo, search
+from .. import geo, listing, search
 from ..extensions import db
 from ..models import FULL_ACTIVITY, Activity, Organisation, ScheduleEntry, Term
 from . import bp, mapping
@@ -358,12 +358,12 @@ def _nearest(query: Select[tuple[Activity]], matched: set[str] | None,
     """
     measured = []
     for activity in db.session.scalars(query.options(*FULL_ACTIVITY)):
-        venue = activity.venue
-        if venue is None or venue.latitude is None or venue.longitude is None \
-                or activity.hide_address or (matched is not None and activity.uuid not in matched):
+        where = listing.public_location(activity)
+        if where is None or where.exact_point is None:
             continue
-        metres = geo.haversine_miles(origin[0], origin[1], venue.latitude,
-                                     venue.longitude) * 1609.344
+        if matched is not None and activity.uuid not in matched:
+            continue
+        metres = geo.haversine_miles(origin[0], origin[1], *where.exact_point) * 1609.344
         if proximity is None or metres <= proximity:
             measured.append((metres, activity.title, activity))
     measured.sort(key=lambda item: (item[0], item[1]))

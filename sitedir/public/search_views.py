@@ -217,7 +217,8 @@ def json_error(parameter: str, message: str, status: int = 400,
 
 def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
     session = listing.next_session(activity) if activity.status != "closed" else None
-    point = indexing.public_point(activity)
+    where = listing.public_location(activity)
+    point = where.point if where else None
     item: dict[str, Any] = {
         "slug": activity.slug, "title": activity.title, "uuid": activity.uuid,
         "url": url_for("public.activity", slug=activity.slug, _external=True),
@@ -230,7 +231,7 @@ def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
         "next_session_text": listing.next_session_text(activity),
         "place": listing.place_text(activity),
         "latitude": point[0] if point else None, "longitude": point[1] if point else None,
-        "approximate_location": bool(point and activity.hide_address),
+        "approximate_location": bool(point and where.approximate),
         "last_reviewed": activity.last_reviewed.isoformat() if activity.last_reviewed else None,
         "stale": listing.is_stale(activity),
         "snippet": str(hit.snippet) if hit.snippet else None,
@@ -301,9 +302,10 @@ def _map_points(result: search.SearchResult, records: list[tuple[Activity, searc
         if uuid not in slugs:
             continue
         activity = on_page.get(uuid)
+        where = listing.public_location(activity) if activity else None
         points.append({"lat": lat, "lon": lon, "title": titles[uuid],
                        "url": url_for("public.activity", slug=slugs[uuid]),
-                       "approximate": bool(activity and activity.hide_address)})
+                       "approximate": bool(where and where.approximate)})
     return points
 
 
