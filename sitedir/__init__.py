@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from . import (
     assets, connect, content, errors, geo, indexing, limiter, mail, manage, openreferral, privacy,
-    public, search, templating,
+    public, search, templating, venue_points,
 )
 from .extensions import csrf, db, migrate
 from .settings import defaults
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     connect.init_app(app)
     manage.init_app(app)
     openreferral.init_app(app)
+    venue_points.init_app(app)
     return app
 
 

@@ -195,6 +195,9 @@ class Activity(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Set by `flask reminders send` after the third unanswered reminder; any later review
+    # (last_reviewed on or after it) lifts it, so no path has to remember to clear it.
+    not_confirmed_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from flask import Flask, Response, g, url_for
 from sqlalchemy import select
 
-from . import listing, schedule
+from . import freshness, listing, schedule
 from .extensions import db
 from .markdown import render_markdown
 from .models import Page, Term
@@ -28,6 +28,11 @@ def activity_url(slug: str) -> str:
     if prefix is None:
         prefix = g.activity_url_prefix = url_for("public.activity", slug="-").removesuffix("-")
     return prefix + quote(slug, safe="")
+
+
+def _freshness_note(activity: object) -> str:
+    """Why an open listing's details are in doubt ("" when they are not), as of today."""
+    return freshness.freshness_note(activity, listing.local_now().date())  # type: ignore
 
 
 def _security_headers(response: Response) -> Response:
@@ -55,8 +60,10 @@ def init_app(app: Flask) -> None:
         status_text=listing.status_text, referral_text=listing.referral_text,
         next_session_text=listing.next_session_text, next_session=listing.next_session,
         is_stale=listing.is_stale, place_text=listing.place_text,
+        public_location=listing.public_location,
         STATUS_TAG_COLOURS=listing.STATUS_TAG_COLOURS, FORMAT_LABELS=listing.FORMAT_LABELS,
-        JOIN_LABELS=listing.JOIN_LABELS,
+        JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
+        is_not_confirmed=freshness.is_not_confirmed,
     )
     app.context_processor(_nav)
     app.after_request(_security_headers)

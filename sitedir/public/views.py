@@ -5,15 +5,16 @@ from flask import abort, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..freshness import sink_order
+from ..listing import local_now
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term, current_slug
 from ..pagination import requested_page
 from . import bp
 
 
 def _listed(query):  # type: ignore[no-untyped-def]
-    """Closed activities go last; the rest by title."""
-    return query.options(*FULL_ACTIVITY).order_by(
-        (Activity.status == "closed").asc(), Activity.title)
+    """Full, on a break, out of date and closed sink below the rest (freshness.sink_order)."""
+    return query.options(*FULL_ACTIVITY).order_by(*sink_order(local_now().date()))
 
 
 @bp.get("/")
