@@ -9,6 +9,7 @@ from sqlalchemy import select
 from . import freshness, listing, schedule
 from .extensions import db
 from .markdown import render_markdown
+from .site_details import fill as fill_site_details
 from .models import Page, Term
 from .web_address import link_target
 
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(
         markdown=render_markdown,
+        site_details=fill_site_details,
         schedule_line=schedule.describe,
         long_date=schedule.format_date,
         time_range=schedule.format_time_range,

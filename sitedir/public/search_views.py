@@ -20,6 +20,7 @@ from ..extensions import db
 from ..templating import activity_url
 from ..models import CARD_ACTIVITY, FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
 from ..pagination import Pagination
+from ..signals import search_done
 
 bp = Blueprint("search", __name__)
 
@@ -398,6 +399,7 @@ def search_page():  # type: ignore[no-untyped-def]
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
+    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
     facets = _facets(result, parsed)
     return render_template(
