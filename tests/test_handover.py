@@ -124,8 +124,8 @@ def test_role_and_organisation_are_remembered_for_the_session(make_app) -> None:
     assert "Leeds Central Library" not in fresh  # another browser: nothing
 
 
-def test_reply_to_is_opt_in_and_erased_after_sending(make_app) -> None:
-    app = make_app(**FAST)
+def test_reply_to_is_opt_in_and_erased_after_sending(make_app, tmp_path) -> None:
+    app = make_app(**FAST, MAIL_FILE_DIR=str(tmp_path / "sent"))
     client = app.test_client()
     emailed = {**RECOMMENDATION, "delivery": "email", "email": "alex@example.org",
                "consent": "y"}
