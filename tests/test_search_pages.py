@@ -11,10 +11,9 @@ from sitedir.public.search_views import format_miles
 from tests.search_helpers import rebuild
 
 
-@pytest.fixture(scope="module")
-def pages(app: Flask):  # type: ignore[no-untyped-def]
-    rebuild(app)
-    return app.test_client()
+@pytest.fixture()
+def pages(indexed_app: Flask):  # type: ignore[no-untyped-def]
+    return indexed_app.test_client()
 
 
 def html(client, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]

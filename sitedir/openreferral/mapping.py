@@ -32,7 +32,7 @@ from flask import current_app
 from .. import listing, schedule
 from ..geo import normalise_postcode
 from ..links import public_url
-from ..models import Activity, Organisation, ScheduleEntry, Term, Venue, slugify
+from ..models import Activity, Organisation, ScheduleEntry, Term, slugify
 from ..web_address import WebAddressError, link_target, web_address
 from .html_text import description_text
 from .taxonomy_map import TaxonomyMap
@@ -133,30 +133,31 @@ def organization_out(organisation: Organisation) -> dict[str, Any]:
     }, required=("id", "name", "description"))
 
 
-def address_out(venue: Venue, hidden: bool) -> dict[str, Any]:
+def address_out(where: listing.PublicLocation) -> dict[str, Any]:
     region = current_app.config["OPENREFERRAL_STATE_PROVINCE"]
+    venue = where.venue
     return {
         "id": child_id(venue.uuid, "address"), "location_id": venue.uuid,
-        "address_1": HIDDEN_ADDRESS if hidden else ", ".join(venue.address_lines),
-        "city": venue.town, "state_province": region,
-        "postal_code": venue.outcode if hidden else venue.postcode,
+        "address_1": HIDDEN_ADDRESS if where.approximate else ", ".join(where.lines),
+        "city": where.town, "state_province": region, "postal_code": where.postcode,
         "country": "GB", "address_type": "physical",
     }
 
 
-def location_out(venue: Venue, *, hidden: bool = False, full: bool = True) -> dict[str, Any]:
-    """A venue; for a listing that hides its address, only the area (as the page shows it)."""
+def location_out(where: listing.PublicLocation, *, full: bool = True) -> dict[str, Any]:
+    """A venue as the page shows it; for a private home only the area, and no coordinates
+    (an approximate point would read as exact to another system)."""
+    venue = where.venue
+    point = where.exact_point
     data: dict[str, Any] = {
-        "id": venue.uuid, "location_type": "physical",
-        "name": f"{venue.town or 'Local area'} ({venue.outcode})" if hidden else venue.name,
-        "description": "" if hidden else venue.directions,
-        "latitude": None if hidden else venue.latitude,
-        "longitude": None if hidden else venue.longitude,
+        "id": venue.uuid, "location_type": "physical", "name": where.label,
+        "description": where.directions,
+        "latitude": point[0] if point else None, "longitude": point[1] if point else None,
     }
-    if not hidden:
-        data[EXTENSION] = _compact({"slug": venue.slug, "address_lines": venue.address_lines})
+    if not where.approximate:
+        data[EXTENSION] = _compact({"slug": venue.slug, "address_lines": where.lines})
     if full:
-        data["addresses"] = [address_out(venue, hidden)]
+        data["addresses"] = [address_out(where)]
         data["accessibility"] = [
             {"id": child_id(venue.uuid, f"accessibility:{term.uuid}"), "location_id": venue.uuid,
              "description": term.name} for term in venue.accessibility]
@@ -243,8 +244,7 @@ def service_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
         "minimum_age": activity.age_min, "maximum_age": activity.age_max,
         "assured_date": activity.last_reviewed.isoformat() if activity.last_reviewed else None,
         "alert": _alert(activity),
-        "last_modified": activity.updated_at.strftime("%Y-%m-%dT%H:%M:%S.") +
-        f"{activity.updated_at.microsecond // 1000:03d}Z" if activity.updated_at else None,
+        "last_modified": last_modified(activity),
         "organization": organization_out(activity.organisation),
         EXTENSION: {"slug": activity.slug},
     }
@@ -252,13 +252,29 @@ def service_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
         sal_id = service_at_location_id(activity)
         data["service_at_locations"] = [] if sal_id is None else [
             {"id": sal_id, "service_id": activity.uuid, "location_id": activity.venue.uuid,
-             "location": location_out(activity.venue, hidden=activity.hide_address)}]
+             "location": location_out(listing.public_location(activity))}]
         data["schedules"] = [schedule_out(activity, entry) for entry in activity.schedule]
         data["cost_options"] = cost_options_out(activity)
         data["contacts"] = contacts_out(activity)
         data["attributes"] = [attribute_out(activity.uuid, "service", term)
                               for term in activity.terms]
     return _compact(data, required=("id", "name", "status", "url"))
+
+
+def last_modified(activity: Activity) -> str | None:
+    if activity.updated_at is None:
+        return None
+    return activity.updated_at.strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{activity.updated_at.microsecond // 1000:03d}Z"
+
+
+def minimal_out(activity: Activity, what: str) -> dict[str, Any]:
+    """minimal=true: just the id and when it last changed (for incremental harvesting)."""
+    if what == "service":
+        return _compact({"id": activity.uuid, "last_modified": last_modified(activity)},
+                        required=("id",))
+    return _compact({"id": service_at_location_id(activity), "service_id": activity.uuid,
+                     "last_modified": last_modified(activity)}, required=("id",))
 
 
 def service_at_location_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
@@ -268,7 +284,7 @@ def service_at_location_out(activity: Activity, *, full: bool = True) -> dict[st
     service.pop("service_at_locations", None)  # it is the object we are in
     return {"id": service_at_location_id(activity), "service_id": activity.uuid,
             "location_id": activity.venue.uuid,
-            "location": location_out(activity.venue, hidden=activity.hide_address, full=full),
+            "location": location_out(listing.public_location(activity), full=full),
             "service": service}
 
 

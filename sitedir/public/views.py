@@ -5,15 +5,17 @@ from flask import abort, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..freshness import sink_order
+from ..http_cache import revalidated
+from ..listing import local_now
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term, current_slug
 from ..pagination import requested_page
 from . import bp
 
 
 def _listed(query):  # type: ignore[no-untyped-def]
-    """Closed activities go last; the rest by title."""
-    return query.options(*FULL_ACTIVITY).order_by(
-        (Activity.status == "closed").asc(), Activity.title)
+    """Full, on a break, out of date and closed sink below the rest (freshness.sink_order)."""
+    return query.options(*FULL_ACTIVITY).order_by(*sink_order(local_now().date()))
 
 
 @bp.get("/")
@@ -70,7 +72,7 @@ def activity(slug: str):  # type: ignore[no-untyped-def]
     item = db.session.scalar(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     if item is None:
         return _renamed("activity", slug, "public.activity")
-    return render_template("public/activity.html", activity=item)
+    return revalidated(render_template("public/activity.html", activity=item), private=True)
 
 
 @bp.get("/pages/<slug>")
