@@ -1,7 +1,7 @@
 """outbox_email.reply_to: the connector's address for the person's reply (opt-in)
 
 Revision ID: e13a5c0f2b71
-Revises: c4d8e2f1a7b3
+Revises: f86d91d1f28c
 Create Date: 2026-12-01 22:15:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'e13a5c0f2b71'
-down_revision = 'c4d8e2f1a7b3'
+down_revision = 'f86d91d1f28c'
 branch_labels = None
 depends_on = None
 
