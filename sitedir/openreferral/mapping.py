@@ -939,13 +939,20 @@ def parse_service(data: Any, terms_map: TaxonomyMap | None = None) -> ActivityRe
 
 # -- ORUK v1 → v3 shape --------------------------------------------------------------------
 
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
 def v1_to_v3(data: Any) -> Any:
     """Reshape an ORUK v1 service (regular_schedules, physical_addresses, service_taxonomys,
-    eligibilys) into the v3 shape `parse_service` reads. Unknown shapes pass through."""
+    eligibilitys) into the v3 shape `parse_service` reads. Unknown shapes pass through."""
     if not isinstance(data, dict):
         return data
     out = dict(data)
-    eligibility = next((e for e in data.get("eligibilys") or [] if isinstance(e, dict)), {})
+    # "eligibilitys" is what the v1 reference API writes; "eligibilys" its documentation.
+    eligibilities = data.get("eligibilitys") or data.get("eligibilys") or []
+    eligibility = next((e for e in eligibilities if isinstance(e, dict)), {}) \
+        if isinstance(eligibilities, list) else {}
     out.setdefault("minimum_age", eligibility.get("minimum_age"))
     out.setdefault("maximum_age", eligibility.get("maximum_age"))
     if isinstance(data.get("organization"), dict):
@@ -954,7 +961,7 @@ def v1_to_v3(data: Any) -> Any:
         out["organization"] = organization
     out["schedules"] = data.get("schedules") or data.get("regular_schedules") or []
     links = []
-    for link in data.get("service_at_locations") or []:
+    for link in _as_list(data.get("service_at_locations")):
         if not isinstance(link, dict) or not isinstance(link.get("location"), dict):
             links.append(link)
             continue
@@ -962,8 +969,8 @@ def v1_to_v3(data: Any) -> Any:
         location.setdefault("addresses", location.get("physical_addresses") or [])
         links.append({**link, "location": location})
     out["service_at_locations"] = links
-    attributes = list(data.get("attributes") or [])
-    for item in data.get("service_taxonomys") or []:
+    attributes = _as_list(data.get("attributes"))
+    for item in _as_list(data.get("service_taxonomys")):
         taxonomy = item.get("taxonomy") if isinstance(item, dict) else None
         if isinstance(taxonomy, dict):
             attributes.append({"id": item.get("id"), "taxonomy_term": {
