@@ -300,3 +300,19 @@ def test_v1_ages_from_eligibilitys_and_v1_terms_through_the_map(
         activity = db.session.scalar(select(Activity).where(Activity.title == "Strollers"))
         assert (activity.age_min, activity.age_max) == (50, 90)
         assert [(t.taxonomy, t.key) for t in activity.terms] == [("category", "walking")]
+
+
+def test_a_foreign_term_named_like_our_taxonomy_only_matches_terms_we_have(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    site = make_app()
+    with site.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Term))
+    attributes = [{"id": f"a{i}", "taxonomy_term": {"id": f"t{i}", "name": name,
+                                                    "taxonomy": "Accessibility"}}
+                  for i, name in enumerate(["Hearing loop", "Trampoline access"])]
+    result = invoke(site, save(tmp_path, [service(1, attributes=attributes)]))
+    assert result.exit_code == 0, result.output
+    with site.app_context():
+        activity = db.session.scalar(select(Activity).where(Activity.title == "Group 1"))
+        assert [t.key for t in activity.terms] == ["hearing-loop"]
+        assert db.session.scalar(select(func.count()).select_from(Term)) == before

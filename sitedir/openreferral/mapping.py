@@ -530,16 +530,20 @@ class Lenient:
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def _own_taxonomy(data: dict[str, Any], link_type: str) -> str | None:
-    """One of our three taxonomies when the term says it is ours (our id, or our name)."""
+def _own_taxonomy(data: dict[str, Any], link_type: str) -> tuple[str | None, bool]:
+    """(one of our three taxonomies, True) when the term carries our taxonomy's id (a sitedir
+    feed: its terms may be created); (taxonomy, False) when it only uses a name like ours
+    ("Accessibility"): then it may only match a term we already have."""
     detail = data.get("taxonomy_detail") if isinstance(data.get("taxonomy_detail"), dict) else {}
     taxonomy = TAXONOMY_BY_ID.get(str(data.get("taxonomy_id") or detail.get("id") or ""))
+    if taxonomy is not None:
+        return taxonomy, True
     names = {str(value).strip().lower() for value in (
         data.get("taxonomy"), detail.get("name"), link_type) if value}
     for key, (title, _) in TAXONOMIES.items():
-        if taxonomy is None and (key in names or title.lower() in names):
-            taxonomy = key
-    return taxonomy
+        if key in names or title.lower() in names:
+            return key, False
+    return None, False
 
 
 def _vocabulary(data: dict[str, Any]) -> str:
@@ -559,12 +563,15 @@ def parse_term(data: Any, where: str, link_type: str = "",
     term_id = _id(data.get("id"), f"{where}.id")
     code = _text(data.get("code"), f"{where}.code", 80)
     description = _text(data.get("description"), f"{where}.description")
-    taxonomy = _own_taxonomy(data, link_type)
-    if taxonomy is not None:
-        key = code if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", code) else slugify(name, 80)
+    taxonomy, ours = _own_taxonomy(data, link_type)
+    key = code if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", code) else slugify(name, 80)
+    if ours:
         return [TermRecord(external_id=term_id, taxonomy=taxonomy, key=key, name=name,
                            description=description, create=True)]
     match = (terms_map or TaxonomyMap()).find(term_id, code, name, _vocabulary(data))
+    if match is None and taxonomy is not None:
+        return [TermRecord(external_id=term_id, taxonomy=taxonomy, key=key, name=name,
+                           description=description)]
     if match is None:
         if unmapped is not None:
             unmapped.append({"id": term_id, "code": code, "name": name,
