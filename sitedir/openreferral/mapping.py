@@ -80,13 +80,23 @@ def _join_text(first: str, rest: str) -> str:
     return "\n\n".join(part for part in (first.strip(), rest.strip()) if part)
 
 
+MARKDOWN_BLOCK = re.compile(r"^(?:#{1,6} |[-*+] |\d+\. |> )")
+
+
 def split_text(text: str, limit: int = 300) -> tuple[str, str]:
-    """'Summary\\n\\nDescription' back into its two parts (summary at most `limit` characters)."""
-    text = (text or "").strip()
-    first, _, rest = text.partition("\n\n")
-    if len(first) <= limit:
-        return first.strip(), rest.strip()
-    return "", text
+    """'Summary\\n\\nDescription' back into its two parts (summary at most `limit` characters).
+
+    The summary is shown as plain text, so it is the first plain paragraph: a description
+    that opens with a heading or a list (converted HTML, usually) keeps those in the rest.
+    """
+    parts = [part.strip() for part in (text or "").strip().split("\n\n") if part.strip()]
+    for index, part in enumerate(parts):
+        if MARKDOWN_BLOCK.match(part):
+            continue
+        if len(part) > limit:
+            break
+        return part, "\n\n".join(parts[:index] + parts[index + 1:])
+    return "", "\n\n".join(parts)
 
 
 def activity_url(activity: Activity) -> str:
