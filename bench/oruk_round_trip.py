@@ -24,7 +24,8 @@ CONTENT = Path(__file__).resolve().parents[1] / "content"
 def identities(app):  # type: ignore[no-untyped-def]
     with app.app_context():
         return {
-            "activity slugs": dict(tuple(row) for row in db.session.execute(select(Activity.uuid, Activity.slug))),
+            "activity slugs": dict(tuple(row) for row in db.session.execute(
+                select(Activity.uuid, Activity.slug))),
             "organisation slugs": dict(tuple(row) for row in db.session.execute(
                 select(Organisation.uuid, Organisation.slug).where(Organisation.activities.any()))),
             "organisation phones": dict(tuple(row) for row in db.session.execute(
