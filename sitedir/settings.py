@@ -174,6 +174,14 @@ SETTINGS: list[Setting] = [
             "of recommendations (sent emails are erased at once)."),
     Setting("MODERATION_RETENTION_DAYS", 180,
             "Days after which suggested activities and problem reports are deleted."),
+    Setting("INSIGHT_RETENTION_DAYS", 90,
+            "Days after which the raw rows of searches that found fewer than 3 activities are "
+            "folded into totals and deleted (by `flask privacy purge`). Words searched on fewer "
+            "than 3 different days by then are deleted, not kept."),
+    Setting("INSIGHT_FLUSH_SECONDS", 10.0,
+            "How often each web process writes its pending anonymous counts (page views, "
+            "searches) to the database, in one transaction. 0 turns the background writer off "
+            "(tests, scripts)."),
     Setting("RATELIMIT_STORAGE_URI", "memory://",
             "Where rate-limit counts live: memory:// for one process, redis://host:6379 when "
             "several processes or machines serve the site."),
