@@ -26,6 +26,7 @@ from sqlalchemy import select
 from . import geo
 from . import models as m
 from .extensions import db
+from .web_address import web_address
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PAGE_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
@@ -214,6 +215,11 @@ class OrganisationIn(Strict):
     phone: str = ""
     charity_number: str = ""
     activities: list[ActivityIn] = []
+
+    @field_validator("website")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        return web_address(value)
 
     @field_validator("charity_number", mode="before")
     @classmethod

@@ -33,10 +33,10 @@ from whoosh.analysis import (
 from whoosh.lang import porter2
 from whoosh.support.charset import accent_map
 
-from . import changelog, geo
+from . import changelog, geo, listing
 from .changelog import Position
 from .extensions import db
-from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow
+from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 WRITER_TIMEOUT = 10.0  # seconds to wait for the index lock (a rebuild may hold it)
 PARALLEL_REBUILD_FROM = 5000  # listings; below this, starting processes costs more than it saves
-HIDDEN_PRECISION = 2  # decimal places (~1 km) kept for activities that hide their address
 
 
 def text_analyzer():  # type: ignore[no-untyped-def]
@@ -135,22 +134,13 @@ def _days(entries: Iterable[ScheduleEntry]) -> set[str]:
     return found
 
 
-def public_point(activity: Activity) -> tuple[float, float] | None:
-    """The point a listing may show: exact, or rounded to ~1 km when it hides its address."""
-    venue = activity.venue
-    if not activity.in_person or venue is None or venue.latitude is None or venue.longitude is None:
-        return None
-    if activity.hide_address:
-        return round(venue.latitude, HIDDEN_PRECISION), round(venue.longitude, HIDDEN_PRECISION)
-    return venue.latitude, venue.longitude
-
-
 def to_document(activity: Activity) -> dict[str, Any]:
     """The index document of one activity: a pure function of the loaded record."""
     venue = activity.venue
     categories = activity.categories
     needs = activity.needs
-    point = public_point(activity)
+    where = listing.public_location(activity)
+    point = where.point if where else None
     doc: dict[str, Any] = {
         "uuid": activity.uuid,
         "title": activity.title,
@@ -160,8 +150,9 @@ def to_document(activity: Activity) -> dict[str, Any]:
             activity.schedule_notes) if part),
         "organisation": activity.organisation.name,
         "topics": " ".join(term.name for term in categories + needs),
+        # The place as the page shows it: a private home's venue name is never searchable.
         "place": " ".join(part for part in (
-            venue.name, venue.town, venue.outcode) if part) if venue and activity.in_person else "",
+            where.label, where.town, venue.outcode) if part) if where else "",
         "spell": " ".join((activity.title, activity.summary, activity.organisation.name,
                            *(term.name for term in categories + needs))),
         "category": ",".join(term.key for term in categories),
@@ -217,9 +208,8 @@ def open_index(path: Path, create: bool = True) -> index.Index:
 
 
 def _activities(uuids: Iterable[str] | None = None) -> Iterator[Activity]:
-    from .public.views import ACTIVITY_LOAD
 
-    query = select(Activity).options(*ACTIVITY_LOAD).order_by(Activity.id)
+    query = select(Activity).options(*FULL_ACTIVITY).order_by(Activity.id)
     if uuids is not None:
         query = query.where(Activity.uuid.in_(list(uuids)))
     yield from db.session.scalars(query.execution_options(yield_per=500))

@@ -32,8 +32,12 @@ SETTINGS: list[Setting] = [
             "The service name shown in the header, page titles and emails."),
     Setting("SITE_AREA", "Leeds",
             "The area the directory covers, used in page text (\"groups in Leeds\")."),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000",
-            "The public address of the site, for links in emails, QR codes and feeds."),
+    Setting("PUBLIC_BASE_URL", "",
+            "The public address of the site (with any path prefix), for links in emails, QR "
+            "codes, print sheets, calendars and the sitemap; never taken from the request's "
+            "Host header. Empty: `make run` (python -m sitedir.serve) uses the address it "
+            "serves on, e.g. http://127.0.0.1:5101 for PORT=5101; wsgi.py (production) "
+            "refuses to start."),
     Setting("TIMEZONE", "Europe/London",
             "Time zone of schedules; next-session dates are computed in it."),
     Setting("STALE_AFTER_DAYS", 365,
@@ -74,9 +78,16 @@ SETTINGS: list[Setting] = [
     Setting("INDEX_LOG_RETENTION_DAYS", 7,
             "Change-log rows older than this are pruned once every node has applied them. A "
             "node that has not been seen for this long is forgotten and rebuilds on return."),
-    Setting("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "Leaflet tile URL template for the search map. Use your own tile server for a busy "
-            "site (OpenStreetMap's tile usage policy). Empty hides the map; the list stays."),
+    Setting("COMPRESS_RESPONSES", True,
+            "Compress pages, JSON and static files (zstd, brotli or gzip, as the browser "
+            "accepts). Turn off when a reverse proxy in front compresses them instead."),
+    Setting("MAP_TILE_URL", "",
+            "Leaflet tile URL template for the search map, e.g. "
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png (use your own tile server for a "
+            "busy site: OpenStreetMap's tile usage policy). Empty (the offline default): the "
+            "map draws the markers and the search area on a plain background and says so; no "
+            "tile requests. If tiles fail to load, the map falls back to the same. The list of "
+            "results is always there."),
     Setting("MAP_ATTRIBUTION",
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
             "contributors",
@@ -93,6 +104,10 @@ SETTINGS: list[Setting] = [
             "for this many days. Keep it below STALE_AFTER_DAYS, so groups can answer in time."),
     Setting("REMINDER_REPEAT_DAYS", 30,
             "Days to wait before sending another reminder about the same unanswered listing."),
+    Setting("NOT_CONFIRMED_AFTER_REMINDERS", 3,
+            "After this many unanswered reminders (since the last review), `flask reminders "
+            "send` marks a listing \"not confirmed\" instead of reminding again: it sinks in "
+            "lists and says so until the group or a moderator reviews it."),
     Setting("REMINDER_LINK_DAYS", 28,
             "How long the one-click answers in a reminder email work, in days. Each works once."),
     Setting("ADMIN_REQUIRE_TOTP", True,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sitedir import indexing
@@ -36,9 +36,6 @@ from sitedir.extensions import db
 from sitedir.models import Activity
 from tests.conftest import FIXTURE_CONTENT, REPO, build_app
 from tests.search_helpers import add_activity
-from tests.test_postgres import postgres_url  # noqa: F401  (the throwaway cluster fixture)
-
-pytestmark = pytest.mark.postgres
 
 SEEDED = 120  # listings beyond the fixtures: enough that a rebuild can be killed mid-way
 EDITS = 36
@@ -98,19 +95,9 @@ class Node:
                               timeout=120)
 
 
-def _database(postgres_url: str) -> str:  # noqa: F811
-    name = f"multinode_{os.getpid()}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return postgres_url.replace("/postgres?", f"/{name}?")
-
-
 @pytest.fixture()
-def nodes(postgres_url: str, tmp_path: Path) -> Iterator[list[Node]]:  # noqa: F811
-    url = _database(postgres_url)
+def nodes(postgres_url: str, tmp_path: Path) -> Iterator[list[Node]]:
+    url = postgres_url
     seed = build_app(tmp_path / "a", SQLALCHEMY_DATABASE_URI=url,
                      SEARCH_INDEX_DIR=str(tmp_path / "a" / "search_index"))
     with seed.app_context():

@@ -6,12 +6,11 @@ PostgreSQL ones commit changes out of order, the way concurrent transactions do 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sitedir import changelog, indexing
@@ -20,7 +19,6 @@ from sitedir.extensions import db
 from sitedir.models import Activity, ChangeLogHorizon, IndexNode, ListingChange, utcnow
 from tests.conftest import build_app
 from tests.search_helpers import slugs
-from tests.test_postgres import postgres_url  # noqa: F401  (the throwaway cluster fixture)
 
 KNIT = "harehills-knit-and-natter"
 
@@ -170,15 +168,9 @@ def test_a_gap_is_kept_until_its_transaction_may_no_longer_commit() -> None:
 # ---- PostgreSQL: ids that commit out of order -----------------------------------------------
 
 @pytest.fixture()
-def pg_app(postgres_url: str, tmp_path: Path) -> Flask:  # noqa: F811
+def pg_app(postgres_url: str, tmp_path: Path) -> Flask:
     """A fresh database on the throwaway cluster, loaded with the fixture content."""
-    name = f"nodes_{os.getpid()}_{tmp_path.name}".lower().replace("-", "_")[:60]
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = postgres_url.replace("/postgres?", f"/{name}?")
-    return build_app(tmp_path / "pg", SQLALCHEMY_DATABASE_URI=url, INDEX_NODE_NAME="pg")
+    return build_app(tmp_path / "pg", SQLALCHEMY_DATABASE_URI=postgres_url, INDEX_NODE_NAME="pg")
 
 
 def _start_edit(app: Flask, slug: str, title: str) -> Session:

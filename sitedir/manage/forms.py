@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from .. import geo
 from ..content import ActivityIn, OrganisationIn
 from ..models import WEEKDAYS
+from ..web_address import is_web_address
 from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
 
 WEEK_CHOICES = [("", "Every week"), ("1", "1st week of the month"),
@@ -28,7 +29,6 @@ TEXT_FIELDS = ("title", "summary", "description", "online_details", "schedule_no
                "contact_phone", "contact_email")
 LIST_FIELDS = ("categories", "helps", "formats", "referral_from", "accessibility")
 FLAG_FIELDS = ("hide_address", "term_time_only", "waiting_list")
-STATUS_FIELDS = ("status", "break_until", "waiting_list")
 NEW_VENUE = "new"  # the venue choice that means "a venue not in the list yet"
 NEW_VENUE_FIELDS = ("new_venue_name", "new_venue_address", "new_venue_town",
                     "new_venue_postcode")
@@ -299,7 +299,7 @@ def organisation_payload(form: MultiDict,
                     name, f"{label} must be {error['ctx']['max_length']} characters or fewer")
             else:
                 errors.setdefault(name, f"{label}: {error['msg']}")
-    if payload["website"] and not re.match(r"^https?://[^\s]+\.[^\s]+$", payload["website"]):
+    if payload["website"] and not is_web_address(payload["website"]):
         errors["website"] = "Enter the full web address, starting with https://"
     if payload["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", payload["email"]):
         errors["email"] = "Enter an email address like name@example.org"

@@ -1,10 +1,10 @@
 """Search: a query in, ids + scores + snippets + facet counts + distances out.
 
-Views never see a Whoosh object. Each thread keeps one searcher and refreshes it per request
+Views never see a Whoosh object. The process keeps one searcher and refreshes it per request
 (opening one costs ~50 ms at 20k listings). Filters, the distance prefilter and facet counts are
 bitmaps (Python ints, one bit per document) built from postings and cached per searcher, so a
 facet count is one AND and one popcount, and words are matched and ranked the same way (see
-`_rank`). Whoosh analyses, parses, stores, matches phrases and highlights.
+`_rank`). Whoosh analyses, parses, stores and matches phrases; snippets.py marks snippets.
 """
 from __future__ import annotations
 
@@ -17,30 +17,24 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from flask import Flask, current_app
 from markupsafe import Markup
-from whoosh import highlight, qparser
 from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Query, Term
 from whoosh.searching import Searcher
 
-from . import geo, indexing
+from .. import geo, indexing
+from . import snippets
+from .query import AND_PARSER, OR_PARSER, TEXT_FIELDS, normal_title, parse_query
 
 FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
 SORTS = ("relevance", "distance", "name", "reviewed")
 STALE_FACTOR = 0.85  # a listing not reviewed lately ranks a little lower, never hidden
 EXACT_TITLE_BONUS = 1000.0  # the listing whose title is exactly the query comes first
-MAX_QUERY_TERMS = 12
 MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the order
 # How much a word counts in each field: a word in the title says most about the listing.
 FIELD_WEIGHTS = {"title": 3.0, "topics": 1.5, "organisation": 1.5, "body": 1.0, "place": 1.0}
 WORD_CACHE_SIZE = 4096  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
-SNIPPET_SOURCE_CHARS = 1500  # analysing whole long descriptions for a snippet costs ms per hit
-
-
-class QueryTooLong(ValueError):
-    """The search words are longer than SEARCH_MAX_QUERY_LENGTH."""
 
 
 @dataclass
@@ -57,6 +51,10 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     want_points: bool = False  # every result's point, for the map
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is empty or cannot be read (a fresh install before `flask index rebuild`)."""
 
 
 @dataclass
@@ -262,37 +260,48 @@ class SearcherCache:
         return self._queries[key]
 
 
-# ---- the searcher per thread -----------------------------------------------------------------
+# ---- the searcher of the process ---------------------------------------------------------------
 
 class SearchService:
-    """One index directory, one searcher (and its cache) per thread, refreshed per request."""
+    """One index directory, one searcher (and its cache) per process, shared by its threads.
 
-    def __init__(self, path_getter: Callable[[], Any]) -> None:
+    A cache per thread made memory grow with the thread count (waitress's 8 threads kept 8
+    copies of every bitmap and column: 637 MB at 20k listings) and made every thread rebuild
+    its own after each commit. Searches hold a lock while they read the index: the searcher's
+    files and the caches' LRU dicts are not safe to share unguarded, and a search is a few
+    milliseconds of pure Python, which the GIL would serialise anyway; rendering and SQL, the
+    larger part of a request, run outside it.
+    """
+
+    def __init__(self, path_getter: Callable[[], Any], stale_after_days: int = 365) -> None:
         self._path_getter = path_getter
-        self._local = threading.local()
+        self._stale_after_days = stale_after_days
+        self._lock = threading.RLock()
+        self._current: SearcherCache | None = None
 
     def cache(self) -> SearcherCache:
-        """This thread's up-to-date searcher cache, opening or refreshing as needed."""
-        local = self._local
-        current: SearcherCache | None = getattr(local, "cache", None)
-        for attempt in range(20):
-            try:
-                if current is None:
-                    ix = indexing.open_index(self._path_getter())
-                    current = SearcherCache(ix.searcher())
-                else:
-                    current = self._refreshed(current)
-                break
-            except (FileNotFoundError, OSError, EOFError, ValueError):
-                # A commit deleted the files this searcher or TOC named: start afresh.
-                if current is not None:
-                    _close_quietly(current.searcher)
-                current = None
-                if attempt == 19:
-                    raise
-                time.sleep(0.005 * (attempt + 1))
-        local.cache = current
-        return current  # type: ignore[return-value]
+        """The process's up-to-date searcher cache, opening or refreshing as needed."""
+        with self._lock:
+            current = self._current
+            for attempt in range(20):
+                try:
+                    if current is None:
+                        ix = indexing.open_index(self._path_getter())
+                        current = SearcherCache(ix.searcher())
+                    else:
+                        current = self._refreshed(current)
+                    break
+                except (FileNotFoundError, OSError, EOFError, ValueError):
+                    # A commit deleted the files this searcher or TOC named: start afresh.
+                    if current is not None:
+                        _close_quietly(current.searcher)
+                    current = None
+                    if attempt == 19:
+                        self._current = None
+                        raise
+                    time.sleep(0.005 * (attempt + 1))
+            self._current = current
+            return current  # type: ignore[return-value]
 
     def _refreshed(self, current: SearcherCache) -> SearcherCache:
         """The same cache while the index is unchanged, else one on a newly opened searcher.
@@ -310,22 +319,43 @@ class SearchService:
         return fresh
 
     def close(self) -> None:
-        """Close this thread's searcher (tests, shutdown)."""
-        current = getattr(self._local, "cache", None)
-        if current is not None:
-            _close_quietly(current.searcher)
-            self._local.cache = None
+        """Close the process's searcher (tests, shutdown)."""
+        with self._lock:
+            if self._current is not None:
+                _close_quietly(self._current.searcher)
+                self._current = None
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search; a moved-away segment file mid-query is retried on a fresh searcher."""
         for attempt in range(3):
             try:
-                return _run(self.cache(), request)
+                with self._lock:
+                    return _run(self.cache(), request, self._stale_after_days)
             except (FileNotFoundError, OSError):
                 self.close()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def matching_uuids(self, text: str) -> set[str] | None:
+        """The uuid of every indexed listing, closed ones included, that has all these words;
+        None when the words hold nothing searchable (only stop words, a lone AND). No ranking,
+        no snippets. Raises IndexUnavailable when the index is empty or unreadable."""
+        words = parse_query(text, AND_PARSER)
+        if words is None:
+            return None
+        for _attempt in range(2):
+            try:
+                with self._lock:
+                    cache = self.cache()
+                    if not cache.live:
+                        break
+                    bits = match_bits(cache, words) & cache.live
+                    uuids = cache.column("uuid")
+                    return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
+            except (OSError, EOFError, ValueError):
+                self.close()  # a commit moved files under this searcher: open a fresh one
+        raise IndexUnavailable("the search index is empty or unreadable")
 
 
 def _close_quietly(searcher: Searcher) -> None:
@@ -335,60 +365,8 @@ def _close_quietly(searcher: Searcher) -> None:
         pass
 
 
-# ---- parsing the words -----------------------------------------------------------------------
-
-TEXT_FIELDS = ("title", "body", "organisation", "topics", "place")
-# Wildcards and ranges can expand to every term (`*` alone took 131 ms on 5k listings);
-# fields, boosts and `*:*` would let a visitor reach fields and weights that are ours to set.
-_REMOVED_PLUGINS = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.FieldsPlugin,
-                    qparser.BoostPlugin, qparser.EveryPlugin)
-
-
-def make_parser(group: Any = qparser.AndGroup) -> qparser.QueryParser:
-    """The public parser: words, "phrases", AND/OR/NOT, brackets; nothing that can be slow."""
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), indexing.SCHEMA, group=group)
-    for plugin in _REMOVED_PLUGINS:
-        parser.remove_plugin_class(plugin)
-    return parser
-
-
-_AND_PARSER = make_parser()
-_OR_PARSER = make_parser(qparser.OrGroup.factory(0.9))
-
-
-def clean_text(text: str, max_length: int) -> str:
-    """Collapse spaces, drop control characters and cap the number of words."""
-    if len(text) > max_length:
-        raise QueryTooLong(f"Search words must be {max_length} characters or fewer")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    words = text.split()
-    return " ".join(words[:MAX_QUERY_TERMS])
-
-
-def parse_query(text: str, parser: qparser.QueryParser) -> Query | None:
-    """Parsed public search words, or None when nothing in them is searchable.
-
-    Whoosh-Reloaded 2.7.5's parser raises on some runs of operators ("NOT AND knit"), so the
-    text is read again with the operators as plain words (they are upper case only), and at
-    last as bare words without quotes or brackets.
-    """
-    for attempt in (text, text.lower(), re.sub(r"[^\w\s]", " ", text.lower())):
-        try:
-            query = parser.parse(attempt)
-        except (IndexError, ValueError, TypeError, AttributeError):
-            continue
-        if query is None or query is NullQuery or not list(query.iter_all_terms()):
-            return None
-        return query
-    return None
-
-
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _normal_title(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 # ---- running a search ------------------------------------------------------------------------
@@ -450,7 +428,7 @@ def _units(query: Query) -> list[Query]:
 
 
 def _rank(cache: SearcherCache, query: Query, candidates: int,
-          request: SearchRequest) -> list[tuple[float, int]]:
+          request: SearchRequest, stale_after_days: int) -> list[tuple[float, int]]:
     """Score tiers, best first: (score, bitmap of the documents with that score).
 
     A match scores the field weight times the IDF of each word or phrase it contains, a bit
@@ -472,9 +450,9 @@ def _rank(cache: SearcherCache, query: Query, candidates: int,
         if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
             break
         tiers = _split(tiers, bits, lambda score, w=weight: score + w)
-    fresh_since = _today().toordinal() - int(current_app.config["STALE_AFTER_DAYS"])
+    fresh_since = _today().toordinal() - stale_after_days
     tiers = _split(tiers, cache.stale_bits(fresh_since), lambda score: score * STALE_FACTOR)
-    exact = cache.term_bits("title_sort", _normal_title(request.text))
+    exact = cache.term_bits("title_sort", normal_title(request.text))
     tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
     return sorted(tiers, key=lambda tier: -tier[0])
 
@@ -496,7 +474,7 @@ def _split(tiers: list[tuple[float, int]], bits: int,
 
 
 def _today() -> dt.date:
-    from .listing import local_now
+    from ..listing import local_now
 
     return local_now().date()
 
@@ -609,13 +587,13 @@ def _text_match(cache: SearcherCache, request: SearchRequest,
                 allowed: int) -> tuple[Query | None, int, bool]:
     """The parsed words and every document they match (a bitmap); when no listing has all
     the words, listings with any of them."""
-    query = parse_query(request.text, _AND_PARSER)
+    query = parse_query(request.text, AND_PARSER)
     if query is None:
         return None, 0, True
     matched = match_bits(cache, query)
     if matched & allowed:
         return query, matched, True
-    or_query = parse_query(request.text, _OR_PARSER)
+    or_query = parse_query(request.text, OR_PARSER)
     if or_query is None:
         return query, matched, True
     or_matched = match_bits(cache, or_query)
@@ -647,7 +625,7 @@ def _points(cache: SearcherCache, final: int) -> list[tuple[str, float, float]]:
             for doc in docs_from_bits(located)[:MAX_MAP_POINTS]]
 
 
-def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
+def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int) -> SearchResult:
     base = cache.searchable
     pieces = _filter_bits(cache, request)
     distances: dict[int, float] = {}
@@ -664,7 +642,7 @@ def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
         base &= matched
         final &= matched
         if query is not None:
-            tiers = _rank(cache, query, final, request)
+            tiers = _rank(cache, query, final, request, stale_after_days)
     sort = request.sort or "relevance"
     if sort == "relevance" and query is None:
         sort = "distance" if request.near else "name"
@@ -681,28 +659,10 @@ def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
         points=_points(cache, final) if request.want_points else [])
 
 
-class _MarkFormatter(highlight.HtmlFormatter):
-    """<mark>word</mark>, escaped, with no classes."""
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>%s</mark>" % highlight.htmlescape(
-            highlight.get_text(text, token, replace), quote=False)
-
-
-_FORMATTER = _MarkFormatter(between=" … ")
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=60)
-
-
 def _snippet(query: Query, stored: dict[str, Any]) -> Markup | None:
     """The part of the description around the words searched for, marked (HTML-escaped)."""
-    body = (stored.get("body") or "")[:SNIPPET_SOURCE_CHARS]
-    terms = {text for fieldname, text in query.iter_all_terms() if fieldname == "body"}
-    if not body or not terms:
-        return None
-    terms = {t.decode() if isinstance(t, bytes) else t for t in terms}
-    html = highlight.highlight(body, terms, indexing.SCHEMA["body"].analyzer, _FRAGMENTER,
-                               _FORMATTER, top=2)
-    return Markup(html) if html and "<mark" in html else None
+    terms = {_text(text) for fieldname, text in query.iter_all_terms() if fieldname == "body"}
+    return snippets.snippet(stored.get("body") or "", terms)
 
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
@@ -733,15 +693,3 @@ def _suggest(cache: SearcherCache, text: str) -> str | None:
         else:
             out.append(word)
     return " ".join(out) if changed else None
-
-
-# ---- app wiring ------------------------------------------------------------------------------
-
-def get_service(app: Flask | None = None) -> SearchService:
-    """The app's search service."""
-    app = app or current_app
-    return app.extensions["sitedir.search"]
-
-
-def init_app(app: Flask) -> None:
-    app.extensions["sitedir.search"] = SearchService(lambda: indexing.index_dir(app))

@@ -15,11 +15,12 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import listing, schedule
-from .extensions import db
-from .links import public_host, public_url
-from .models import Activity, Organisation, Page, ScheduleEntry, Term, Venue
-from .openreferral.mapping import ICAL_DAYS, child_id, schedule_key
+from .. import listing, schedule
+from ..extensions import db
+from ..links import public_host, public_url
+from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
+from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
+from ..web_address import link_target
 
 bp = Blueprint("feeds", __name__)
 
@@ -27,9 +28,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ATOM_ENTRIES = 50
 SEARCH_ICS_LIMIT = 100
-LOAD = (selectinload(Activity.terms), selectinload(Activity.schedule),
-        selectinload(Activity.organisation),
-        selectinload(Activity.venue).selectinload(Venue.accessibility))
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -169,10 +167,7 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
             for exdate in _holiday_exdates(activity, entry, now, zone):
                 event.add("exdate", exdate)
         event.add("url", public_url("public.activity", slug=activity.slug))
-        event.add("location", listing.place_text(activity) if activity.hide_address
-                  or not activity.venue else ", ".join(
-                      [activity.venue.name, *activity.venue.address_lines, activity.venue.town,
-                       activity.venue.postcode]).replace(", ,", ","))
+        event.add("location", _ics_location(activity))
         event.add("description", _description(activity))
         calendar.add_component(event)
         added += 1
@@ -197,7 +192,8 @@ def _ics(calendar: Calendar, filename: str) -> Response:
 
 @bp.get("/activities/<slug>.ics")
 def activity_ics(slug: str):  # type: ignore[no-untyped-def]
-    activity = db.first_or_404(select(Activity).options(*LOAD).where(Activity.slug == slug))
+    activity = db.first_or_404(
+        select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     calendar = _calendar(activity.title)
     add_events(calendar, activity, listing.local_now())
     return _ics(calendar, f"{activity.slug}.ics")
@@ -206,7 +202,8 @@ def activity_ics(slug: str):  # type: ignore[no-untyped-def]
 @bp.get("/search.ics")
 def search_ics():  # type: ignore[no-untyped-def]
     """The first SEARCH_ICS_LIMIT results of a search (same parameters as /search)."""
-    from . import search, search_views
+    from .. import search
+    from . import search_views
 
     try:
         parsed = search_views.parse(request.args)
@@ -218,7 +215,7 @@ def search_ics():  # type: ignore[no-untyped-def]
     result = search.get_service().search(parsed.request)
     uuids = [hit.uuid for hit in result.hits]
     by_uuid = {a.uuid: a for a in db.session.scalars(
-        select(Activity).options(*LOAD).where(Activity.uuid.in_(uuids)))}
+        select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid.in_(uuids)))}
     calendar = _calendar(f"{current_app.config['SITE_NAME']}: search results")
     now = listing.local_now()
     for uuid in uuids:
@@ -242,22 +239,30 @@ def _schedule_ld(entry: ScheduleEntry, timezone: str) -> dict[str, Any]:
     return data
 
 
+def _ics_location(activity: Activity) -> str:
+    where = listing.public_location(activity)
+    if where is None or where.approximate:
+        return listing.place_text(activity)
+    return ", ".join([where.label, *where.lines, where.town, where.postcode]).replace(", ,", ",")
+
+
 def _place_ld(activity: Activity) -> dict[str, Any] | None:
-    venue = activity.venue
-    if venue is None or not activity.in_person:
+    where = listing.public_location(activity)
+    if where is None:
         return None
+    venue = where.venue
     place: dict[str, Any] = {"@type": "Place", "@id": f"urn:uuid:{venue.uuid}"}
-    if activity.hide_address:
-        place.update(name=f"{venue.town or 'Local area'} ({venue.outcode})", address={
-            "@type": "PostalAddress", "addressLocality": venue.town,
-            "postalCode": venue.outcode, "addressCountry": "GB"})
+    if where.approximate:
+        place.update(name=where.label, address={
+            "@type": "PostalAddress", "addressLocality": where.town,
+            "postalCode": where.postcode, "addressCountry": "GB"})
         return place
-    place.update(name=venue.name, address={
-        "@type": "PostalAddress", "streetAddress": ", ".join(venue.address_lines),
-        "addressLocality": venue.town, "postalCode": venue.postcode, "addressCountry": "GB"})
-    if venue.latitude is not None and venue.longitude is not None:
-        place["geo"] = {"@type": "GeoCoordinates", "latitude": venue.latitude,
-                        "longitude": venue.longitude}
+    place.update(name=where.label, address={
+        "@type": "PostalAddress", "streetAddress": ", ".join(where.lines),
+        "addressLocality": where.town, "postalCode": where.postcode, "addressCountry": "GB"})
+    if where.exact_point is not None:
+        place["geo"] = {"@type": "GeoCoordinates", "latitude": where.exact_point[0],
+                        "longitude": where.exact_point[1]}
     if venue.accessibility:
         place["amenityFeature"] = [{"@type": "LocationFeatureSpecification", "name": t.name,
                                     "value": True} for t in venue.accessibility]
@@ -270,7 +275,8 @@ def activity_jsonld(activity: Activity) -> dict[str, Any]:
     org_ld: dict[str, Any] = {"@type": "Organization", "@id": f"urn:uuid:{organisation.uuid}",
                               "name": organisation.name,
                               "url": public_url("public.organisation", slug=organisation.slug)}
-    for key, value in (("sameAs", organisation.website), ("email", organisation.email),
+    for key, value in (("sameAs", link_target(organisation.website)),
+                       ("email", organisation.email),
                        ("telephone", organisation.phone), ("description", organisation.summary)):
         if value:
             org_ld[key] = value
