@@ -495,14 +495,14 @@ def rebuild_command() -> None:
                f"{time.perf_counter() - started:.1f} s")
 
 
-@index_cli.command("worker", help="Apply listing changes from the outbox as they happen.")
-@click.option("--once", is_flag=True, help="Drain the outbox once and exit.")
+@index_cli.command("worker", help="Follow the change log into this node's index as it grows.")
+@click.option("--once", is_flag=True, help="Catch up with the change log once and exit.")
 def worker_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"Indexer watching the outbox every {app.config['INDEXER_POLL_SECONDS']} s "
-               "(Ctrl+C to stop)")
+    click.echo(f"Indexer {changelog.node_name(app)} following the change log every "
+               f"{app.config['INDEXER_POLL_SECONDS']} s (Ctrl+C to stop)")
     try:
         run_worker(app, once=once)
     except KeyboardInterrupt:
