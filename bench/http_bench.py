@@ -207,9 +207,18 @@ def activity_of_search(port: int) -> str:
 
 
 def run(size: int, args: argparse.Namespace) -> None:
-    app, folder, built = make_directory(size, random.Random(args.seed))
-    print(f"\n== {built['listings']} listings (rebuild {built['rebuild_s']:.1f} s), "
-          f"load {load_average()}")
+    if args.reuse:  # a folder an earlier run built (printed at its start): no rebuild
+        from search_bench import bench_config
+
+        from sitedir import create_app
+
+        folder = Path(args.reuse)
+        app = create_app(bench_config(folder))
+        print(f"\n== {folder}, load {load_average()}")
+    else:
+        app, folder, built = make_directory(size, random.Random(args.seed))
+        print(f"\n== {built['listings']} listings (rebuild {built['rebuild_s']:.1f} s) in "
+              f"{folder}, load {load_average()}")
     gunicorn = start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{args.port}",
                       "http_app:app"], folder, args.port)
     try:
@@ -251,8 +260,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--waitress", action="store_true",
                         help="also measure the memory of the one-process server")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--reuse", metavar="FOLDER",
+                        help="measure the site an earlier run built in FOLDER (one size)")
     args = parser.parse_args(argv)
-    for size in args.sizes:
+    for size in args.sizes[:1] if args.reuse else args.sizes:
         run(size, args)
 
 

@@ -29,16 +29,20 @@ _EXTENSION = "sitedir.assets"
 class Fingerprints:
     """Digests of static files, read once per file (and again when its mtime changes)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, watch: bool = True) -> None:
         self.folder = folder
-        self._known: dict[str, tuple[float, str]] = {}
+        self.watch = watch  # look at mtimes on every call (development); else read files once
+        self._known: dict[str, tuple[float, str | None]] = {}
 
     def digest(self, filename: str) -> str | None:
+        known = self._known.get(filename)
+        if known is not None and not self.watch:
+            return known[1]
         path = (self.folder / filename).resolve()
         if self.folder not in path.parents or not path.is_file():
+            self._known[filename] = (0.0, None)
             return None
         mtime = path.stat().st_mtime
-        known = self._known.get(filename)
         if known is None or known[0] != mtime:
             known = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:DIGEST_CHARS])
             self._known[filename] = known
@@ -89,7 +93,9 @@ def _static(filename: str) -> Response:
 def init_app(app: Flask) -> None:
     """Fingerprinted static URLs with long caching; compression unless turned off."""
     assert app.static_folder is not None
-    app.extensions[_EXTENSION] = Fingerprints(Path(app.static_folder).resolve())
+    # A page links a dozen static files: outside development, digest each file once.
+    watch = bool(app.debug or app.config.get("TEMPLATES_AUTO_RELOAD"))
+    app.extensions[_EXTENSION] = Fingerprints(Path(app.static_folder).resolve(), watch)
     app.url_defaults(_fingerprint_urls)
     app.view_functions["static"] = _static
     if app.config["COMPRESS_RESPONSES"]:

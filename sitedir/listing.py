@@ -52,9 +52,13 @@ def next_session(activity: Activity) -> schedule.Occurrence | None:
 
 def next_session_text(activity: Activity) -> str:
     """'Tuesday 2 December 2026, 10am to midday', or why there is none."""
+    return session_text(activity, next_session(activity))
+
+
+def session_text(activity: Activity, occurrence: schedule.Occurrence | None) -> str:
+    """The words for an activity's next session, already worked out (see next_session)."""
     if activity.status == "closed":
         return "This activity has closed"
-    occurrence = next_session(activity)
     if occurrence is None:
         return "No sessions planned at the moment"
     when = schedule.format_date(occurrence.date)

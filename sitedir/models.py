@@ -15,7 +15,9 @@ from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Table, Text,
     Time, UniqueConstraint, event, func, inspect, select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    Mapped, Session, joinedload, mapped_column, relationship, selectinload,
+)
 
 from .extensions import db
 
@@ -390,6 +392,10 @@ def record_listing_changes(session: Session, flush_context: object, instances: o
 FULL_ACTIVITY = (selectinload(Activity.terms), selectinload(Activity.schedule),
                  selectinload(Activity.organisation),
                  selectinload(Activity.venue).selectinload(Venue.accessibility))
+# What an activity card (search results, lists) shows: the organisation and venue joined into
+# the same row, no venue access features. Three queries for a page of cards instead of five.
+CARD_ACTIVITY = (joinedload(Activity.organisation), joinedload(Activity.venue),
+                 selectinload(Activity.terms), selectinload(Activity.schedule))
 
 
 class OldSlug(db.Model):

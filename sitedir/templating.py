@@ -1,12 +1,15 @@
 """Template filters, globals and response headers shared by every page."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from urllib.parse import quote
+
+from flask import Flask, Response, g, url_for
 from sqlalchemy import select
 
 from . import freshness, listing, schedule
 from .extensions import db
 from .markdown import render_markdown
+from .site_details import fill as fill_site_details
 from .models import Page, Term
 from .web_address import link_target
 
@@ -17,6 +20,15 @@ def _nav() -> dict[str, object]:
         select(Term).where(Term.taxonomy == "category").order_by(Term.position)).all()
     pages = db.session.scalars(select(Page).order_by(Page.position)).all()
     return {"nav_categories": categories, "nav_pages": pages}
+
+
+def activity_url(slug: str) -> str:
+    """url_for('public.activity', slug=slug), with the route built once per request: a page of
+    cards and map markers asks for dozens to a thousand of them."""
+    prefix = g.get("activity_url_prefix")
+    if prefix is None:
+        prefix = g.activity_url_prefix = url_for("public.activity", slug="-").removesuffix("-")
+    return prefix + quote(slug, safe="")
 
 
 def _freshness_note(activity: object) -> str:
@@ -38,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(
         markdown=render_markdown,
+        site_details=fill_site_details,
         schedule_line=schedule.describe,
         long_date=schedule.format_date,
         time_range=schedule.format_time_range,
@@ -45,7 +58,7 @@ def init_app(app: Flask) -> None:
         web_address=link_target,
     )
     app.jinja_env.globals.update(
-        cost_text=listing.cost_text, ages_text=listing.ages_text,
+        activity_url=activity_url, cost_text=listing.cost_text, ages_text=listing.ages_text,
         status_text=listing.status_text, referral_text=listing.referral_text,
         next_session_text=listing.next_session_text, next_session=listing.next_session,
         is_stale=listing.is_stale, place_text=listing.place_text,

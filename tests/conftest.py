@@ -57,6 +57,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
 
 
+# The operator's details of a configured site (sitedir/site_details.py): every test app has them.
+OPERATOR_DETAILS = {
+    "OPERATOR_NAME": "Leeds Community Connect CIO, 1 Example Street, Leeds LS1 1AA "
+                     "(charity 1234567)",
+    "OPERATOR_CONTACT": "hello@example.org or 0113 496 0000 (weekdays 9am to 5pm)",
+    "DATA_CONTROLLER": "Leeds Community Connect CIO: privacy@example.org, 1 Example Street, "
+                       "Leeds LS1 1AA",
+    "ACCESSIBILITY_CONTACT": "access@example.org; we reply within 5 working days",
+    "OPERATOR_SUPPLIERS": "Example Hosting Ltd (servers in the UK) and Example Mail Ltd (email)",
+    "SERVER_LOG_RETENTION": "for 14 days, without IP addresses",
+    "SAFEGUARDING_CONTACT": "safeguarding@example.org",
+}
+
+
 def _settings(tmp: Path, content: Path | None, config: dict[str, object]) -> dict[str, object]:
     settings: dict[str, object] = {
         "TESTING": True,
@@ -66,6 +80,7 @@ def _settings(tmp: Path, content: Path | None, config: dict[str, object]) -> dic
         "CONTENT_DIR": str(content or FIXTURE_CONTENT),
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_BASE_URL": "http://localhost",
+        **OPERATOR_DETAILS,
     }
     settings.update(config)
     return settings

@@ -18,7 +18,8 @@ from tests.conftest import examples
 pytestmark = pytest.mark.fuzz
 
 PARAMETERS = ("search", "page", "per_page", "taxonomy_term_id", "taxonomy_id", "minimum_age",
-              "maximum_age", "day", "start_time", "end_time", "postcode", "proximity")
+              "maximum_age", "day", "start_time", "end_time", "postcode", "proximity",
+              "modified_after", "organization_id", "minimal", "full", "format")
 LISTS = ("/openreferral/services", "/openreferral/service_at_locations",
          "/openreferral/taxonomies", "/openreferral/taxonomy_terms")
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from sitedir import links
-from tests.conftest import REPO
+from tests.conftest import OPERATOR_DETAILS, REPO
 
 
 @pytest.mark.parametrize(("host", "port", "url"), [
@@ -52,6 +52,7 @@ def _start_wsgi(tmp_path, **env: str) -> subprocess.CompletedProcess:  # type: i
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("FLASK_")}
     environment.update(env)
+    environment.update({f"FLASK_{key}": value for key, value in OPERATOR_DETAILS.items()})
     environment["FLASK_SECRET_KEY"] = "x" * 32
     environment["FLASK_SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'w.sqlite3'}"
     code = "import wsgi; print(wsgi.app.config['PUBLIC_BASE_URL'])"

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import geo
 from ..content import set_changed
 from ..extensions import db
+from ..venue_points import postcode_point
 from ..models import (
     COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ListingChange,
     Organisation, ScheduleEntry, Term, Venue, slugify, unique_slug,
@@ -200,20 +201,6 @@ def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
     return row
 
 
-def place_of(postcode: str) -> tuple[float, float, str] | None:
-    """(lat, lon, kind) for a postcode: kind "postcode" when exact (the imported ONS table),
-    "sector" or "outcode" when only the area's centre is known; None when not found."""
-    if not postcode:
-        return None
-    try:
-        place = geo.find_place(postcode)
-    except geo.PlaceError:
-        return None
-    if place.kind not in ("postcode", "sector", "outcode"):
-        return None
-    return place.latitude, place.longitude, place.kind
-
-
 def _postcode(text: str) -> str:
     return geo.normalise_postcode(text) or text.strip().upper()[:10] if text else ""
 
@@ -222,7 +209,7 @@ def _placed(item: VenueRecord, postcode: str) -> tuple[float | None, float | Non
     """The venue's point: the feed's own, else its postcode's (exact or approximate)."""
     if item.latitude is not None and item.longitude is not None:
         return item.latitude, item.longitude, ""
-    found = place_of(postcode)
+    found = postcode_point(postcode)
     return found if found is not None else (None, None, "")
 
 

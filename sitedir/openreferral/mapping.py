@@ -244,8 +244,7 @@ def service_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
         "minimum_age": activity.age_min, "maximum_age": activity.age_max,
         "assured_date": activity.last_reviewed.isoformat() if activity.last_reviewed else None,
         "alert": _alert(activity),
-        "last_modified": activity.updated_at.strftime("%Y-%m-%dT%H:%M:%S.") +
-        f"{activity.updated_at.microsecond // 1000:03d}Z" if activity.updated_at else None,
+        "last_modified": last_modified(activity),
         "organization": organization_out(activity.organisation),
         EXTENSION: {"slug": activity.slug},
     }
@@ -260,6 +259,22 @@ def service_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
         data["attributes"] = [attribute_out(activity.uuid, "service", term)
                               for term in activity.terms]
     return _compact(data, required=("id", "name", "status", "url"))
+
+
+def last_modified(activity: Activity) -> str | None:
+    if activity.updated_at is None:
+        return None
+    return activity.updated_at.strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{activity.updated_at.microsecond // 1000:03d}Z"
+
+
+def minimal_out(activity: Activity, what: str) -> dict[str, Any]:
+    """minimal=true: just the id and when it last changed (for incremental harvesting)."""
+    if what == "service":
+        return _compact({"id": activity.uuid, "last_modified": last_modified(activity)},
+                        required=("id",))
+    return _compact({"id": service_at_location_id(activity), "service_id": activity.uuid,
+                     "last_modified": last_modified(activity)}, required=("id",))
 
 
 def service_at_location_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:

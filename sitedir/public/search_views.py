@@ -17,8 +17,10 @@ from werkzeug.datastructures import MultiDict
 
 from .. import geo, indexing, listing, search
 from ..extensions import db
-from ..models import FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term, FULL_ACTIVITY
+from ..templating import activity_url
+from ..models import CARD_ACTIVITY, FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
 from ..pagination import Pagination
+from ..signals import search_done
 
 bp = Blueprint("search", __name__)
 
@@ -169,7 +171,7 @@ def parse(args: MultiDict) -> Parsed:
 def _records(hits: list[search.Hit]) -> list[tuple[Activity, search.Hit]]:
 
     by_uuid = {activity.uuid: activity for activity in db.session.scalars(
-        select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid.in_([h.uuid for h in hits])))}
+        select(Activity).options(*CARD_ACTIVITY).where(Activity.uuid.in_([h.uuid for h in hits])))}
     # The index can briefly name a listing deleted a moment ago: skip it rather than fail.
     return [(by_uuid[hit.uuid], hit) for hit in hits if hit.uuid in by_uuid]
 
@@ -228,7 +230,7 @@ def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
         "formats": list(activity.formats), "cost": listing.cost_text(activity),
         "free": activity.cost_type == "free", "status": activity.status,
         "next_session": session.date.isoformat() if session else None,
-        "next_session_text": listing.next_session_text(activity),
+        "next_session_text": listing.session_text(activity, session),
         "place": listing.place_text(activity),
         "latitude": point[0] if point else None, "longitude": point[1] if point else None,
         "approximate_location": bool(point and where.approximate),
@@ -293,18 +295,17 @@ def _map_points(result: search.SearchResult, records: list[tuple[Activity, searc
     """Markers for every located result; titles of this page's listings, counts for the rest."""
     on_page = {activity.uuid: activity for activity, _hit in records}
     points = []
-    slugs = dict(db.session.execute(select(Activity.uuid, Activity.slug).where(
-        Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points]))).all()) \
+    found = {uuid: (slug, title) for uuid, slug, title in db.session.execute(
+        select(Activity.uuid, Activity.slug, Activity.title).where(
+            Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points])))} \
         if result.points else {}
-    titles = dict(db.session.execute(select(Activity.uuid, Activity.title).where(
-        Activity.uuid.in_(list(slugs)))).all()) if slugs else {}
     for uuid, lat, lon in result.points:
-        if uuid not in slugs:
+        if uuid not in found:
             continue
+        slug, title = found[uuid]
         activity = on_page.get(uuid)
         where = listing.public_location(activity) if activity else None
-        points.append({"lat": lat, "lon": lon, "title": titles[uuid],
-                       "url": url_for("public.activity", slug=slugs[uuid]),
+        points.append({"lat": lat, "lon": lon, "title": title, "url": activity_url(slug),
                        "approximate": bool(where and where.approximate)})
     return points
 
@@ -398,6 +399,7 @@ def search_page():  # type: ignore[no-untyped-def]
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
+    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
     facets = _facets(result, parsed)
     return render_template(
