@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sitedir import limiter
-from tests.conftest import REPO
+from sitedir import limiter, site_details
+from tests.conftest import FIXTURE_CONTENT, REPO
 
 DEPLOY = REPO / "deploy"
 
@@ -18,7 +18,10 @@ def test_gunicorn_config_is_valid() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--check-config", "-c", str(DEPLOY / "gunicorn.conf.py"),
          "wsgi:app"], cwd=REPO, capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "FLASK_SECRET_KEY": "x", "SITEDIR_WORKERS": "3"})
+        env={"PATH": "/usr/bin:/bin", "FLASK_SECRET_KEY": "x", "SITEDIR_WORKERS": "3",
+             "FLASK_PUBLIC_BASE_URL": "https://activities.example.org",
+             "FLASK_CONTENT_DIR": str(FIXTURE_CONTENT),  # the shipped pages await the operator
+             **{f"FLASK_{name}": "Filled in" for name in site_details.OPERATOR_SETTINGS}})
     assert result.returncode == 0, result.stderr
 
 

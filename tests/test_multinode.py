@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sitedir import indexing
+from sitedir import indexing, site_details
 from sitedir.extensions import db
 from sitedir.models import Activity
 from tests.conftest import FIXTURE_CONTENT, REPO, build_app
@@ -42,6 +42,10 @@ SEEDED = 80  # listings beyond the fixtures: enough that a rebuild can be killed
 EDITS = 24
 EDITORS = 3
 DEADLINE = 40.0  # seconds for every node to catch up once the edits end
+# What wsgi.py (gunicorn) refuses to start without.
+PRODUCTION_SETTINGS = {"FLASK_PUBLIC_BASE_URL": "http://127.0.0.1",
+                       **{f"FLASK_{name}": "Set for the multi-node test"
+                          for name in site_details.OPERATOR_SETTINGS}}
 
 
 def _free_port() -> int:
@@ -114,7 +118,8 @@ def nodes(postgres_url: str, tmp_path: Path) -> Iterator[list[Node]]:
                "FLASK_SEARCH_INDEX_DIR": str(folder / "search_index"),
                "FLASK_INDEX_NODE_NAME": f"node-{name}", "FLASK_INDEXER_POLL_SECONDS": "0.2",
                "FLASK_INDEXER_THREAD": "false", "FLASK_MAIL_SEND_IN_BACKGROUND": "false",
-               "FLASK_CONTENT_DIR": str(FIXTURE_CONTENT), "FLASK_INDEX_MAX_LAG_SECONDS": "30"}
+               "FLASK_CONTENT_DIR": str(FIXTURE_CONTENT), "FLASK_INDEX_MAX_LAG_SECONDS": "30",
+               **PRODUCTION_SETTINGS}
         found.append(Node(f"node-{name}", folder, env))
     # Node B starts from a copy of A's index (its position travels with it); C from nothing.
     shutil.copytree(found[0].index, found[1].index)
