@@ -69,10 +69,15 @@ class Node:
         return self.folder / "search_index"
 
     def spawn(self, *args: str) -> subprocess.Popen:
-        process = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "processes.log", "ab") as log:  # read when a wait times out
+            process = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=log, stderr=log)
         self.processes.append(process)
         return process
+
+    def log_tail(self) -> str:
+        path = self.folder / "processes.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def flask(self, *args: str) -> subprocess.Popen:
         return self.spawn(sys.executable, "-m", "flask", "--app", "sitedir", *args)
@@ -237,7 +242,11 @@ def _start(nodes: list[Node]) -> None:
     for node in nodes:
         node.start_indexer()  # C's builds its index first: it has none
     for node in nodes:
-        _wait_for(lambda: node.get("/healthz")[0] == 200, 90, f"{node.name} to be ready")
+        try:
+            _wait_for(lambda: node.get("/healthz")[0] == 200, 180, f"{node.name} to be ready")
+        except AssertionError:
+            print(node.get("/healthz"), node.log_tail())
+            raise
 
 
 def _report(nodes: list[Node], edits_took: float, status: str) -> None:
