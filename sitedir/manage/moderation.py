@@ -33,8 +33,10 @@ def _public_items() -> tuple[list[Any], list[Any]]:
         return [], []
     suggestions = db.session.scalars(select(Suggestion).where(Suggestion.status == "new")
                                      .order_by(Suggestion.id)).all()
-    reports = db.session.scalars(select(ProblemReport).where(ProblemReport.status == "new")
-                                 .order_by(ProblemReport.id)).all()
+    # Safeguarding concerns went to SAFEGUARDING_CONTACT and are kept out of this queue.
+    reports = db.session.scalars(select(ProblemReport).where(
+        ProblemReport.status == "new", ProblemReport.reason != "safeguarding")
+        .order_by(ProblemReport.id)).all()
     return suggestions, reports
 
 
