@@ -1,7 +1,7 @@
 """change log read by every node: index_node registry, change_log_horizon, no processed_at
 
 Revision ID: a10c4e5d6f70
-Revises: f86d91d1f28c
+Revises: e13a5c0f2b71
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'a10c4e5d6f70'
-down_revision = 'f86d91d1f28c'
+down_revision = 'e13a5c0f2b71'
 branch_labels = None
 depends_on = None
 
