@@ -263,6 +263,9 @@ def search_json():  # type: ignore[no-untyped-def]
         "total": result.total, "page": result.page, "pages": result.pages,
         "per_page": parsed.request.per_page, "sort": result.sort, "results": results,
         "facets": _facets(result, parsed), "did_you_mean": result.suggestion,
+        "searched": result.searched_text, "corrected_from": result.corrected_from,
+        "also_showing": result.also_showing, "unmatched_words": result.unmatched_words,
+        "matched_all_words": result.matched_all_words,
     }
     if parsed.place is not None:
         body["near"] = {"name": parsed.place.label, "kind": parsed.place.kind,
