@@ -21,7 +21,8 @@ from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
 from ..links import public_url
-from .notify import notify_moderators, wake_sender
+from ..notify import notify_moderators
+from .notify import wake_sender
 
 ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
                        "charity_number")
@@ -228,7 +229,7 @@ def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -
 
     Raises ChangeError (and publishes nothing) when the change cannot be published.
     """
-    from ..auth import audit
+    from .auth import audit
 
     _decide(change, "approved", reviewer)
     try:
@@ -282,7 +283,7 @@ def submit(change: ChangeRequest, user: User) -> bool:
 
     Returns True when it was published.
     """
-    from ..auth import audit
+    from .auth import audit
 
     change.submitted_by_id = user.id
     if change.kind == "activity":
@@ -326,7 +327,7 @@ def _tell_moderators(change: ChangeRequest) -> None:
 
 def reject_change(change: ChangeRequest, reviewer: User, reason: str) -> None:
     """Close a change request unpublished, with the reason the editor will be sent."""
-    from ..auth import audit
+    from .auth import audit
 
     _decide(change, "rejected", reviewer)
     change.reason = reason

@@ -12,8 +12,9 @@ import math
 import re
 from typing import Any
 
-from . import indexing, search_words, vocabulary
-from .search_words import Concept, Matched
+from .. import indexing, vocabulary
+from . import words as search_words
+from .words import Concept, Matched
 
 MIN_LENGTH = 3  # shorter words are too ambiguous to correct
 MAX_CANDIDATES = 40
@@ -88,11 +89,13 @@ def _best(cache: Any, word: str, others: int, allowed: int,
     return candidate, concept, matched, confident
 
 
+Correction = tuple[str, list[Concept], list[Matched], bool]
+
+
 def correct(cache: Any, text: str, concepts: list[Concept], found: list[Matched],
-            allowed: int) -> tuple[str, list[Concept], list[Matched], bool] | None:
+            allowed: int, vocab: vocabulary.Vocabulary) -> Correction | None:
     """Each word nothing has replaced by its best correction: (text, concepts, their matches,
     confident?); None when no word could be corrected."""
-    vocab = vocabulary.current_vocabulary()
     new_concepts, new_found = list(concepts), list(found)
     confident = True
     changed = False

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .vocabulary import Alternative, Vocabulary
+from ..vocabulary import Alternative, Vocabulary
 
 TEXT_FIELDS = ("title", "summary", "topics", "body", "organisation", "place")
 # How much a concept found in each field says about a listing; a word spread over several

@@ -17,14 +17,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from flask import Flask, current_app
 from markupsafe import Markup
-from whoosh import highlight, qparser
+from whoosh import highlight
 from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
-from . import geo, indexing, search_words, spelling, vocabulary
-from .search_words import FIELD_WEIGHTS, TEXT_FIELDS, Concept, Matched
+from .. import geo, indexing
+from ..vocabulary import Vocabulary
+from . import spelling, words as search_words
+from .query import AND_PARSER, OR_PARSER, normal_title, parse_query
+from .words import FIELD_WEIGHTS, TEXT_FIELDS, Concept, Matched
 
 FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
 SORTS = ("relevance", "distance", "name", "reviewed")
@@ -32,16 +34,11 @@ SORTS = ("relevance", "distance", "name", "reviewed")
 SINK_FACTOR = 0.3
 EXACT_TITLE_BONUS = 1e6  # the listing whose title is exactly the query comes first
 PHRASE_WEIGHT = 1.5  # the words typed, in order, in a title, summary or description
-MAX_QUERY_TERMS = 12
 MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the order
 WORD_CACHE_SIZE = 4096  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
 SNIPPET_SOURCE_CHARS = 1500  # analysing whole long descriptions for a snippet costs ms per hit
-
-
-class QueryTooLong(ValueError):
-    """The search words are longer than SEARCH_MAX_QUERY_LENGTH."""
 
 
 @dataclass
@@ -59,6 +56,10 @@ class SearchRequest:
     per_page: int = 20
     want_points: bool = False  # every result's point, for the map
     correct_spelling: bool = True  # run a confident correction when the words find nothing
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is empty or cannot be read (a fresh install before `flask index rebuild`)."""
 
 
 @dataclass
@@ -273,8 +274,11 @@ class SearcherCache:
 class SearchService:
     """One index directory, one searcher (and its cache) per thread, refreshed per request."""
 
-    def __init__(self, path_getter: Callable[[], Any]) -> None:
+    def __init__(self, path_getter: Callable[[], Any], stale_after_days: int = 365,
+                 vocabulary_getter: Callable[[], Vocabulary] = Vocabulary) -> None:
         self._path_getter = path_getter
+        self._stale_after_days = stale_after_days
+        self._vocabulary = vocabulary_getter  # the words people use, read at query time
         self._local = threading.local()
 
     def cache(self) -> SearcherCache:
@@ -326,12 +330,31 @@ class SearchService:
         """Run a search; a moved-away segment file mid-query is retried on a fresh searcher."""
         for attempt in range(3):
             try:
-                return _run(self.cache(), request)
+                return _run(self.cache(), request, self._stale_after_days, self._vocabulary())
             except (FileNotFoundError, OSError):
                 self.close()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def matching_uuids(self, text: str) -> set[str] | None:
+        """The uuid of every indexed listing, closed ones included, that has all these words;
+        None when the words hold nothing searchable (only stop words, a lone AND). No ranking,
+        no snippets. Raises IndexUnavailable when the index is empty or unreadable."""
+        if not parse_query(text, AND_PARSER):
+            return None
+        vocab = self._vocabulary()
+        for _attempt in range(2):
+            try:
+                cache = self.cache()
+                if not cache.live:
+                    break
+                bits = _words_bits(cache, text, vocab) & cache.live
+                uuids = cache.column("uuid")
+                return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
+            except (OSError, EOFError, ValueError):
+                self.close()  # a commit moved files under this searcher: open a fresh one
+        raise IndexUnavailable("the search index is empty or unreadable")
 
 
 def _close_quietly(searcher: Searcher) -> None:
@@ -341,59 +364,8 @@ def _close_quietly(searcher: Searcher) -> None:
         pass
 
 
-# ---- parsing the words -----------------------------------------------------------------------
-
-# Wildcards and ranges can expand to every term (`*` alone took 131 ms on 5k listings);
-# fields, boosts and `*:*` would let a visitor reach fields and weights that are ours to set.
-_REMOVED_PLUGINS = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.FieldsPlugin,
-                    qparser.BoostPlugin, qparser.EveryPlugin)
-
-
-def make_parser(group: Any = qparser.AndGroup) -> qparser.QueryParser:
-    """The public parser: words, "phrases", AND/OR/NOT, brackets; nothing that can be slow."""
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), indexing.SCHEMA, group=group)
-    for plugin in _REMOVED_PLUGINS:
-        parser.remove_plugin_class(plugin)
-    return parser
-
-
-_AND_PARSER = make_parser()
-_OR_PARSER = make_parser(qparser.OrGroup.factory(0.9))
-
-
-def clean_text(text: str, max_length: int) -> str:
-    """Collapse spaces, drop control characters and cap the number of words."""
-    if len(text) > max_length:
-        raise QueryTooLong(f"Search words must be {max_length} characters or fewer")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    words = text.split()
-    return " ".join(words[:MAX_QUERY_TERMS])
-
-
-def parse_query(text: str, parser: qparser.QueryParser) -> Query | None:
-    """Parsed public search words, or None when nothing in them is searchable.
-
-    Whoosh-Reloaded 2.7.5's parser raises on some runs of operators ("NOT AND knit"), so the
-    text is read again with the operators as plain words (they are upper case only), and at
-    last as bare words without quotes or brackets.
-    """
-    for attempt in (text, text.lower(), re.sub(r"[^\w\s]", " ", text.lower())):
-        try:
-            query = parser.parse(attempt)
-        except (IndexError, ValueError, TypeError, AttributeError):
-            continue
-        if query is None or query is NullQuery or not list(query.iter_all_terms()):
-            return None
-        return query
-    return None
-
-
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _normal_title(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 # ---- running a search ------------------------------------------------------------------------
@@ -455,7 +427,7 @@ def _units(query: Query) -> list[Query]:
 
 
 def _rank(cache: SearcherCache, query: Query, candidates: int,
-          request: SearchRequest) -> list[tuple[float, int]]:
+          request: SearchRequest, stale_after_days: int) -> list[tuple[float, int]]:
     """Score tiers, best first: (score, bitmap of the documents with that score).
 
     A match scores the field weight times the IDF of each word or phrase it contains, a bit
@@ -477,15 +449,15 @@ def _rank(cache: SearcherCache, query: Query, candidates: int,
         if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
             break
         tiers = _split(tiers, bits, lambda score, w=weight: score + w)
-    tiers = _split(tiers, sunk_bits(cache), lambda score: score * SINK_FACTOR)
-    exact = cache.term_bits("title_sort", _normal_title(request.text))
+    tiers = _split(tiers, sunk_bits(cache, stale_after_days), _sink)
+    exact = cache.term_bits("title_sort", normal_title(request.text))
     tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
     return sorted(tiers, key=lambda tier: -tier[0])
 
 
-def sunk_bits(cache: SearcherCache) -> int:
+def sunk_bits(cache: SearcherCache, stale_after_days: int) -> int:
     """Listings that sink on every list: not reviewed lately, full, or on a break."""
-    fresh_since = _today().toordinal() - int(current_app.config["STALE_AFTER_DAYS"])
+    fresh_since = _today().toordinal() - stale_after_days
     return (cache.stale_bits(fresh_since) | cache.term_bits("status", "full")
             | cache.term_bits("status", "on_break"))
 
@@ -497,7 +469,7 @@ def _sink(score: float) -> float:
 
 
 def _rank_words(cache: SearcherCache, words: _Words, candidates: int,
-                request: SearchRequest) -> list[tuple[float, int]]:
+                stale_after_days: int) -> list[tuple[float, int]]:
     """Score tiers for plain words: each concept's best place, phrase, sinking, exact title."""
     live = max(1, cache.searchable.bit_count())
     tiers = [(0.0, candidates)]
@@ -512,8 +484,8 @@ def _rank_words(cache: SearcherCache, words: _Words, candidates: int,
     if phrase:
         gain = PHRASE_WEIGHT * math.log(1 + live / phrase.bit_count())
         tiers = _split(tiers, phrase, lambda score: score + gain)
-    tiers = _split(tiers, sunk_bits(cache), _sink)
-    exact = cache.term_bits("title_sort", _normal_title(words.text))
+    tiers = _split(tiers, sunk_bits(cache, stale_after_days), _sink)
+    exact = cache.term_bits("title_sort", normal_title(words.text))
     tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
     return sorted(tiers, key=lambda tier: -tier[0])
 
@@ -544,7 +516,7 @@ def _split(tiers: list[tuple[float, int]], bits: int,
 
 
 def _today() -> dt.date:
-    from .listing import local_now
+    from ..listing import local_now
 
     return local_now().date()
 
@@ -657,13 +629,13 @@ def _text_match(cache: SearcherCache, request: SearchRequest,
                 allowed: int) -> tuple[Query | None, int, bool]:
     """The parsed words and every document they match (a bitmap); when no listing has all
     the words, listings with any of them."""
-    query = parse_query(request.text, _AND_PARSER)
+    query = parse_query(request.text, AND_PARSER)
     if query is None:
         return None, 0, True
     matched = match_bits(cache, query)
     if matched & allowed:
         return query, matched, True
-    or_query = parse_query(request.text, _OR_PARSER)
+    or_query = parse_query(request.text, OR_PARSER)
     if or_query is None:
         return query, matched, True
     or_matched = match_bits(cache, or_query)
@@ -691,10 +663,10 @@ class _Words:
                    for alternative in concept.alternatives for stem in alternative.stems])
 
 
-def read_concepts(cache: SearcherCache, text: str) -> tuple[list[Concept], list[Matched]]:
+def read_concepts(cache: SearcherCache, text: str,
+                  vocab: Vocabulary) -> tuple[list[Concept], list[Matched]]:
     """Plain words → concepts (vocabulary and word forms added) and where each is found."""
-    concepts = search_words.read_words(text, vocabulary.current_vocabulary(),
-                                       indexing.SCHEMA["title"].analyzer)
+    concepts = search_words.read_words(text, vocab, indexing.SCHEMA["title"].analyzer)
     search_words.add_word_forms(cache, concepts)
     return concepts, [search_words.match(cache, concept) for concept in concepts]
 
@@ -706,14 +678,16 @@ def _all_of(cache: SearcherCache, found: list[Matched]) -> int:
     return bits
 
 
-def _word_match(cache: SearcherCache, request: SearchRequest, allowed: int) -> _Words | None:
+def _word_match(cache: SearcherCache, request: SearchRequest, allowed: int,
+                vocab: Vocabulary) -> _Words | None:
     """Plain words: every concept if any listing has them all, else any; with spelling help."""
-    concepts, found = read_concepts(cache, request.text)
+    concepts, found = read_concepts(cache, request.text, vocab)
     if not concepts:
         return None
     words = _Words(request.text, concepts, found)
     typed_count = (_all_of(cache, found) & allowed).bit_count()
-    corrected = spelling.correct(cache, request.text, words.concepts, words.found, allowed) \
+    corrected = spelling.correct(cache, request.text, words.concepts, words.found, allowed,
+                                 vocab) \
         if any(not m.bits & cache.searchable for m in found) else None
     if corrected is not None:
         text, new_concepts, new_found, confident = corrected
@@ -731,32 +705,14 @@ def _word_match(cache: SearcherCache, request: SearchRequest, allowed: int) -> _
     return words
 
 
-def matching_uuids(text: str, include_closed: bool = True) -> set[str] | None:
-    """The uuid of every listing that has all these words, read as the site's search reads
-    them (vocabulary, word forms); None when the words hold nothing searchable."""
-    service = get_service()
-    for attempt in range(3):
-        try:
-            cache = service.cache()
-            bits = _words_bits(cache, text)
-            if bits is None:
-                return None
-            bits &= cache.live if include_closed else cache.searchable
-            uuids = cache.column("uuid")
-            return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
-        except (FileNotFoundError, OSError, EOFError, ValueError):
-            service.close()  # a commit moved files under this searcher: open a fresh one
-            if attempt == 2:
-                raise
-    return None
-
-
-def _words_bits(cache: SearcherCache, text: str) -> int | None:
+def _words_bits(cache: SearcherCache, text: str, vocab: Vocabulary) -> int:
+    """Every listing with all the words, read as the search page reads them (vocabulary,
+    word forms; no spelling correction and no falling back to some of the words)."""
     if search_words.has_syntax(text):
-        query = parse_query(text, _AND_PARSER)
-        return None if query is None else match_bits(cache, query)
-    concepts, found = read_concepts(cache, text)
-    return _all_of(cache, found) if concepts else None
+        query = parse_query(text, AND_PARSER)
+        return 0 if query is None else match_bits(cache, query)
+    concepts, found = read_concepts(cache, text, vocab)
+    return _all_of(cache, found) if concepts else 0
 
 
 def _hits(cache: SearcherCache, docs: list[int], scores: dict[int, float],
@@ -784,7 +740,8 @@ def _points(cache: SearcherCache, final: int) -> list[tuple[str, float, float]]:
             for doc in docs_from_bits(located)[:MAX_MAP_POINTS]]
 
 
-def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
+def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int,
+         vocab: Vocabulary) -> SearchResult:
     base = cache.searchable
     pieces = _filter_bits(cache, request)
     distances: dict[int, float] = {}
@@ -797,19 +754,19 @@ def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
     start = (request.page - 1) * request.per_page
     query, matched_all_words, tiers, words = None, True, [], None
     if request.text and not search_words.has_syntax(request.text):
-        words = _word_match(cache, request, final)
+        words = _word_match(cache, request, final, vocab)
         if words is not None:
             base &= words.bits
             final &= words.bits
             matched_all_words = words.all_words
             query = words.snippet_query()
-            tiers = _rank_words(cache, words, final, request)
+            tiers = _rank_words(cache, words, final, stale_after_days)
     elif request.text:
         query, matched, matched_all_words = _text_match(cache, request, final)
         base &= matched
         final &= matched
         if query is not None:
-            tiers = _rank(cache, query, final, request)
+            tiers = _rank(cache, query, final, request, stale_after_days)
     sort = request.sort or "relevance"
     if sort == "relevance" and query is None:
         sort = "distance" if request.near else "name"
@@ -887,15 +844,3 @@ def _suggest(cache: SearcherCache, text: str) -> str | None:
         else:
             out.append(word)
     return " ".join(out) if changed else None
-
-
-# ---- app wiring ------------------------------------------------------------------------------
-
-def get_service(app: Flask | None = None) -> SearchService:
-    """The app's search service."""
-    app = app or current_app
-    return app.extensions["sitedir.search"]
-
-
-def init_app(app: Flask) -> None:
-    app.extensions["sitedir.search"] = SearchService(lambda: indexing.index_dir(app))
