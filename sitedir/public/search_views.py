@@ -149,6 +149,7 @@ def parse(args: MultiDict) -> Parsed:
     parsed = Parsed(search.SearchRequest(
         text=_text(args), filters=index_filters, age=_int(args, "age", 0, MAX_AGE),
         include_online=_flag(args, "online", True),
+        correct_spelling=not _flag(args, "exact", False),
         page=_int(args, "page", 1, MAX_PAGE) or 1,
         per_page=int(current_app.config["PAGE_SIZE"])),
         near_text=near_text, free=free, radius=_radius(args), filters=filters)

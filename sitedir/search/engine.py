@@ -31,7 +31,7 @@ from .words import FIELD_WEIGHTS, TEXT_FIELDS, Concept, Matched
 FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
 SORTS = ("relevance", "distance", "name", "reviewed")
 # Stale, full and on-a-break listings sink below open ones that match as well; never hidden.
-SINK_FACTOR = 0.3
+SINK_FACTOR = 0.5
 EXACT_TITLE_BONUS = 1e6  # the listing whose title is exactly the query comes first
 PHRASE_WEIGHT = 1.5  # the words typed, in order, in a title, summary or description
 MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the order
@@ -473,11 +473,11 @@ def _rank_words(cache: SearcherCache, words: _Words, candidates: int,
     """Score tiers for plain words: each concept's best place, phrase, sinking, exact title."""
     live = max(1, cache.searchable.bit_count())
     tiers = [(0.0, candidates)]
-    for matched in words.found:
+    for concept, matched in zip(words.concepts, words.found):
         if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
             break
         tiers = search_words.split_levels(
-            tiers, search_words.concept_levels(matched, candidates, live))
+            tiers, search_words.concept_levels(matched, candidates, live, concept.optional))
         tiers = search_words.split_levels(
             tiers, search_words.mention_levels(matched, candidates, live))
     phrase = _phrase_bits(cache, words.concepts) & candidates
@@ -656,7 +656,8 @@ class _Words:
 
     @property
     def unmatched(self) -> list[str]:
-        return [c.text for c, m in zip(self.concepts, self.found) if not m.bits]
+        return [c.text for c, m in zip(self.concepts, self.found)
+                if not m.bits and not c.optional]
 
     def snippet_query(self) -> Query:
         return Or([Term("body", stem) for concept in self.concepts
@@ -671,10 +672,20 @@ def read_concepts(cache: SearcherCache, text: str,
     return concepts, [search_words.match(cache, concept) for concept in concepts]
 
 
-def _all_of(cache: SearcherCache, found: list[Matched]) -> int:
+def _all_of(cache: SearcherCache, concepts: list[Concept], found: list[Matched]) -> int:
+    """Listings with every concept that matters (sentence words are optional)."""
     bits = cache.live
-    for matched in found:
-        bits &= matched.bits
+    for concept, matched in zip(concepts, found):
+        if not concept.optional:
+            bits &= matched.bits
+    return bits
+
+
+def _any_of(concepts: list[Concept], found: list[Matched]) -> int:
+    bits = 0
+    for concept, matched in zip(concepts, found):
+        if not concept.optional:
+            bits |= matched.bits
     return bits
 
 
@@ -685,23 +696,21 @@ def _word_match(cache: SearcherCache, request: SearchRequest, allowed: int,
     if not concepts:
         return None
     words = _Words(request.text, concepts, found)
-    typed_count = (_all_of(cache, found) & allowed).bit_count()
+    typed_count = (_all_of(cache, concepts, found) & allowed).bit_count()
     corrected = spelling.correct(cache, request.text, words.concepts, words.found, allowed,
                                  vocab) \
         if any(not m.bits & cache.searchable for m in found) else None
     if corrected is not None:
         text, new_concepts, new_found, confident = corrected
-        count = (_all_of(cache, new_found) & allowed).bit_count()
+        count = (_all_of(cache, new_concepts, new_found) & allowed).bit_count()
         if count and not typed_count and confident and request.correct_spelling:
             words = _Words(text, new_concepts, new_found, corrected_from=request.text)
         elif count > typed_count:
             words.suggestion = text
-    words.bits = _all_of(cache, words.found)
+    words.bits = _all_of(cache, words.concepts, words.found)
     if not words.bits & allowed and len(words.found) > 1:
         words.all_words = False
-        words.bits = 0
-        for matched in words.found:
-            words.bits |= matched.bits
+        words.bits = _any_of(words.concepts, words.found)
     return words
 
 
@@ -712,7 +721,7 @@ def _words_bits(cache: SearcherCache, text: str, vocab: Vocabulary) -> int:
         query = parse_query(text, AND_PARSER)
         return 0 if query is None else match_bits(cache, query)
     concepts, found = read_concepts(cache, text, vocab)
-    return _all_of(cache, found) if concepts else 0
+    return _all_of(cache, concepts, found) if concepts else 0
 
 
 def _hits(cache: SearcherCache, docs: list[int], scores: dict[int, float],

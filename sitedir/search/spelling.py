@@ -100,7 +100,7 @@ def correct(cache: Any, text: str, concepts: list[Concept], found: list[Matched]
     confident = True
     changed = False
     for index, (concept, matched) in enumerate(zip(concepts, found)):
-        if matched.bits & cache.searchable or concept.from_vocabulary \
+        if matched.bits & cache.searchable or concept.from_vocabulary or concept.optional \
                 or len(concept.alternatives[0].stems) != 1:
             continue
         word = _folded(concept.text)

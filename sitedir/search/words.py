@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..vocabulary import Alternative, Vocabulary
@@ -20,11 +20,24 @@ TEXT_FIELDS = ("title", "summary", "topics", "body", "organisation", "place")
 # fields (ANYWHERE) counts least.
 FIELD_WEIGHTS = {"title": 3.0, "summary": 2.0, "topics": 2.0, "body": 1.0, "place": 1.0,
                  "organisation": 0.8}
-KEY_WEIGHT = 2.0  # a taxonomy key the vocabulary names counts as its category or need name
+KEY_WEIGHTS = {"category": 2.0, "helps": 2.0, "access": 1.0}  # a taxonomy key the vocabulary
+# names counts as its category or need name; a venue's access features say less about an activity
 ANYWHERE_WEIGHT = 0.7
 MENTION_WEIGHT = 0.2  # the typed word in the description too (a tie-breaker)
+OPTIONAL_WEIGHT = 0.1  # a sentence word counts this much of a word that matters
 FORM_WEIGHT = 0.9  # another form of the typed word (knitters → knit)
 COVERAGE_BONUS = 100.0  # per concept found: a listing with every word beats one with some
+# Words of a sentence typed to a search box ("something for my mum who is lonely") that say
+# little about which activity: they are searched, but a listing need not have them, and they
+# add little to its score.
+SENTENCE_WORDS = frozenset("""
+    activity activities thing things something anything someone somebody person people
+    looking look want wants wanted need needs needed like would help find finding get go
+    going try trying mum dad son daughter husband wife partner friend client patient
+    he she they him her them his hers their since near nearby local around area place places
+    somewhere anywhere good nice new recently lately really bit little lot lots week weekly
+    join joining suitable suit ideas idea please
+""".split())
 _SYNTAX = re.compile(r"[\"()]|\b(?:AND|OR|NOT)\b")
 _AGENT_ENDINGS = ("er", "ist")  # knitter, cyclist: the person doing it → the activity
 
@@ -36,6 +49,7 @@ class Concept:
     text: str  # as typed
     alternatives: list[Alternative]  # the first is the words typed
     from_vocabulary: bool = False
+    optional: bool = False  # a sentence word: a listing need not have it
     corrected_from: str = ""  # the typed word, when this is a spelling correction
 
 
@@ -69,19 +83,26 @@ def read_words(text: str, vocabulary: Vocabulary, analyzer: Any) -> list[Concept
                 # "art club" finds only what "art" finds already: not worth matching
                 others = [alternative for alternative in found or []
                           if alternative.key or not set(stems) <= set(alternative.stems)]
-                concepts.append(Concept(typed, [Alternative(typed, stems, weight=1.0)] + others,
-                                        from_vocabulary=found is not None))
+                concepts.append(Concept(
+                    typed, [Alternative(typed, stems, weight=1.0)] + others,
+                    from_vocabulary=found is not None,
+                    optional=found is None and typed.lower() in SENTENCE_WORDS))
                 start += length
                 break
     return _merged(concepts)
 
 
 def _merged(concepts: list[Concept]) -> list[Concept]:
-    """The same word typed twice is one concept."""
+    """The same word typed twice is one concept; sentence words are optional only beside
+    words that are not ("help" alone is searched as it is)."""
     seen: dict[tuple[str, ...], Concept] = {}
     for concept in concepts:
         seen.setdefault(concept.alternatives[0].stems, concept)
-    return list(seen.values())
+    merged = list(seen.values())
+    if all(concept.optional for concept in merged):
+        for concept in merged:
+            concept.optional = False
+    return merged
 
 
 def add_word_forms(cache: Any, concepts: list[Concept]) -> None:
@@ -89,9 +110,15 @@ def add_word_forms(cache: Any, concepts: list[Concept]) -> None:
     when the activity is far more common in the index than the word typed."""
     for concept in concepts:
         typed = concept.alternatives[0]
-        if concept.from_vocabulary or len(typed.stems) != 1:
+        if len(typed.stems) != 1:
             continue
         stem = typed.stems[0]
+        if concept.from_vocabulary:  # "walkers" is in the walking group: walk is its form
+            roots = {(root,) for root in agent_roots(stem)}
+            concept.alternatives = [
+                replace(a, weight=FORM_WEIGHT) if a.stems in roots and not a.key else a
+                for a in concept.alternatives]
+            continue
         typed_count = word_bits(cache, stem).bit_count()
         for root in agent_roots(stem):
             if word_bits(cache, root).bit_count() > 2 * typed_count:
@@ -146,23 +173,34 @@ def match(cache: Any, concept: Concept) -> Matched:
             matched.typed_in_body = per_field.get("body", 0)
         for name, bits in per_field.items():
             if bits:
-                weight = KEY_WEIGHT if name == "__key__" else FIELD_WEIGHTS[name]
+                weight = KEY_WEIGHTS[alternative.key_field] if name == "__key__" \
+                    else FIELD_WEIGHTS[name]
                 matched.levels.append((alternative.weight * weight, bits))
         matched.levels.append((alternative.weight * ANYWHERE_WEIGHT, anywhere))
     return matched
 
 
-def concept_levels(matched: Matched, candidates: int, live_count: int) -> list[tuple[float, int]]:
+def concept_levels(matched: Matched, candidates: int, live_count: int,
+                   optional: bool = False) -> list[tuple[float, int]]:
     """Disjoint (score, docs) groups: each document scores its best place for the concept."""
     rarity = math.log(1 + live_count / max(1, matched.bits.bit_count()))
-    levels = []
+    if optional:
+        return [(OPTIONAL_WEIGHT * rarity * weight, bits & candidates)
+                for weight, bits in _best_first(matched.levels) if bits & candidates]
+    return [(COVERAGE_BONUS + rarity * weight, bits & candidates)
+            for weight, bits in _best_first(matched.levels) if bits & candidates]
+
+
+def _best_first(levels: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """Levels made disjoint: each document only in its heaviest."""
+    result = []
     assigned = 0
-    for weight, bits in sorted(matched.levels, key=lambda level: -level[0]):
-        new = bits & candidates & ~assigned
+    for weight, bits in sorted(levels, key=lambda level: -level[0]):
+        new = bits & ~assigned
         if new:
-            levels.append((COVERAGE_BONUS + rarity * weight, new))
+            result.append((weight, new))
             assigned |= new
-    return levels
+    return result
 
 
 def mention_levels(matched: Matched, candidates: int, live_count: int) -> list[tuple[float, int]]:
