@@ -58,6 +58,11 @@ class Parsed:
     free: bool = False
     radius: int = DEFAULT_RADIUS
     filters: dict[str, list[str]] = field(default_factory=dict)
+    # Filters read from the typed words ("saturday", "free", "teens") and applied, by parameter
+    from_words: dict[str, Any] = field(default_factory=dict)
+    typed_filter_words: list[str] = field(default_factory=list)
+    typed_text: str = ""  # the words as typed, before filter words were taken out
+    words_not_applied: bool = False  # they found nothing, so the search ran without them
 
 
 # ---- parameters --------------------------------------------------------------------------------
@@ -162,7 +167,49 @@ def parse(args: MultiDict) -> Parsed:
             parsed.request.near = (parsed.place.latitude, parsed.place.longitude)
             parsed.request.radius_miles = parsed.radius
     parsed.request.sort = _sort(args, parsed.place is not None)
+    if not _flag(args, "exact", False):
+        _read_filter_words(parsed)
     return parsed
+
+
+def _read_filter_words(parsed: Parsed) -> None:
+    """Apply the day, time, cost, format and age words typed in the text (said on the page,
+    with a link back to the plain words); not when the URL already sets that filter."""
+    words = search.read_filter_words(parsed.request.text)
+    if not words.found:
+        return
+    request = parsed.request
+    wanted = {"day": words.days, "time": words.times, "format": words.formats}
+    if any(values and name in parsed.filters for name, values in wanted.items()) \
+            or (words.free and parsed.free) or (words.age is not None and request.age is not None):
+        return
+    parsed.typed_text, parsed.typed_filter_words = request.text, words.typed
+    request.text = words.text
+    for name, values in wanted.items():
+        if values:
+            parsed.from_words[name] = values
+            parsed.filters[name] = request.filters[name] = values
+    if words.free:
+        parsed.from_words["free"] = parsed.free = True
+        request.filters["cost"] = ["free"]
+    if words.age is not None:
+        parsed.from_words["age"] = request.age = words.age
+
+
+def _undo_filter_words(parsed: Parsed) -> None:
+    """Search the words as typed, without the filters read from them."""
+    request = parsed.request
+    request.text = parsed.typed_text
+    for name in ("day", "time", "format"):
+        if name in parsed.from_words:
+            parsed.filters.pop(name, None)
+            request.filters.pop(name, None)
+    if "free" in parsed.from_words:
+        parsed.free = False
+        request.filters.pop("cost", None)
+    if "age" in parsed.from_words:
+        request.age = None
+    parsed.words_not_applied = True
 
 
 # ---- joining ids to records --------------------------------------------------------------------
@@ -176,8 +223,13 @@ def _records(hits: list[search.Hit]) -> list[tuple[Activity, search.Hit]]:
 
 
 def _run(parsed: Parsed, want_points: bool = False) -> search.SearchResult:
+    """The search; when filters read from the words leave nothing, the words as typed."""
     parsed.request.want_points = want_points
-    return search.get_service().search(parsed.request)
+    result = search.get_service().search(parsed.request)
+    if not result.total and parsed.from_words:
+        _undo_filter_words(parsed)
+        result = search.get_service().search(parsed.request)
+    return result
 
 
 def _labels() -> dict[str, dict[str, str]]:
@@ -209,6 +261,31 @@ def _facets(result: search.SearchResult, parsed: Parsed) -> dict[str, list[dict[
 
 
 # ---- JSON ---------------------------------------------------------------------------------------
+
+def _filters_from_words(parsed: Parsed) -> dict[str, Any] | None:
+    """The filters read from the typed words, and whether they were applied."""
+    if not parsed.from_words:
+        return None
+    return {"words": parsed.typed_filter_words, "filters": parsed.from_words,
+            "applied": not parsed.words_not_applied}
+
+
+def filter_words_text(parsed: Parsed) -> str:
+    """ "on Saturday, in the evening, free, online, open to age 15": the filters read from
+    the words, as the page says them."""
+    found = parsed.from_words
+    parts = []
+    if found.get("day"):
+        parts.append("on " + " or ".join(day.title() for day in found["day"]))
+    if found.get("time"):
+        parts.append("in the " + " or ".join(found["time"]))
+    if "free" in found:
+        parts.append("free")
+    parts += [listing.FORMAT_LABELS.get(value, value).lower() for value in found.get("format", [])]
+    if "age" in found:
+        parts.append(f"open to age {found['age']}")
+    return ", ".join(parts)
+
 
 def json_error(parameter: str, message: str, status: int = 400,
                **extra: Any):  # type: ignore[no-untyped-def]
@@ -266,6 +343,7 @@ def search_json():  # type: ignore[no-untyped-def]
         "searched": result.searched_text, "corrected_from": result.corrected_from,
         "also_showing": result.also_showing, "unmatched_words": result.unmatched_words,
         "matched_all_words": result.matched_all_words,
+        "filters_from_words": _filters_from_words(parsed),
     }
     if parsed.place is not None:
         body["near"] = {"name": parsed.place.label, "kind": parsed.place.kind,
@@ -353,6 +431,7 @@ def search_page():  # type: ignore[no-untyped-def]
 
 def _page_context() -> dict[str, Any]:
     return {"RADII": RADII, "SORT_LABELS": SORT_LABELS, "url_with": url_with,
+            "filter_words_text": filter_words_text,
             "DEFAULT_RADIUS": DEFAULT_RADIUS, "format_miles": format_miles}
 
 

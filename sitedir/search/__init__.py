@@ -10,11 +10,12 @@ from .. import indexing, vocabulary
 from .engine import (
     FACET_FIELDS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResult, SearchService,
 )
+from .filter_words import FilterWords, read_filter_words
 from .query import MAX_QUERY_TERMS, QueryTooLong, clean_text
 
-__all__ = ["FACET_FIELDS", "MAX_QUERY_TERMS", "SORTS", "Hit", "IndexUnavailable", "QueryTooLong",
-           "SearchRequest", "SearchResult", "SearchService", "clean_text", "get_service",
-           "init_app"]
+__all__ = ["FACET_FIELDS", "MAX_QUERY_TERMS", "SORTS", "FilterWords", "Hit", "IndexUnavailable",
+           "QueryTooLong", "SearchRequest", "SearchResult", "SearchService", "clean_text",
+           "get_service", "init_app", "read_filter_words"]
 
 EXTENSION_KEY = "sitedir.search"
 
