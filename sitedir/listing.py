@@ -8,7 +8,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
-from sqlalchemy import select
+from sqlalchemy import case, or_, select
 
 from . import schedule
 from .extensions import db
@@ -117,6 +117,17 @@ def is_stale(activity: Activity, today: dt.date | None = None) -> bool:
         return True
     today = today or local_now().date()
     return (today - activity.last_reviewed).days > int(current_app.config["STALE_AFTER_DAYS"])
+
+
+def listed_order(columns: object = Activity) -> tuple:
+    """How lists of activities are ordered (category and organisation pages, the Open Referral
+    API): open and recently reviewed first; then full, on a break or not reviewed lately (the
+    card says which); closed last; each group by title. `columns` may be a subquery's `.c`."""
+    stale_after = dt.timedelta(days=int(current_app.config["STALE_AFTER_DAYS"]))
+    fresh_since = local_now().date() - stale_after
+    status, reviewed = columns.status, columns.last_reviewed  # type: ignore[attr-defined]
+    sunk = or_(status.in_(("full", "on_break")), reviewed.is_(None), reviewed < fresh_since)
+    return ((status == "closed").asc(), case((sunk, 1), else_=0), columns.title)  # type: ignore
 
 
 def place_text(activity: Activity) -> str:

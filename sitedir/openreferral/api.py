@@ -17,7 +17,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from sqlalchemy import Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import geo, search
+from .. import geo, listing, search
 from ..extensions import db
 from ..models import FULL_ACTIVITY, Activity, Organisation, ScheduleEntry, Term
 from . import bp, mapping
@@ -239,18 +239,20 @@ def _paged(query: Select[Any], order: Any, render: Callable[[Any], Any],
 
 def _paged_activities(query: Select[tuple[Activity]], matched: set[str] | None,
                       render: Callable[[Activity], Any], options: tuple[Any, ...]) -> Response:
-    """A page of activities by title (then id, so pages never overlap), in SQL when possible.
+    """A page of activities in list order (listing.listed_order, then id, so pages never
+    overlap), in SQL when possible.
 
     With a large set of search matches, the filtered ids are read in order and the matches
     kept in Python; only the page's activities are then loaded.
     """
-    order = (Activity.title, Activity.id)
+    order = (*listing.listed_order(), Activity.id)
     if matched is None:
         return _paged(query, order, render, options)
     page, per_page = _page_params()
     filtered = query.subquery()
     ids = [row.id for row in db.session.execute(
-        select(filtered.c.id, filtered.c.uuid).order_by(filtered.c.title, filtered.c.id))
+        select(filtered.c.id, filtered.c.uuid)
+        .order_by(*listing.listed_order(filtered.c), filtered.c.id))
         if row.uuid in matched]
     window = ids[(page - 1) * per_page: page * per_page]
     by_id = {activity.id: activity for activity in db.session.scalars(

@@ -197,9 +197,10 @@ def _read_filter_words(parsed: Parsed) -> None:
 
 
 def _undo_filter_words(parsed: Parsed) -> None:
-    """Search the words as typed, without the filters read from them."""
+    """Search the other words without the filters read from the words (or, when the words
+    were all filters, the words as typed)."""
     request = parsed.request
-    request.text = parsed.typed_text
+    request.text = request.text or parsed.typed_text
     for name in ("day", "time", "format"):
         if name in parsed.from_words:
             parsed.filters.pop(name, None)
@@ -389,6 +390,49 @@ def _map_points(result: search.SearchResult, records: list[tuple[Activity, searc
     return points
 
 
+PLACE_WORDS_MILES = 30  # a place name in the words is offered as "near" only this close to home
+
+
+def place_in_words(parsed: Parsed) -> tuple[geo.Place, str, str] | None:
+    """A town, neighbourhood or postcode typed with the words ("walks in otley"), when no
+    place was given: offered as a one-click "near" search, never applied unasked."""
+    text = parsed.request.text
+    if parsed.near_text or not text:
+        return None
+    locator = current_app.extensions.get(geo.EXTENSION_KEY)
+    if locator is None:
+        return None
+    words = text.split()
+    home = locator.home_point()
+    for size in (2, 1):
+        for start in range(len(words) - size + 1):
+            typed = " ".join(words[start:start + size])
+            place = _known_place(locator, typed, home)
+            if place is not None:
+                rest = search.tidy_words(" ".join(words[:start] + words[start + size:]))
+                return place, typed, rest
+    return None
+
+
+def _known_place(locator: geo.Locator, typed: str,
+                 home: tuple[float, float] | None) -> geo.Place | None:
+    if len(typed) < 3 or typed.lower() in search.SENTENCE_WORDS:
+        return None
+    place = locator.local_place(typed)
+    if place is not None:
+        return place
+    if geo.normalise_postcode(typed) is not None or not typed.replace(" ", "").isalpha():
+        found = locator.gazetteer.lookup(typed, home)
+        return found[0] if found else None
+    if home is None:
+        return None
+    for place in locator.gazetteer.lookup(typed, home)[:1]:
+        if place.kind == "place" and geo.name_key(place.name) == geo.name_key(typed) and \
+                geo.haversine_miles(*home, place.latitude, place.longitude) <= PLACE_WORDS_MILES:
+            return place
+    return None
+
+
 def _empty_advice(parsed: Parsed, args: MultiDict) -> list[tuple[str, str]]:
     """Links that are likely to find something when nothing matched."""
     advice = []
@@ -426,6 +470,7 @@ def search_page():  # type: ignore[no-untyped-def]
         "search/search.html", parsed=parsed, args=args, result=result, records=records,
         pagination=pagination, facets=_facets(result, parsed),
         map_points=_map_points(result, records), advice=_empty_advice(parsed, args),
+        place_offer=place_in_words(parsed),
         **_page_context())
 
 

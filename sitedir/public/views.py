@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, render_template
 from sqlalchemy import func, select
 
+from .. import listing
 from ..extensions import db
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term
 from ..pagination import requested_page
@@ -11,9 +12,8 @@ from . import bp
 
 
 def _listed(query):  # type: ignore[no-untyped-def]
-    """Closed activities go last; the rest by title."""
-    return query.options(*FULL_ACTIVITY).order_by(
-        (Activity.status == "closed").asc(), Activity.title)
+    """Open, fresh listings first; full, on a break or stale ones sink; closed go last."""
+    return query.options(*FULL_ACTIVITY).order_by(*listing.listed_order(), Activity.id)
 
 
 @bp.get("/")

@@ -10,12 +10,13 @@ from .. import indexing, vocabulary
 from .engine import (
     FACET_FIELDS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResult, SearchService,
 )
-from .filter_words import FilterWords, read_filter_words
+from .filter_words import FilterWords, read_filter_words, tidy_words
 from .query import MAX_QUERY_TERMS, QueryTooLong, clean_text
+from .words import SENTENCE_WORDS
 
-__all__ = ["FACET_FIELDS", "MAX_QUERY_TERMS", "SORTS", "FilterWords", "Hit", "IndexUnavailable",
-           "QueryTooLong", "SearchRequest", "SearchResult", "SearchService", "clean_text",
-           "get_service", "init_app", "read_filter_words"]
+__all__ = ["FACET_FIELDS", "MAX_QUERY_TERMS", "SENTENCE_WORDS", "SORTS", "FilterWords", "Hit",
+           "IndexUnavailable", "QueryTooLong", "SearchRequest", "SearchResult", "SearchService",
+           "clean_text", "get_service", "init_app", "read_filter_words", "tidy_words"]
 
 EXTENSION_KEY = "sitedir.search"
 

@@ -84,14 +84,14 @@ def read_filter_words(text: str) -> FilterWords:
         result.typed.append(typed)
         if numeric:  # "for a 15 year old" is not words to find; "teens" and "over 60s" are
             text = text.replace(typed, " ", 1)
-    result.text = _tidy(text) if result.typed else text
+    result.text = tidy_words(text) if result.typed else text
     return result
 
 
 _DANGLING = {"and", "or", "on", "in", "at", "for", "the", "a", "by", "every", "only"}
 
 
-def _tidy(text: str) -> str:
+def tidy_words(text: str) -> str:
     """Spaces collapsed and connecting words left dangling at either end removed."""
     words = text.split()
     while words and words[-1].lower() in _DANGLING:
