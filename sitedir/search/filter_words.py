@@ -26,6 +26,10 @@ _FORMATS = {"online": "online", "zoom": "online", "virtual": "online", "video ca
             "by telephone": "phone", "phone call": "phone", "phone calls": "phone",
             "in person": "in_person", "face to face": "in_person", "face-to-face": "in_person"}
 _FREE = ("free", "no cost", "free of charge", "costs nothing", "for free")
+# Phrases in which a filter word means something else: "get online" is computer help.
+_NOT_FILTERS = re.compile(r"\b(?:get|getting|go|going|be|being|stay|staying)\s+online\b"
+                          r"|\bfree\s+(?:time|from)\b|\bphone\s+(?:help|skills|calls? help)\b"
+                          r"|\bnight\s+(?:out|shelter)\b", re.IGNORECASE)
 # Life stages → an age that the activity must welcome (the words stay in the text too).
 _STAGES = {"teens": 15, "teen": 15, "teenagers": 15, "teenager": 15, "teenage": 15,
            "kids": 9, "children": 9, "child": 9, "older people": 70, "elderly": 70,
@@ -67,6 +71,9 @@ def _take(text: str, phrases: dict[str, object], keep: bool = False) -> tuple[st
 
 def read_filter_words(text: str) -> FilterWords:
     """The filters in typed words, and the words left to search."""
+    typed_text = text
+    # Joined with "_" (a word character) so the filter patterns skip them; undone below.
+    text = _NOT_FILTERS.sub(lambda match: "_".join(match.group(0).split()), text)
     text, days = _take(text, _DAYS)
     text, times = _take(text, _TIMES)
     text, formats = _take(text, _FORMATS)
@@ -84,7 +91,7 @@ def read_filter_words(text: str) -> FilterWords:
         result.typed.append(typed)
         if numeric:  # "for a 15 year old" is not words to find; "teens" and "over 60s" are
             text = text.replace(typed, " ", 1)
-    result.text = tidy_words(text) if result.typed else text
+    result.text = tidy_words(text.replace("_", " ")) if result.typed else typed_text
     return result
 
 

@@ -75,7 +75,7 @@ def read_words(text: str, vocabulary: Vocabulary, analyzer: Any) -> list[Concept
     concepts: list[Concept] = []
     start = 0
     while start < len(tokens):
-        for length in range(min(vocabulary.longest, len(tokens) - start), 0, -1):
+        for length in range(max(1, min(vocabulary.longest, len(tokens) - start)), 0, -1):
             stems = tuple(t[0] for t in tokens[start:start + length])
             found = vocabulary.lookup(stems)
             if found is not None or length == 1:
@@ -192,11 +192,16 @@ def concept_levels(matched: Matched, candidates: int, live_count: int,
 
 
 def _best_first(levels: list[tuple[float, int]]) -> list[tuple[float, int]]:
-    """Levels made disjoint: each document only in its heaviest."""
+    """Levels made disjoint, each document only in its heaviest; levels of equal weight are
+    one (there are few distinct weights), so splitting score tiers by them stays cheap."""
+    merged: dict[float, int] = {}
+    for weight, bits in levels:
+        key = round(weight, 6)
+        merged[key] = merged.get(key, 0) | bits
     result = []
     assigned = 0
-    for weight, bits in sorted(levels, key=lambda level: -level[0]):
-        new = bits & ~assigned
+    for weight in sorted(merged, reverse=True):
+        new = merged[weight] & ~assigned
         if new:
             result.append((weight, new))
             assigned |= new
