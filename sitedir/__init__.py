@@ -11,8 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    connect, content, errors, geo, indexing, limiter, mail, manage, openreferral, privacy,
-    public, search, templating,
+    assets, connect, content, errors, geo, indexing, insight, limiter, mail, manage,
+    openreferral, privacy, public, search, templating, venue_points,
 )
 from .extensions import csrf, db, migrate
 from .settings import defaults
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     content.init_app(app)
     geo.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
 
     limiter.init_app(app)
@@ -53,6 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     connect.init_app(app)
     manage.init_app(app)
     openreferral.init_app(app)
+    venue_points.init_app(app)
+    insight.init_app(app)  # last: it listens to the pages above without them knowing it
     return app
 
 

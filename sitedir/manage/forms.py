@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from .. import geo
 from ..content import ActivityIn, OrganisationIn
 from ..models import WEEKDAYS
+from ..web_address import is_web_address
 from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
 
 WEEK_CHOICES = [("", "Every week"), ("1", "1st week of the month"),
@@ -298,7 +299,7 @@ def organisation_payload(form: MultiDict,
                     name, f"{label} must be {error['ctx']['max_length']} characters or fewer")
             else:
                 errors.setdefault(name, f"{label}: {error['msg']}")
-    if payload["website"] and not re.match(r"^https?://[^\s]+\.[^\s]+$", payload["website"]):
+    if payload["website"] and not is_web_address(payload["website"]):
         errors["website"] = "Enter the full web address, starting with https://"
     if payload["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", payload["email"]):
         errors["email"] = "Enter an email address like name@example.org"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..models import Organisation, utcnow
 
-SITE_ROLES = ("", "moderator", "admin")
+SITE_ROLES = ("", "moderator", "admin", "insight")  # insight: read-only anonymous reports
 REQUEST_KINDS = ("activity", "new_activity", "organisation", "register")
 REQUEST_STATES = ("pending", "approved", "rejected")
 
@@ -25,7 +25,7 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(120), default="")
-    role: Mapped[str] = mapped_column(String(20), default="")  # "", moderator or admin
+    role: Mapped[str] = mapped_column(String(20), default="")  # see SITE_ROLES
     # Part of the session's user id: changing it ends every session of this user (sign out).
     session_nonce: Mapped[str] = mapped_column(String(32), default="")
     totp_secret: Mapped[str] = mapped_column(String(64), default="")
