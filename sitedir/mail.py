@@ -55,6 +55,8 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(200), default="")
     # Personal data: erased as soon as the email is sent, fails for good or expires.
     to_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # The sender's own address for replies, only when they asked for it (same erasure).
+    reply_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
     text_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
@@ -68,6 +70,7 @@ class OutboxEmail(db.Model):
     def erase_personal_data(self) -> None:
         """Forget who it was for and what it said; keep that it existed and how it ended."""
         self.to_address = None
+        self.reply_to = None
         self.text_body = None
         self.html_body = None
 
@@ -76,10 +79,10 @@ class OutboxEmail(db.Model):
 
 
 def enqueue(to_address: str, subject: str, text_body: str, html_body: str,
-            kind: str = "") -> OutboxEmail:
+            kind: str = "", reply_to: str | None = None) -> OutboxEmail:
     """Add an email to the outbox in the current transaction; the caller commits."""
     row = OutboxEmail(to_address=to_address, subject=subject, text_body=text_body,
-                      html_body=html_body, kind=kind, status=PENDING,
+                      html_body=html_body, kind=kind, status=PENDING, reply_to=reply_to or None,
                       idempotency_key=str(uuid.uuid4()), next_attempt_at=utcnow())
     db.session.add(row)
     return row
@@ -102,6 +105,8 @@ def build_message(row: OutboxEmail, app: Flask) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender_address(app)
     message["To"] = row.to_address or ""
+    if row.reply_to:
+        message["Reply-To"] = row.reply_to
     message["Subject"] = row.subject
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = parseaddr(message["From"])[1].rpartition("@")[2] or "localhost"

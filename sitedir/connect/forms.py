@@ -90,6 +90,15 @@ class RecommendForm(GuardedForm):
     large_print = BooleanField("Large print")
     email = StringField("Their email address")  # required only for email: see validate_email
     consent = BooleanField("They have agreed that we email them this once")
+    reply_to = StringField("Your email address for their reply (optional)")
+
+    def validate_reply_to(self, field: StringField) -> None:
+        if self.delivery.data != "email" or not (field.data or "").strip():
+            return
+        if len(field.data) > 254 or not EMAIL_PATTERN.match(field.data.strip()):
+            raise ValidationError(
+                "Enter your email address in the correct format, like name@example.com, "
+                "or leave it empty")
 
     def validate_email(self, field: StringField) -> None:
         if self.delivery.data != "email":
