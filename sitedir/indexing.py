@@ -70,6 +70,9 @@ def build_schema() -> fields.Schema:
         title=fields.TEXT(analyzer=analyzer, field_boost=3.0, stored=True),
         # Lower-cased title: sort by name, and spot an exact title match to rank it first.
         title_sort=fields.ID(sortable=True),
+        # The one-line summary on its own: it says what the activity is, so it weighs more
+        # than the long description (which repeats it, for snippets).
+        summary=fields.TEXT(analyzer=analyzer),
         # Summary, description and first-visit words: what it is like; stored for snippets.
         body=fields.TEXT(analyzer=analyzer, stored=True),
         # The organisation's name: people search for groups they have heard of.
@@ -145,6 +148,7 @@ def to_document(activity: Activity) -> dict[str, Any]:
         "uuid": activity.uuid,
         "title": activity.title,
         "title_sort": " ".join(activity.title.lower().split()),
+        "summary": activity.summary or "",
         "body": "\n".join(part for part in (
             activity.summary, activity.description, activity.welcome, activity.what_to_bring,
             activity.schedule_notes) if part),

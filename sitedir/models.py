@@ -310,6 +310,25 @@ class LocalPlace(db.Model):
     also_known_as: Mapped[list] = mapped_column(JSON, default=list)
 
 
+class VocabularyGroup(db.Model):
+    """Words people use for one thing, from content/vocabulary.yaml; search expands with them.
+
+    Read at query time (sitedir/vocabulary.py), so changing the list needs no reindex.
+    """
+
+    __tablename__ = "vocabulary_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)  # order in the file
+    words: Mapped[list] = mapped_column(JSON, default=list)  # each finds the others
+    related: Mapped[list] = mapped_column(JSON, default=list)  # found too, weighted lower
+    categories: Mapped[list] = mapped_column(JSON, default=list)  # taxonomy keys found too
+    helps: Mapped[list] = mapped_column(JSON, default=list)
+    access: Mapped[list] = mapped_column(JSON, default=list)
+    # Changed rows get a new time, so other processes see the list changed (see vocabulary.py).
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 class ListingChange(db.Model):
     """The change log: one row per change to how an activity is listed, read by every indexer.
 
