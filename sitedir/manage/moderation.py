@@ -18,7 +18,10 @@ from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
 from ..notify import notify_moderators
 from .notify import send_email
-from .publish import ChangeError, apply_change, diff, reject_change, submit
+from .publish import (
+    ChangeError, activity_snapshot, apply_change, diff, merged, organisation_snapshot,
+    reject_change, submit,
+)
 
 
 def _me() -> User:
@@ -63,12 +66,55 @@ def _change(change_id: int) -> ChangeRequest:
 @moderator_required
 def change(change_id: int):  # type: ignore[no-untyped-def]
     item = _change(change_id)
+    return render_template("manage/change.html", change=item, error="", **_review(item))
+
+
+def current_rows(item: ChangeRequest) -> tuple[list, bool]:
+    """What approving would change on the listing as published now (three-way merge, as
+    apply_change does), and whether the listing changed since the editor saw it."""
     if item.kind == "register":
-        rows = diff({}, item.payload.get("organisation", {})) + \
-            diff({}, item.payload.get("activity", {}))
-    else:
-        rows = diff(item.base, item.payload)
-    return render_template("manage/change.html", change=item, rows=rows, error="")
+        return diff({}, item.payload.get("organisation", {})) + \
+            diff({}, item.payload.get("activity", {})), False
+    current: dict | None = None
+    if item.kind == "activity" and item.activity_id:
+        activity = db.session.get(Activity, item.activity_id)
+        current = activity_snapshot(activity) if activity else None
+    elif item.kind == "organisation" and item.organisation:
+        current = organisation_snapshot(item.organisation)
+    if current is None or item.status != "pending":
+        return diff(item.base, item.payload), False
+    return diff(current, merged(item.base, item.payload, current)), bool(diff(item.base, current))
+
+
+def other_requests(item: ChangeRequest) -> list[ChangeRequest]:
+    """Other pending requests for the same listing: a second request is marked, not hidden."""
+    if not item.activity_id or item.kind != "activity":
+        return []
+    return db.session.scalars(select(ChangeRequest).where(
+        ChangeRequest.activity_id == item.activity_id, ChangeRequest.status == "pending",
+        ChangeRequest.id != item.id).order_by(ChangeRequest.id)).all()
+
+
+def _review(item: ChangeRequest) -> dict[str, Any]:
+    rows, moved = current_rows(item)
+    return {"rows": rows, "moved_on": moved, "others": other_requests(item)}
+
+
+@bp.post("/queue/changes/<int:change_id>/supersede/<int:older_id>")
+@moderator_required
+def supersede(change_id: int, older_id: int):  # type: ignore[no-untyped-def]
+    """Close an older request for the same listing: this newer one replaces it."""
+    item, older = _change(change_id), _change(older_id)
+    if older.activity_id != item.activity_id or older.id == item.id or item.kind != "activity":
+        abort(400)
+    try:
+        reject_change(older, _me(), f"Replaced by a later change ({item.summary})",
+                      status="superseded")
+    except ChangeError:
+        abort(409)
+    db.session.commit()
+    flash(f"Change {older.id} is superseded by change {item.id}.")
+    return redirect(url_for("manage.change", change_id=item.id))
 
 
 def _tell_submitter(item: ChangeRequest, approved: bool) -> None:
@@ -95,9 +141,9 @@ def approve_change(change_id: int):  # type: ignore[no-untyped-def]
     try:
         apply_change(item, _me())
     except ChangeError as exc:
-        rows = diff(item.base, item.payload) if item.kind != "register" else []
-        return render_template("manage/change.html", change=item, rows=rows,
-                               error=f"This change cannot be published: {exc}"), 409
+        return render_template("manage/change.html", change=item,
+                               error=f"This change cannot be published: {exc}",
+                               **_review(item)), 409
     _tell_submitter(item, approved=True)
     db.session.commit()
     flash(f"Published: {item.summary}")
@@ -110,10 +156,9 @@ def reject(change_id: int):  # type: ignore[no-untyped-def]
     item = _change(change_id)
     reason = request.form.get("reason", "").strip()
     if not reason:
-        rows = diff(item.base, item.payload) if item.kind != "register" else []
-        return render_template("manage/change.html", change=item, rows=rows,
-                               error="", reason_error="Enter the reason, so the editor can "
-                               "put it right"), 400
+        return render_template("manage/change.html", change=item, error="",
+                               reason_error="Enter the reason, so the editor can put it right",
+                               **_review(item)), 400
     try:
         reject_change(item, _me(), reason[:2000])
     except ChangeError:
