@@ -140,5 +140,6 @@ class ProblemForm(GuardedForm):
         Length(max=DETAILS_MAX, message=f"The details must be {DETAILS_MAX} characters or fewer")])
 
     def validate_details(self, field: TextAreaField) -> None:
-        if self.reason.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Tell us what is wrong")
+        if self.reason.data in ("other", "safeguarding") and not (field.data or "").strip():
+            raise ValidationError("Tell us what is wrong" if self.reason.data == "other" else
+                                  "Tell us what happened, so the safeguarding lead can act")

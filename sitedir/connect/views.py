@@ -19,7 +19,9 @@ from ..models import Activity, FULL_ACTIVITY
 from ..notify import notify_moderators
 from . import bp, shortlist
 from .forms import GuardedForm, ProblemForm, RecommendForm, SuggestForm
-from .models import DELIVERIES, PROBLEM_REASONS, ROLES, ProblemReport, Recommendation, Suggestion
+from .models import (
+    DELIVERIES, PROBLEM_REASONS, ROLES, SAFEGUARDING, ProblemReport, Recommendation, Suggestion,
+)
 from ..public.share import short_url
 from .signpost import create_recommendation, qr_svg, qr_svg_data_uri, sender_line
 
@@ -237,6 +239,35 @@ def suggest():  # type: ignore[no-untyped-def]
         400 if form.is_submitted() else 200
 
 
+def _tell_about_report(item: ProblemReport, activity: Activity) -> bool:
+    """Email whoever must act; True when an email was queued (the caller commits).
+
+    A safeguarding concern goes at once, with what was written, to SAFEGUARDING_CONTACT only;
+    other reports tell the moderators the reason (the reporter's own words stay in the queue).
+    """
+    if item.reason == SAFEGUARDING:
+        contact = str(current_app.config.get("SAFEGUARDING_CONTACT") or "").strip()
+        if contact:
+            listing = public_url("public.activity", slug=activity.slug)
+            mail.enqueue(contact, f"Safeguarding concern about “{activity.title}”",
+                         f"A safeguarding concern was reported about “{activity.title}” "
+                         f"({activity.organisation.name}), {listing}"
+                         f"\n\nWhat they wrote:\n{item.details}\n\nThe reporter was not asked "
+                         "who they are. This report is not shown in the moderation queue.\n",
+                         "", kind="safeguarding")
+            return True
+        # No named person yet (a development install): the moderators hear that one waits.
+        return notify_moderators(
+            "safeguarding", f"a safeguarding concern about “{activity.title}”",
+            "A safeguarding concern was reported, and SAFEGUARDING_CONTACT is not set: set it "
+            "so that these go to your safeguarding lead.", public_url("manage.queue"))
+    return notify_moderators(
+        "report", f"a problem report about “{activity.title}”",
+        f"A member of the public reported a problem with “{activity.title}”: "
+        f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
+        public_url("manage.queue", _anchor=f"report-{item.id}"))
+
+
 @bp.route("/activities/<slug>/report", methods=["GET", "POST"])
 @form_limits("report")
 def report_problem(slug: str):  # type: ignore[no-untyped-def]
@@ -247,12 +278,7 @@ def report_problem(slug: str):  # type: ignore[no-untyped-def]
                              reason=form.reason.data, details=(form.details.data or "").strip())
         db.session.add(item)
         db.session.flush()
-        # The reason is one of a fixed list; the reporter's own words stay in the queue.
-        queued = notify_moderators(
-            "report", f"a problem report about “{activity.title}”",
-            f"A member of the public reported a problem with “{activity.title}”: "
-            f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
-            public_url("manage.queue", _anchor=f"report-{item.id}"))
+        queued = _tell_about_report(item, activity)
         db.session.commit()
         if queued:
             mail.wake()
