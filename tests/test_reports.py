@@ -38,3 +38,24 @@ def test_safeguarding_goes_to_the_named_person_and_not_the_queue(make_app) -> No
 
         reasons = db.session.scalars(select(ProblemReport.reason)).all()
     assert sorted(reasons) == ["safeguarding", "wrong_cost"]
+
+
+def test_start_a_listing_from_a_suggestion(make_app) -> None:  # type: ignore
+    app = manage_app(make_app, **FAST)
+    submit(app.test_client(), "/suggest", {"group_name": "Chapel Allerton Choir",
+                                           "description": "A friendly community choir.",
+                                           "when": "Wednesdays 7pm", "where": "The library"})
+    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    queue = moderator.get("/manage/queue").text
+    link = re_link(queue)
+    page = moderator.get(link).text
+    assert 'value="Chapel Allerton Choir"' in page and "Wednesdays 7pm" in page
+    assert "Where (as suggested): The library" in page
+    editor = sign_in(app.test_client(), app, "editor@example.org")
+    assert "Chapel Allerton" not in editor.get(link).text  # only moderators get the pre-fill
+
+
+def re_link(queue: str) -> str:
+    import re
+
+    return re.search(r'href="(/manage/register\?suggestion=\d+)"', queue).group(1)

@@ -240,6 +240,24 @@ def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
 
 # -- registering a new organisation ------------------------------------------------------------
 
+def _from_suggestion(suggestion_id: int, org_values: dict, values: dict) -> None:
+    """"Start a listing from this suggestion": a moderator's draft pre-filled with what the
+    public suggested (the moderator checks and completes it before sending)."""
+    try:
+        from ..connect.models import Suggestion
+    except ImportError:
+        return
+    item = db.session.get(Suggestion, suggestion_id)
+    if item is None or not current_user.is_moderator:
+        return
+    org_values["name"] = item.group_name[:200]
+    values.update(title=item.group_name[:200], summary=item.description[:200],
+                  description=item.description, schedule_notes=item.when)
+    notes = [f"Where (as suggested): {item.where}" if item.where else "",
+             f"Contact (as suggested): {item.contact}" if item.contact else ""]
+    values["join_notes"] = "\n".join(note for note in notes if note)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @signed_in
 def register():  # type: ignore[no-untyped-def]
@@ -249,6 +267,8 @@ def register():  # type: ignore[no-untyped-def]
     org_values = {name: "" for name in ("name", "summary", "description", "website", "email",
                                         "phone", "charity_number")}
     values, errors = activity_values({}), {}
+    if request.method == "GET" and request.args.get("suggestion", "").isdigit():
+        _from_suggestion(int(request.args["suggestion"]), org_values, values)
     if request.method == "POST":
         more = request.form.get("action") == "more-rows"
         values = values_from_form(request.form, more_rows=more)

@@ -1,7 +1,7 @@
 """change log read by every node: index_node registry, change_log_horizon, no processed_at
 
 Revision ID: a10c4e5d6f70
-Revises: e13a5c0f2b71
+Revises: 9d41c6e2b8a7
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'a10c4e5d6f70'
-down_revision = 'e13a5c0f2b71'
+down_revision = '9d41c6e2b8a7'
 branch_labels = None
 depends_on = None
 
