@@ -1,7 +1,7 @@
 """vocabulary_group: the words people use, from content/vocabulary.yaml
 
 Revision ID: 9d41c6e2b8a7
-Revises: b10d7e8f9a01
+Revises: e13a5c0f2b71
 Create Date: 2026-12-01 21:40:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '9d41c6e2b8a7'
-down_revision = 'b10d7e8f9a01'
+down_revision = 'e13a5c0f2b71'
 branch_labels = None
 depends_on = None
 
