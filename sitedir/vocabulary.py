@@ -128,6 +128,7 @@ def export_vocabulary() -> list[dict[str, Any]]:
 
 SYNONYM_WEIGHT = 0.6  # another word of the group counts this much of the word typed
 RELATED_WEIGHT = 0.35
+KEY_WEIGHT = 0.45  # a listing tagged with a key the group names: below its words in a summary
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ class Vocabulary:
             related = [Alternative(word, found, weight=RELATED_WEIGHT)
                        for word, found in ((w, stems(w)) for w in group.get("related", []))
                        if found]
-            keys = [Alternative(names.get((index_field, key), key), key_field=index_field, key=key)
+            keys = [Alternative(names.get((index_field, key), key), key_field=index_field, key=key,
+                                weight=KEY_WEIGHT)
                     for name, index_field in KEY_FIELDS.items() for key in group.get(name, [])]
             for word, found in words:
                 if word.isalpha():
