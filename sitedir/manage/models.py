@@ -14,7 +14,7 @@ from ..models import Organisation, utcnow
 
 SITE_ROLES = ("", "moderator", "admin", "insight")  # insight: read-only anonymous reports
 REQUEST_KINDS = ("activity", "new_activity", "organisation", "register")
-REQUEST_STATES = ("pending", "approved", "rejected")
+REQUEST_STATES = ("draft", "pending", "approved", "rejected", "superseded")
 
 
 class User(db.Model):
