@@ -18,12 +18,14 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select, update
 
 from .auth import admin_required, audit, client_ip, hash_secret, signed_in, totp_verified
+from ..sessions import fresh_session
 from ..extensions import db
 from ..models import utcnow
 from . import bp
 from .models import AuditEvent, SignInToken, User
 from ..links import public_url
-from .notify import send_email, wake_sender
+from ..qr import qr_svg
+from .notify import send_email
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -87,7 +89,6 @@ def sign_in():  # type: ignore[no-untyped-def]
             issue_sign_in_link(email, next_url)
             audit("signin.requested", email, actor=None)
             db.session.commit()
-            wake_sender()
             # The same answer for known and unknown addresses: the page must not reveal accounts.
             return render_template("manage/check_email.html", email=email,
                                    minutes=current_app.config["SIGNIN_TOKEN_MINUTES"])
@@ -138,7 +139,7 @@ def sign_in_confirm(token: str):  # type: ignore[no-untyped-def]
     audit("signin.success", user.email, actor=user)
     next_url = row.next_url
     db.session.commit()
-    session.clear()  # a fresh session: nothing from before sign-in carries over
+    fresh_session()  # nothing from before sign-in carries over but the shortlist and the like
     login_user(user)
     return redirect(safe_next(next_url) or url_for("manage.dashboard"))
 
@@ -184,8 +185,9 @@ def two_factor():  # type: ignore[no-untyped-def]
     uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
         name=user.email, issuer_name=current_app.config["SITE_NAME"])
     return render_template("manage/two_factor.html", enrolling=not user.totp_confirmed,
-                           secret=user.totp_secret, uri=uri, qr_svg=_qr_svg(uri), error=error,
-                           next=next_url), 400 if error else 200
+                           secret=user.totp_secret, uri=uri, error=error, next=next_url,
+                           qr_svg=qr_svg(uri, title="QR code for your authenticator app")), \
+        400 if error else 200
 
 
 def _code_ok(user: User, code: str) -> bool:
@@ -198,16 +200,6 @@ def _code_ok(user: User, code: str) -> bool:
         AuditEvent.actor_id == user.id, AuditEvent.action == "totp.verified")
         .order_by(AuditEvent.id.desc()).limit(1))
     return not (last and last.get("code_hash") == hash_secret(code))
-
-
-def _qr_svg(uri: str) -> str:
-    """An inline SVG QR code of the enrolment URI, when segno is installed."""
-    try:
-        import segno
-    except ImportError:
-        return ""
-    return segno.make(uri, error="m").svg_inline(
-        scale=4, title="QR code for your authenticator app")
 
 
 @bp.get("/admin")

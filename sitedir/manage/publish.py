@@ -15,14 +15,13 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from .. import content, geo
-from ..content import ActivityIn, OrganisationIn
+from ..inputs import ActivityIn, OrganisationIn
 from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
 from ..links import public_url
 from ..notify import notify_moderators
-from .notify import wake_sender
 
 ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
                        "charity_number")
@@ -225,9 +224,10 @@ def _decide(change: ChangeRequest, status: str, reviewer: User | None) -> None:
 
 
 def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -> None:
-    """Publish a change request, its history row and audit event, in one transaction.
+    """Publish a change request with its history row and audit event. It flushes; the caller
+    commits, with whatever else belongs to the decision (the email to the submitter).
 
-    Raises ChangeError (and publishes nothing) when the change cannot be published.
+    Raises ChangeError, with the transaction rolled back, when it cannot be published.
     """
     from .auth import audit
 
@@ -239,7 +239,7 @@ def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -
             change_request_id=change.id, created_by_id=change.submitted_by_id,
             note=note or f"Change {change.id} published"))
         audit("change.approved", f"change:{change.id}", actor=reviewer, kind=change.kind)
-        db.session.commit()
+        db.session.flush()
     except Exception:
         db.session.rollback()
         raise
@@ -296,18 +296,18 @@ def submit(change: ChangeRequest, user: User) -> bool:
                                                  or is_trusted(change.organisation))
     if not publish_now:
         _tell_moderators(change)
+    # Committed before publishing: if publishing fails, the request must still wait in the queue.
     db.session.commit()
     if not publish_now:
-        wake_sender()
         return False
     try:
         apply_change(change, user, note=f"Change {change.id} published without review")
+        db.session.commit()
     except ChangeError:
         # Not published after all: it waits in the queue, so a moderator must hear of it.
         if change.status == "pending":
             _tell_moderators(change)
             db.session.commit()
-            wake_sender()
         raise
     return True
 
@@ -325,11 +325,13 @@ def _tell_moderators(change: ChangeRequest) -> None:
                       public_url("manage.change", change_id=change.id))
 
 
-def reject_change(change: ChangeRequest, reviewer: User, reason: str) -> None:
-    """Close a change request unpublished, with the reason the editor will be sent."""
+def reject_change(change: ChangeRequest, reviewer: User, reason: str,
+                  status: str = "rejected") -> None:
+    """Close a change request unpublished (rejected, or superseded by a later one), with the
+    reason the editor will be sent (flushes; the caller commits)."""
     from .auth import audit
 
-    _decide(change, "rejected", reviewer)
+    _decide(change, status, reviewer)
     change.reason = reason
-    audit("change.rejected", f"change:{change.id}", actor=reviewer, reason=reason)
-    db.session.commit()
+    audit(f"change.{status}", f"change:{change.id}", actor=reviewer, reason=reason)
+    db.session.flush()
