@@ -75,7 +75,6 @@ def _routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str, dict[s
         ("POST", f"/manage/queue/reports/{ids['report']}/close", "moderator",
          {"outcome": "dismissed"}),
         ("GET", "/manage/admin", "admin", {}),
-        ("GET", "/manage/admin/recommendations", "admin", {}),
         ("POST", f"/manage/admin/organisations/{ORG}/trust", "admin", {"trusted": "yes"}),
         ("GET", "/manage/two-factor", "admin", {}),
         ("POST", "/manage/two-factor", "admin", {"code": "000000"}),
