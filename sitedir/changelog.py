@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import delete, func, select, text
 
 from .extensions import db
@@ -185,12 +185,9 @@ def behind(position: Position) -> int:
 
 # ---- the node registry -------------------------------------------------------------------------
 
-def node_name(app: Flask | None = None) -> str:
+def node_name(app: Flask, index_folder: object) -> str:
     """INDEX_NODE_NAME, or this host's name and index folder (unique on one machine)."""
-    from .indexing import index_dir
-
-    app = app or current_app
-    return app.config.get("INDEX_NODE_NAME") or f"{socket.gethostname()}:{index_dir(app)}"
+    return app.config.get("INDEX_NODE_NAME") or f"{socket.gethostname()}:{index_folder}"
 
 
 def report(name: str, position: Position, lag: float) -> None:

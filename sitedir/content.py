@@ -16,15 +16,16 @@ import click
 from flask.cli import with_appcontext
 import yaml
 from flask import Flask, current_app
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from . import geo, vocabulary
 from . import models as m
+from .models import set_changed
 from .extensions import db
+from .site_details import SiteDetailsMissing, content_problems, unset_operator_settings
 from .inputs import (
     SLUG, ActivityIn, CalendarIn, LocalPlaceIn, OrganisationIn, PageIn, ScheduleIn, TaxonomyIn,
-    VenueIn,
+    VenueIn, validate_into,
 )
 
 PAGE_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
@@ -47,31 +48,6 @@ class Catalogue:
     @property
     def activity_count(self) -> int:
         return sum(len(org.activities) for org in self.organisations.values())
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    """A pydantic error location as a field path: activities[2].schedule[0].start."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part not in ("function-after", "function-before") and not str(part).startswith(
-                ("literal[", "nullable[", "decimal", "date", "is-instance")):
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _validate(model: type[BaseModel], data: Any, where: str, errors: list[str],
-              prefix: str = "") -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            path = prefix + (f".{_where(error['loc'])}" if prefix and error["loc"] else
-                             _where(error["loc"]))
-            message = error["msg"].removeprefix("Value error, ")
-            errors.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
-        return None
 
 
 def _read_yaml(path: Path, root: Path, errors: list[str]) -> Any:
@@ -97,12 +73,12 @@ def read_catalogue(root: Path) -> Catalogue:
     if not taxonomy_file.exists():
         errors.append(f"{_rel(taxonomy_file, root)}: missing")
     else:
-        cat.taxonomy = _validate(TaxonomyIn, _read_yaml(taxonomy_file, root, errors),
-                                 _rel(taxonomy_file, root), errors)
+        cat.taxonomy = validate_into(TaxonomyIn, _read_yaml(taxonomy_file, root, errors),
+                                     _rel(taxonomy_file, root), errors)
     calendar_file = root / "calendar.yaml"
     if calendar_file.exists():
-        cat.calendar = _validate(CalendarIn, _read_yaml(calendar_file, root, errors) or {},
-                                 _rel(calendar_file, root), errors) or CalendarIn()
+        cat.calendar = validate_into(CalendarIn, _read_yaml(calendar_file, root, errors) or {},
+                                     _rel(calendar_file, root), errors) or CalendarIn()
     _read_pages(root, cat)
     _read_places(root, cat)
     _read_venues(root, cat)
@@ -143,7 +119,7 @@ def _read_pages(root: Path, cat: Catalogue) -> None:
         if not isinstance(front, dict):
             cat.errors.append(f"{where}: front matter must be key: value lines")
             continue
-        page = _validate(PageIn, {**front, "body": match.group(2)}, where, cat.errors)
+        page = validate_into(PageIn, {**front, "body": match.group(2)}, where, cat.errors)
         if page:
             cat.pages[path.stem] = page
 
@@ -161,7 +137,7 @@ def _read_places(root: Path, cat: Catalogue) -> None:
         return
     seen: dict[str, str] = {}
     for index, item in enumerate(data):
-        place = _validate(LocalPlaceIn, item, where, cat.errors, prefix=f"[{index}]")
+        place = validate_into(LocalPlaceIn, item, where, cat.errors, prefix=f"[{index}]")
         if place is None:
             continue
         names = [("name", place.name)] + [(f"also_known_as[{i}]", alias)
@@ -187,7 +163,7 @@ def _read_venues(root: Path, cat: Catalogue) -> None:
             cat.errors.append(f"{where}: must be a list of venues")
             continue
         for index, item in enumerate(data):
-            venue = _validate(VenueIn, item, where, cat.errors, prefix=f"[{index}]")
+            venue = validate_into(VenueIn, item, where, cat.errors, prefix=f"[{index}]")
             if venue is None:
                 if isinstance(item, dict) and isinstance(item.get("slug"), str):
                     cat.broken_venues.add(item["slug"])  # don't also blame its activities
@@ -211,11 +187,11 @@ def _read_organisations(root: Path, cat: Catalogue) -> None:
             continue
         # Activities are validated one by one, so one bad activity doesn't hide the others'.
         items = data.get("activities") or []
-        organisation = _validate(OrganisationIn, {**data, "activities": []}, where, cat.errors)
+        organisation = validate_into(OrganisationIn, {**data, "activities": []}, where, cat.errors)
         if not isinstance(items, list):
             cat.errors.append(f"{where}: activities: must be a list")
             continue
-        activities = [_validate(ActivityIn, item, where, cat.errors, prefix=f"activities[{i}]")
+        activities = [validate_into(ActivityIn, item, where, cat.errors, prefix=f"activities[{i}]")
                       for i, item in enumerate(items)]
         if organisation:
             organisation.activities = activities
@@ -258,13 +234,6 @@ def _check_activity(cat: Catalogue, keys: dict[str, set[str]], seen: dict[str, s
 
 
 # -- loading into the database ------------------------------------------------------------
-
-def set_changed(obj: Any, **values: Any) -> None:
-    """Assign only values that differ, so an unchanged record is not marked dirty."""
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-
 
 def _by_slug(model: type, slug: str) -> Any:
     return db.session.scalar(select(model).where(model.slug == slug))
@@ -565,8 +534,6 @@ def _counts(counts: dict[str, int]) -> str:
 @with_appcontext
 def check_command(path: Path | None) -> None:
     """Validate every content file; print each problem with its file and field."""
-    from .site_details import content_problems, unset_operator_settings
-
     path = path or content_dir()
     cat = _read_or_fail(path)
     problems = content_problems(cat.pages, current_app.config)
@@ -598,6 +565,16 @@ def export_command(target: Path) -> None:
     """Write the database out as a content folder at TARGET."""
     counts = export_catalogue(target)
     click.echo(f"Exported {_counts(counts)} to {target}")
+
+
+def require_site_details(app: Flask, content_root: Path | None = None) -> None:
+    """Production start-up check: every operator detail set, no placeholder in the pages."""
+    catalogue = read_catalogue(content_root or content_dir(app))
+    problems = [f"{name} is not set" for name in unset_operator_settings(app.config)]
+    problems += content_problems(catalogue.pages, app.config)
+    if problems:
+        raise SiteDetailsMissing("The site cannot start in production until these are "
+                                 "filled in:\n  " + "\n  ".join(problems))
 
 
 def init_app(app: Flask) -> None:

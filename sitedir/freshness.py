@@ -4,7 +4,7 @@ One rule for every list that is not ordered by search relevance (category, organ
 any page listing activities): open and recently reviewed listings first, then full or on a
 break, then out of date or not confirmed by the group, then closed; by title within each.
 `sink_order()` is the rule in SQL, `sink_rank()` the same rule in Python (for results already
-fetched, such as a search page that re-sorts); `sink_reason()` the words a card shows.
+fetched, such as a search page that re-sorts); `listing.sink_reason()` the words a card shows.
 """
 from __future__ import annotations
 
@@ -70,12 +70,3 @@ def freshness_note(activity: Activity, today: dt.date) -> str:
                     if activity.last_reviewed else "never reviewed")
         return f"May be out of date: {reviewed}"
     return ""
-
-
-def sink_reason(activity: Activity, today: dt.date) -> str:
-    """Why a listing is listed lower, in words ("" for an open, recently reviewed listing)."""
-    from .listing import status_text
-
-    parts = [status_text(activity)] if activity.status != "running" else []
-    note = freshness_note(activity, today)
-    return ". ".join(parts + ([note] if note else []))

@@ -409,7 +409,7 @@ class NodeReporter:
     PRUNE_EVERY = 3600.0
 
     def __init__(self, app: Flask) -> None:
-        self.name = changelog.node_name(app)
+        self.name = changelog.node_name(app, index_dir(app))
         self.retention = dt.timedelta(days=float(app.config["INDEX_LOG_RETENTION_DAYS"]))
         self.last: tuple[Position | None, float] = (None, -self.HEARTBEAT)
         self.last_prune = time.monotonic() - self.PRUNE_EVERY + 60  # first prune after a minute
@@ -505,7 +505,7 @@ def worker_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"Indexer {changelog.node_name(app)} following the change log every "
+    click.echo(f"Indexer {changelog.node_name(app, index_dir(app))} following the change log every "
                f"{app.config['INDEXER_POLL_SECONDS']} s (Ctrl+C to stop)")
     try:
         run_worker(app, once=once)
@@ -534,7 +534,7 @@ def check_command() -> None:
 
 @index_cli.command("status", help="Every node's index: position in the change log and lag.")
 def status_command() -> None:
-    this = changelog.node_name()
+    this = changelog.node_name(current_app, index_dir())
     position = index_position()
     if position is not None:  # this node's figures, fresh, even if its indexer is not running
         changelog.report(this, position, changelog.lag_seconds(position))

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator,
-    model_validator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+    field_validator, model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -267,3 +267,29 @@ class LocalPlaceIn(Strict):
         points = [sectors[code] for code in self.postcode_sectors]
         return (round(sum(lat for lat, _ in points) / len(points), 5),
                 round(sum(lon for _, lon in points) / len(points), 5))
+
+
+def error_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a field path: activities[2].schedule[0].start."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part not in ("function-after", "function-before") and not str(part).startswith(
+                ("literal[", "nullable[", "decimal", "date", "is-instance")):
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def validate_into(model: type[BaseModel], data: Any, where: str, errors: list[str],
+                  prefix: str = "") -> Any:
+    """data as a model, or None with each problem added to errors as "where: field: message"."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path = prefix + (f".{error_path(error['loc'])}" if prefix and error["loc"] else
+                             error_path(error["loc"]))
+            message = error["msg"].removeprefix("Value error, ")
+            errors.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        return None

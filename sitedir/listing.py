@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g
 from sqlalchemy import select
 
-from . import schedule
+from . import freshness, schedule
 from .extensions import db
 from .models import Activity, SchoolHoliday, Venue
 
@@ -120,8 +120,6 @@ def status_text(activity: Activity) -> str:
 
 def is_stale(activity: Activity, today: dt.date | None = None) -> bool:
     """Not reviewed for STALE_AFTER_DAYS: the listing may be out of date."""
-    from . import freshness
-
     return freshness.is_stale(activity, today or local_now().date())
 
 
@@ -175,3 +173,10 @@ def place_text(activity: Activity) -> str:
             return f"{where.label} – address given when you get in touch"
         return ", ".join(part for part in (where.label, where.town) if part)
     return " and ".join(FORMAT_LABELS[f] for f in activity.formats if f != "in_person")
+
+
+def sink_reason(activity: Activity, today: dt.date) -> str:
+    """Why a listing is listed lower, in words ("" for an open, recently reviewed listing)."""
+    parts = [status_text(activity)] if activity.status != "running" else []
+    note = freshness.freshness_note(activity, today)
+    return ". ".join(parts + ([note] if note else []))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from typing import Any
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -52,6 +53,13 @@ def unique_slug(model: type, text: str) -> str:
         number += 1
         slug = f"{base}-{number}"
     return slug
+
+
+def set_changed(obj: Any, **values: Any) -> None:
+    """Assign only values that differ, so an unchanged record is not marked dirty."""
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
 
 
 def utcnow() -> dt.datetime:

@@ -10,10 +10,9 @@ placeholder such as "[OPERATOR: ...]".
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, current_app
+from flask import current_app
 
 # Operator details: set them for each install; empty ones stop a production start.
 OPERATOR_SETTINGS = ("OPERATOR_NAME", "OPERATOR_CONTACT", "DATA_CONTROLLER",
@@ -78,15 +77,3 @@ def content_problems(pages: Mapping[str, Any], config: Mapping[str, Any]) -> lis
 
 def unset_operator_settings(config: Mapping[str, Any]) -> list[str]:
     return [name for name in OPERATOR_SETTINGS if not str(config.get(name, "") or "").strip()]
-
-
-def require_site_details(app: Flask, content_root: Path | None = None) -> None:
-    """Production start-up check: every operator detail set, no placeholder in the pages."""
-    from .content import content_dir, read_catalogue
-
-    catalogue = read_catalogue(content_root or content_dir(app))
-    problems = [f"{name} is not set" for name in unset_operator_settings(app.config)]
-    problems += content_problems(catalogue.pages, app.config)
-    if problems:
-        raise SiteDetailsMissing("The site cannot start in production until these are "
-                                 "filled in:\n  " + "\n  ".join(problems))

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
 from . import models as m
+from .inputs import validate_into
+from .models import set_changed
 from .extensions import db
 
 FILE_NAME = "vocabulary.yaml"
@@ -64,8 +66,6 @@ def read_vocabulary(path: Path, where: str, data: Any,
                     taxonomy_keys: dict[str, set[str]] | None) -> tuple[list[VocabularyGroupIn],
                                                                         list[str]]:
     """Validate the parsed file; returns the groups and every problem, naming file and field."""
-    from .content import _validate
-
     errors: list[str] = []
     if data is None:
         return [], errors
@@ -73,7 +73,7 @@ def read_vocabulary(path: Path, where: str, data: Any,
         return [], [f"{where}: must be a list of groups (each with words: [...])"]
     groups = []
     for index, item in enumerate(data):
-        group = _validate(VocabularyGroupIn, item, where, errors, prefix=f"[{index}]")
+        group = validate_into(VocabularyGroupIn, item, where, errors, prefix=f"[{index}]")
         if group is not None:
             errors.extend(_group_problems(group, f"{where}: [{index}]", taxonomy_keys))
             groups.append(group)
@@ -103,8 +103,6 @@ def _group_problems(group: VocabularyGroupIn, at: str,
 
 def load_vocabulary(groups: list[VocabularyGroupIn]) -> None:
     """Upsert the groups by position; groups beyond the list are deleted (no commit)."""
-    from .content import set_changed
-
     current = {row.position: row for row in db.session.scalars(select(m.VocabularyGroup))}
     for position, group in enumerate(groups):
         row = current.pop(position, None) or m.VocabularyGroup(position=position)

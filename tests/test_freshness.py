@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from sitedir import freshness
+from sitedir import freshness, listing
 from sitedir.extensions import db
 from sitedir.listing import local_now
 from sitedir.models import Activity, Organisation
@@ -81,7 +81,7 @@ def test_sql_and_python_rules_agree(app) -> None:  # type: ignore
                                     .order_by(*freshness.sink_order(today))).all()
         by_python = sorted(by_sql, key=lambda a: (freshness.sink_rank(a, today), a.title))
         assert [a.slug for a in by_sql] == [a.slug for a in by_python]
-        reasons = {a.slug: freshness.sink_reason(a, today) for a in by_sql}
+        reasons = {a.slug: listing.sink_reason(a, today) for a in by_sql}
     assert reasons["state-open"] == ""
     assert reasons["state-closed"] == "Closed"
     assert reasons["state-full"] == "Full"

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from .auth import moderator_required
 from ..extensions import db
-from ..freshness import is_not_confirmed, sink_reason
+from ..freshness import is_not_confirmed
+from ..listing import sink_reason
 from ..listing import local_now
 from ..models import Activity
 from . import bp
