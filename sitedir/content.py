@@ -26,6 +26,7 @@ from sqlalchemy import select
 from . import geo
 from . import models as m
 from .extensions import db
+from .text import EmailLine, Line, Text
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PAGE_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
@@ -46,7 +47,7 @@ def _time(value: Any) -> Any:
 
 Clock = Annotated[dt.time, BeforeValidator(_time)]
 Slug = Annotated[str, Field(pattern=SLUG, max_length=120)]
-ShortText = Annotated[str, Field(max_length=300)]
+ShortText = Annotated[Line, Field(max_length=300)]
 
 
 class Strict(BaseModel):
@@ -55,8 +56,8 @@ class Strict(BaseModel):
 
 class TermIn(Strict):
     key: Slug
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    description: str = ""
+    name: Annotated[Line, Field(min_length=1, max_length=120)]
+    description: Text = ""
 
 
 class TaxonomyIn(Strict):
@@ -66,7 +67,7 @@ class TaxonomyIn(Strict):
 
 
 class HolidayIn(Strict):
-    name: str
+    name: Line
     start: dt.date
     end: dt.date
 
@@ -82,22 +83,22 @@ class CalendarIn(Strict):
 
 
 class PageIn(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Annotated[Line, Field(min_length=1, max_length=200)]
     summary: ShortText = ""
     order: int = 100
-    body: str = ""
+    body: Text = ""
 
 
 class VenueIn(Strict):
     slug: Slug
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    address: list[str] = []
-    town: str = ""
-    postcode: str
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
+    address: list[Line] = []
+    town: Line = ""
+    postcode: Line
     latitude: Annotated[float, Field(ge=49.8, le=60.9)]
     longitude: Annotated[float, Field(ge=-8.7, le=1.8)]
     accessibility: list[str] = []
-    directions: str = ""
+    directions: Text = ""
 
     @field_validator("postcode")
     @classmethod
@@ -114,7 +115,7 @@ class ScheduleIn(Strict):
     date: dt.date | None = None
     start: Clock
     end: Clock
-    title: str = ""
+    title: Line = ""
 
     @model_validator(mode="after")
     def _shape(self) -> ScheduleIn:
@@ -133,7 +134,7 @@ class CostIn(Strict):
     type: Literal[m.COST_TYPES]  # type: ignore[valid-type]
     amount: Annotated[Decimal, Field(ge=0, le=10000, decimal_places=2)] | None = None
     per: Literal[m.COST_PERIODS] | None = None  # type: ignore[valid-type]
-    notes: str = ""
+    notes: Text = ""
 
     @model_validator(mode="after")
     def _amount(self) -> CostIn:
@@ -147,7 +148,7 @@ class CostIn(Strict):
 class JoinIn(Strict):
     how: Literal[m.JOIN_METHODS]  # type: ignore[valid-type]
     referral_from: list[Literal[m.REFERRERS]] = []  # type: ignore[valid-type]
-    notes: str = ""
+    notes: Text = ""
 
     @model_validator(mode="after")
     def _referral(self) -> JoinIn:
@@ -158,21 +159,21 @@ class JoinIn(Strict):
 
 class FirstVisitIn(Strict):
     bring_friend: bool | None = None
-    what_to_bring: str = ""
-    welcome: str = ""
+    what_to_bring: Text = ""
+    welcome: Text = ""
 
 
 class ContactIn(Strict):
-    name: str = ""
-    phone: str = ""
-    email: str = ""
+    name: Line = ""
+    phone: Line = ""
+    email: EmailLine = ""
 
 
 class ActivityIn(Strict):
     slug: Slug
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str = ""
+    title: Annotated[Line, Field(min_length=1, max_length=200)]
+    summary: Annotated[Line, Field(min_length=1, max_length=200)]
+    description: Text = ""
     categories: list[str] = Field(min_length=1)
     helps: list[str] = []
     age_min: Annotated[int, Field(ge=0, le=120)] | None = None
@@ -180,9 +181,9 @@ class ActivityIn(Strict):
     formats: list[Literal[m.FORMATS]] = Field(min_length=1)  # type: ignore[valid-type]
     venue: Slug | None = None
     hide_address: bool = False
-    online_details: str = ""
+    online_details: Text = ""
     schedule: list[ScheduleIn] = Field(min_length=1)
-    schedule_notes: str = ""
+    schedule_notes: Text = ""
     term_time_only: bool = False
     status: Literal[m.STATUSES] = "running"  # type: ignore[valid-type]
     waiting_list: bool = False
@@ -206,13 +207,13 @@ class ActivityIn(Strict):
 
 
 class OrganisationIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
     summary: ShortText = ""
-    description: str = ""
-    website: str = ""
-    email: str = ""
-    phone: str = ""
-    charity_number: str = ""
+    description: Text = ""
+    website: Line = ""
+    email: EmailLine = ""
+    phone: Line = ""
+    charity_number: Line = ""
     activities: list[ActivityIn] = []
 
     @field_validator("charity_number", mode="before")
@@ -231,7 +232,7 @@ def _sector(value: str) -> str:
     return sector
 
 
-PlaceName = Annotated[str, Field(min_length=1, max_length=120)]
+PlaceName = Annotated[Line, Field(min_length=1, max_length=120)]
 
 
 class LocalPlaceIn(Strict):
@@ -239,7 +240,7 @@ class LocalPlaceIn(Strict):
     postcode_sectors: list[Annotated[str, AfterValidator(_sector)]] = []
     latitude: Annotated[float, Field(ge=49.8, le=60.9)] | None = None
     longitude: Annotated[float, Field(ge=-8.7, le=1.8)] | None = None
-    area: Annotated[str, Field(max_length=120)] = ""
+    area: Annotated[Line, Field(max_length=120)] = ""
     also_known_as: list[PlaceName] = []
 
     @model_validator(mode="after")

@@ -18,12 +18,8 @@ def _nav() -> dict[str, object]:
     return {"nav_categories": categories, "nav_pages": pages}
 
 
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+def _static_caching(response: Response) -> Response:
+    """Static files may be cached for an hour (security headers: sitedir.security)."""
     if request.method == "GET" and request.endpoint == "static":
         response.headers.setdefault("Cache-Control", "public, max-age=3600")
     return response
@@ -48,4 +44,4 @@ def init_app(app: Flask) -> None:
         JOIN_LABELS=listing.JOIN_LABELS,
     )
     app.context_processor(_nav)
-    app.after_request(_security_headers)
+    app.after_request(_static_caching)

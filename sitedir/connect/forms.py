@@ -16,12 +16,14 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..text import TextError, clean_line, clean_text, email_address
 from .models import DELIVERIES, PROBLEM_REASONS, ROLES
+
+LINE = [clean_line]  # WTForms filters: sitedir.text's rules for one line / several lines
+TEXT = [clean_text]
 
 NOTE_MAX = 500
 DETAILS_MAX = 1000
-# Deliberately simple: one @, a dot in the domain, no spaces. The mail server has the last word.
-EMAIL_PATTERN = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]{2,}$")
 LINK_PATTERN = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|ru|info|biz|xyz|top)\b)",
                           re.IGNORECASE)
 
@@ -72,16 +74,16 @@ def _choices(mapping: dict[str, str]) -> list[SelectChoice]:
 class RecommendForm(GuardedForm):
     role = RadioField("Your role", choices=_choices(ROLES), validators=[
         DataRequired("Select your role")])
-    recommender_name = StringField("Your name (optional)", validators=[
+    recommender_name = StringField("Your name (optional)", filters=LINE, validators=[
         Optional(), Length(max=80, message="Your name must be 80 characters or fewer"),
         no_links("Your name")])
     recommender_organisation = StringField("Your organisation (optional)", validators=[
         Optional(), Length(max=120, message="Your organisation must be 120 characters or fewer"),
-        no_links("Your organisation")])
-    person_name = StringField("Their first name (optional)", validators=[
+        no_links("Your organisation")], filters=LINE)
+    person_name = StringField("Their first name (optional)", filters=LINE, validators=[
         Optional(), Length(max=40, message="Their first name must be 40 characters or fewer"),
         no_links("Their first name")])
-    note = TextAreaField("A short note for them (optional)", validators=[
+    note = TextAreaField("A short note for them (optional)", filters=TEXT, validators=[
         Optional(),
         Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer"),
         no_links("The note")])
@@ -94,11 +96,12 @@ class RecommendForm(GuardedForm):
     def validate_email(self, field: StringField) -> None:
         if self.delivery.data != "email":
             return
-        if not field.data:
+        if not (field.data or "").strip():
             raise ValidationError("Enter their email address")
-        if len(field.data) > 254 or not EMAIL_PATTERN.match(field.data.strip()):
-            raise ValidationError(
-                "Enter an email address in the correct format, like name@example.com")
+        try:
+            field.data = email_address(field.data)
+        except TextError as error:
+            raise ValidationError(str(error)) from error
 
     def validate_consent(self, field: BooleanField) -> None:
         if self.delivery.data == "email" and not field.data:
@@ -106,20 +109,21 @@ class RecommendForm(GuardedForm):
 
 
 class SuggestForm(GuardedForm):
-    group_name = StringField("Name of the group or activity", validators=[
+    group_name = StringField("Name of the group or activity", filters=LINE, validators=[
         DataRequired("Enter the name of the group or activity"),
         Length(max=200, message="The name must be 200 characters or fewer"),
         no_links("The name")])
-    description = TextAreaField("What happens there", validators=[
+    description = TextAreaField("What happens there", filters=TEXT, validators=[
         DataRequired("Describe what happens there"),
         Length(max=DETAILS_MAX,
                message=f"The description must be {DETAILS_MAX} characters or fewer")])
-    where = StringField("Where it meets (optional)", validators=[
+    where = StringField("Where it meets (optional)", filters=LINE, validators=[
         Optional(), Length(max=300, message="Where it meets must be 300 characters or fewer")])
-    when = StringField("When it meets (optional)", validators=[
+    when = StringField("When it meets (optional)", filters=LINE, validators=[
         Optional(), Length(max=300, message="When it meets must be 300 characters or fewer")])
     contact = StringField("The group's public contact details or website (optional)", validators=[
-        Optional(), Length(max=300, message="The contact details must be 300 characters or fewer")])
+        Optional(), Length(max=300, message="The contact details must be 300 characters or fewer")],
+        filters=LINE)
     role = RadioField("Your role (optional)", choices=_choices(ROLES), validators=[Optional()])
 
 
@@ -127,7 +131,7 @@ class ProblemForm(GuardedForm):
     reason = RadioField("What is wrong?", choices=_choices(PROBLEM_REASONS), validators=[
         DataRequired("Select what is wrong with this listing")])
     # No Optional(): it would stop validate_details, which needs details when reason is "other".
-    details = TextAreaField("Tell us more (optional)", validators=[
+    details = TextAreaField("Tell us more (optional)", filters=TEXT, validators=[
         Length(max=DETAILS_MAX, message=f"The details must be {DETAILS_MAX} characters or fewer")])
 
     def validate_details(self, field: TextAreaField) -> None:

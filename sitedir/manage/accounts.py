@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from urllib.parse import urlsplit
 
 import pyotp
 from flask import (
@@ -22,35 +21,30 @@ from ..extensions import db
 from ..models import utcnow
 from . import bp
 from .models import AuditEvent, SignInToken, User
-from ..links import public_url
+from ..links import public_url, safe_next
+from ..text import EMAIL_MESSAGE, TextError, email_address
 from .notify import send_email, wake_sender
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-
-def normal_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths, so the link cannot bounce people to another site."""
-    if not target:
-        return ""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return ""
-    return target
+def account_email(value: object) -> str:
+    """An account's address: one valid address (sitedir.text), lower-cased, since accounts are
+    matched by address and people type it in any case. Raises TextError."""
+    return email_address(value).lower()
 
 
 def over_limit(email: str, ip_hash: str) -> bool:
-    """Hourly limits per email address and per IP, counted from the token table itself."""
+    """Hourly limits per (address, IP) and per IP, counted from the token table itself.
+
+    Never per address alone: requests from someone else's network must not lock the owner
+    of an address out of their own account.
+    """
     since = utcnow() - dt.timedelta(hours=1)
-    per_email = db.session.scalar(select(func.count(SignInToken.id)).where(
-        SignInToken.email == email, SignInToken.created_at > since))
-    per_ip = db.session.scalar(select(func.count(SignInToken.id)).where(
-        SignInToken.ip_hash == ip_hash, SignInToken.created_at > since))
+    recent = select(func.count(SignInToken.id)).where(SignInToken.created_at > since,
+                                                      SignInToken.ip_hash == ip_hash)
+    per_address = db.session.scalar(recent.where(SignInToken.email == email))
+    per_ip = db.session.scalar(recent)
     config = current_app.config
-    return per_email >= int(config["SIGNIN_LIMIT_PER_EMAIL"]) \
+    return per_address >= int(config["SIGNIN_LIMIT_PER_EMAIL_AND_IP"]) \
         or per_ip >= int(config["SIGNIN_LIMIT_PER_IP"])
 
 
@@ -78,12 +72,15 @@ def sign_in():  # type: ignore[no-untyped-def]
     errors: dict[str, str] = {}
     email = ""
     if request.method == "POST":
-        email = normal_email(request.form.get("email", ""))
-        if not EMAIL.match(email) or len(email) > 254:
-            errors["email"] = "Enter an email address in the correct format, like name@example.com"
-        elif over_limit(email, hash_secret(client_ip())):
-            abort(429)
-        else:
+        email = request.form.get("email", "")
+        try:
+            email = account_email(email)
+        except TextError:
+            errors["email"] = EMAIL_MESSAGE
+            email = email[:254]  # shown back as typed (escaped), never used
+        if not errors:
+            if over_limit(email, hash_secret(client_ip())):
+                abort(429)
             issue_sign_in_link(email, next_url)
             audit("signin.requested", email, actor=None)
             db.session.commit()
