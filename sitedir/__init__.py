@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    connect, content, errors, feeds, files, geo, limiter, logs, mail, manage, openreferral,
+    connect, content, crypto, errors, feeds, files, geo, limiter, logs, mail, manage, openreferral,
     privacy, search_views, security, templating,
 )
 from .extensions import csrf, db, migrate
@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
     security.init_app(app)
+    crypto.init_app(app)
     content.init_app(app)
     geo.init_app(app)
     templating.init_app(app)

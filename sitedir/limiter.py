@@ -47,3 +47,28 @@ def form_limits(scope: str) -> Callable[[F], F]:
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+
+
+def _user_key() -> str:
+    """The signed-in account (not the session, which a new sign-in would renew)."""
+    from flask_login import current_user
+
+    return "user:" + (str(current_user.id) if current_user.is_authenticated else "anonymous")
+
+
+def _failed(response: object) -> bool:
+    return getattr(response, "status_code", 200) in (400, 401, 403)
+
+
+def failed_attempt_limits(scope: str, setting: str) -> Callable[[F], F]:
+    """Limit failed POSTs (a 400 answer) per account and per IP; successes are not counted."""
+    def limit() -> str:
+        return str(current_app.config[setting])
+
+    def decorate(view: F) -> F:
+        limited = limiter.limit(limit, methods=["POST"], scope=f"{scope}-ip",
+                                deduct_when=_failed)(view)
+        limited = limiter.limit(limit, methods=["POST"], key_func=_user_key,
+                                scope=f"{scope}-user", deduct_when=_failed)(limited)
+        return limited  # type: ignore[return-value]
+    return decorate

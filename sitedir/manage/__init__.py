@@ -5,7 +5,7 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
-from . import accounts, editing, moderation, reminders  # noqa: E402,F401  (routes on bp)
+from . import accounts, editing, moderation, reminders, two_factor  # noqa: E402,F401  (routes)
 from . import models  # noqa: E402,F401  (so create_app's metadata sees the tables)
 
 

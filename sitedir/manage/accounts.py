@@ -6,30 +6,22 @@ A link carries 256 random bits; only a keyed SHA-256 of it is stored. Opening it
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 
-import pyotp
 from flask import (
     abort, current_app, flash, redirect, render_template, request, session, url_for,
 )
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select, update
 
-from ..auth import admin_required, audit, client_ip, hash_secret, signed_in, totp_verified
+from ..auth import admin_required, audit, client_ip, hash_secret
 from ..extensions import db
 from ..models import utcnow
 from . import bp
-from .models import AuditEvent, SignInToken, User
+from .models import AuditEvent, SignInToken, User, account_email
 from ..links import public_url, safe_next
-from ..text import EMAIL_MESSAGE, TextError, email_address
+from ..text import EMAIL_MESSAGE, TextError
 from .notify import send_email, wake_sender
-
-
-def account_email(value: object) -> str:
-    """An account's address: one valid address (sitedir.text), lower-cased, since accounts are
-    matched by address and people type it in any case. Raises TextError."""
-    return email_address(value).lower()
 
 
 def over_limit(email: str, ip_hash: str) -> bool:
@@ -151,60 +143,6 @@ def sign_out():  # type: ignore[no-untyped-def]
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("manage.sign_in"))
-
-
-@bp.route("/two-factor", methods=["GET", "POST"])
-@signed_in
-def two_factor():  # type: ignore[no-untyped-def]
-    """Admins: enrol an authenticator app on first visit, then give a code once per session."""
-    if not current_user.is_admin:
-        abort(403)
-    user = db.session.get(User, current_user.id)
-    next_url = safe_next(request.values.get("next")) or url_for("manage.admin")
-    if totp_verified():
-        return redirect(next_url)
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-        db.session.commit()
-    error = ""
-    if request.method == "POST":
-        code = re.sub(r"\s", "", request.form.get("code", ""))
-        if _code_ok(user, code):
-            user.totp_confirmed = True
-            session["totp_user"] = user.get_id()
-            audit("totp.verified", user.email, actor=user, code_hash=hash_secret(code))
-            db.session.commit()
-            return redirect(next_url)
-        audit("totp.failed", user.email, actor=user)
-        db.session.commit()
-        error = "Enter the 6-digit code shown in your authenticator app"
-    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
-        name=user.email, issuer_name=current_app.config["SITE_NAME"])
-    return render_template("manage/two_factor.html", enrolling=not user.totp_confirmed,
-                           secret=user.totp_secret, uri=uri, qr_svg=_qr_svg(uri), error=error,
-                           next=next_url), 400 if error else 200
-
-
-def _code_ok(user: User, code: str) -> bool:
-    """A current code (±30 s for clock drift), and not the last one used (no replays)."""
-    if not re.fullmatch(r"\d{6}", code):
-        return False
-    if not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
-        return False
-    last = db.session.scalar(select(AuditEvent.detail).where(
-        AuditEvent.actor_id == user.id, AuditEvent.action == "totp.verified")
-        .order_by(AuditEvent.id.desc()).limit(1))
-    return not (last and last.get("code_hash") == hash_secret(code))
-
-
-def _qr_svg(uri: str) -> str:
-    """An inline SVG QR code of the enrolment URI, when segno is installed."""
-    try:
-        import segno
-    except ImportError:
-        return ""
-    return segno.make(uri, error="m").svg_inline(
-        scale=4, title="QR code for your authenticator app")
 
 
 @bp.get("/admin")
