@@ -11,11 +11,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    connect, content, crypto, errors, feeds, files, geo, limiter, logs, mail, manage, openreferral,
-    privacy, search_views, security, templating,
+    connect, content, crypto, errors, files, geo, indexing, limiter, logs, mail, manage,
+    openreferral, privacy, public, search, security, templating,
 )
 from .extensions import csrf, db, migrate
-from .public import bp as public_bp
 from .settings import defaults
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -46,15 +45,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     limiter.init_app(app)
+    indexing.init_app(app)
+    search.init_app(app)
     mail.init_app(app)
     privacy.init_app(app)
-    # Blueprints by audience: the public pages, search, connectors, organisations, open data.
-    app.register_blueprint(public_bp)
-    search_views.init_app(app)
+    # Blueprints by audience: everyone (pages, search, feeds), connectors, organisations,
+    # other systems (open data).
+    public.init_app(app)
     connect.init_app(app)
     manage.init_app(app)
     openreferral.init_app(app)
-    feeds.init_app(app)
     logs.init_app(app)  # last: it reads the token routes from the finished URL map
     return app
 

@@ -31,7 +31,7 @@ from whoosh.support.charset import accent_map
 
 from . import geo
 from .extensions import db
-from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow
+from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +206,8 @@ def open_index(path: Path, create: bool = True) -> index.Index:
 
 
 def _activities(uuids: Iterable[str] | None = None) -> Iterator[Activity]:
-    from .public.views import ACTIVITY_LOAD
 
-    query = select(Activity).options(*ACTIVITY_LOAD).order_by(Activity.id)
+    query = select(Activity).options(*FULL_ACTIVITY).order_by(Activity.id)
     if uuids is not None:
         query = query.where(Activity.uuid.in_(list(uuids)))
     yield from db.session.scalars(query.execution_options(yield_per=500))

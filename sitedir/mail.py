@@ -31,6 +31,7 @@ from flask import Flask, current_app
 from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import privacy
 from .extensions import db
 from .links import public_host
 from .models import utcnow
@@ -331,15 +332,10 @@ def start_background_sender(app: Flask) -> threading.Thread | None:
     """Start the sender thread for the one-process server, unless MAIL_SEND_IN_BACKGROUND is off."""
     if not app.config.get("MAIL_SEND_IN_BACKGROUND", True):
         return None
-    from . import privacy
-
-    def housekeeping() -> object:
-        return privacy.purge()
-
     stop = threading.Event()
     thread = threading.Thread(
         target=run_sender, name="mail-sender", daemon=True,
-        args=(app, stop, float(app.config["MAIL_POLL_SECONDS"]), housekeeping))
+        args=(app, stop, float(app.config["MAIL_POLL_SECONDS"]), privacy.purge))
     app.extensions["sitedir_mail_stop"] = stop
     thread.start()
     return thread
@@ -362,8 +358,6 @@ def send_pending_command(limit: int) -> None:
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between checks.")
 def worker_command(interval: float) -> None:
     """Keep sending due emails until stopped (run one per site, beside the web server)."""
-    from . import privacy
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"Mail worker: backend {app.config['MAIL_BACKEND']}, every {interval}s")
     stop = threading.Event()
@@ -373,5 +367,25 @@ def worker_command(interval: float) -> None:
         stop.set()
 
 
+def erase_expired(now: dt.datetime) -> dict[str, int]:
+    """Retention: unsent emails past PRIVACY_RETENTION_DAYS lose address and body (marked
+    expired), and any finished row that still holds either is erased too."""
+    cutoff = privacy.days_ago(now, "PRIVACY_RETENTION_DAYS")
+    expired = erased = 0
+    for row in db.session.scalars(select(OutboxEmail).where(
+            OutboxEmail.created_at < cutoff, OutboxEmail.status.in_((PENDING, SENDING)))):
+        row.status, row.last_error = EXPIRED, "not sent within the retention period"
+        row.erase_personal_data()
+        expired += 1
+    for row in db.session.scalars(select(OutboxEmail).where(
+            OutboxEmail.status.not_in((PENDING, SENDING)),
+            or_(OutboxEmail.to_address.is_not(None), OutboxEmail.text_body.is_not(None),
+                OutboxEmail.html_body.is_not(None)))):
+        row.erase_personal_data()
+        erased += 1
+    return {"unsent emails expired": expired, "emails erased": erased}
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(mail_cli)
+    privacy.register_eraser(app, erase_expired)

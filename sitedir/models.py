@@ -15,7 +15,7 @@ from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Table, Text,
     Time, UniqueConstraint, event, func, select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .extensions import db
 
@@ -341,3 +341,10 @@ def record_listing_changes(session: Session, flush_context: object, instances: o
         if activity.uuid not in pending:
             session.add(ListingChange(activity_uuid=activity.uuid))
             pending.add(activity.uuid)
+
+
+# Loader options for an activity "with everything a page shows". Views, feeds, the API and the
+# indexer all load activities this one way, so no page pays a query per card.
+FULL_ACTIVITY = (selectinload(Activity.terms), selectinload(Activity.schedule),
+                 selectinload(Activity.organisation),
+                 selectinload(Activity.venue).selectinload(Venue.accessibility))

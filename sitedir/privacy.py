@@ -1,71 +1,50 @@
 """Retention: personal data is erased on time even when nothing else gets round to it.
 
-`flask privacy purge` (also run hourly by the mail sender) erases, after PRIVACY_RETENTION_DAYS:
-unsent emails (address and body; the row is marked expired) and the names and note of every
-recommendation. Suggestions and problem reports go after MODERATION_RETENTION_DAYS.
+Each feature registers what it erases, and when, at its init_app (`register_eraser`); this
+module names none of them. `flask privacy purge` (also run hourly by the mail sender) runs every
+registered eraser in one transaction and reports what each erased.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import Callable
 
 import click
-from flask.cli import AppGroup
 from flask import Flask, current_app
-from sqlalchemy import delete, or_, select
+from flask.cli import AppGroup
 
 from .extensions import db
-from .mail import EXPIRED, PENDING, SENDING, OutboxEmail
 from .models import utcnow
 
+EXTENSION_KEY = "sitedir.retention"
+# An eraser gets "now" and returns what it erased, as {"what was erased": how many}. It only
+# flushes: purge() commits once for all of them.
+Eraser = Callable[[dt.datetime], dict[str, int]]
 
-@dataclass
-class PurgeReport:
-    emails_expired: int = 0
-    emails_erased: int = 0
-    recommendations_erased: int = 0
-    suggestions_deleted: int = 0
-    reports_deleted: int = 0
+
+class PurgeReport(dict):
+    """What one purge erased: {"suggestions deleted": 3, ...}, in the order erasers ran."""
 
     def __str__(self) -> str:
-        return (f"{self.emails_expired} unsent emails expired, {self.emails_erased} emails "
-                f"erased, {self.recommendations_erased} recommendations erased, "
-                f"{self.suggestions_deleted} suggestions and {self.reports_deleted} problem "
-                f"reports deleted")
+        return ", ".join(f"{count} {what}" for what, count in self.items()) or "nothing to erase"
+
+
+def register_eraser(app: Flask, eraser: Eraser) -> None:
+    """Have `flask privacy purge` run eraser(now) from now on."""
+    app.extensions.setdefault(EXTENSION_KEY, []).append(eraser)
+
+
+def days_ago(now: dt.datetime, setting: str) -> dt.datetime:
+    """The cutoff for a retention setting given in days."""
+    return now - dt.timedelta(days=float(current_app.config[setting]))
 
 
 def purge(now: dt.datetime | None = None) -> PurgeReport:
     """Erase or delete everything older than its retention period, in one transaction."""
-    from .connect.models import ProblemReport, Recommendation, Suggestion
-
     now = now or utcnow()
-    config = current_app.config
-    cutoff = now - dt.timedelta(days=float(config["PRIVACY_RETENTION_DAYS"]))
     report = PurgeReport()
-
-    for row in db.session.scalars(select(OutboxEmail).where(
-            OutboxEmail.created_at < cutoff, OutboxEmail.status.in_((PENDING, SENDING)))):
-        row.status, row.last_error = EXPIRED, "not sent within the retention period"
-        row.erase_personal_data()
-        report.emails_expired += 1
-    # Belt and braces: any finished row that still holds an address or a body.
-    for row in db.session.scalars(select(OutboxEmail).where(
-            OutboxEmail.status.not_in((PENDING, SENDING)),
-            or_(OutboxEmail.to_address.is_not(None), OutboxEmail.text_body.is_not(None),
-                OutboxEmail.html_body.is_not(None)))):
-        row.erase_personal_data()
-        report.emails_erased += 1
-
-    for recommendation in db.session.scalars(select(Recommendation).where(
-            Recommendation.created_at < cutoff, Recommendation.erased_at.is_(None))):
-        recommendation.erase_personal_data()
-        report.recommendations_erased += 1
-
-    moderation_cutoff = now - dt.timedelta(days=float(config["MODERATION_RETENTION_DAYS"]))
-    report.suggestions_deleted = db.session.execute(
-        delete(Suggestion).where(Suggestion.created_at < moderation_cutoff)).rowcount
-    report.reports_deleted = db.session.execute(
-        delete(ProblemReport).where(ProblemReport.created_at < moderation_cutoff)).rowcount
+    for eraser in current_app.extensions.get(EXTENSION_KEY, []):
+        report.update(eraser(now))
     db.session.commit()
     return report
 
@@ -78,10 +57,11 @@ def privacy_cli() -> None:
 
 @privacy_cli.command("purge")
 def purge_command() -> None:
-    """Erase personal data older than PRIVACY_RETENTION_DAYS (run daily, e.g. from cron)."""
+    """Erase personal data older than its retention period (run daily, e.g. from cron)."""
     report = purge()
     click.echo(f"Privacy purge: {report}")
 
 
 def init_app(app: Flask) -> None:
+    app.extensions.setdefault(EXTENSION_KEY, [])
     app.cli.add_command(privacy_cli)

@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 # Pages whose URL carries a secret: the browser must not send it on as a Referer.
 SECRET_URL_ENDPOINTS = frozenset({
     "manage.sign_in_link", "manage.sign_in_confirm", "manage.reminder",
-    "manage.reminder_answer", "manage.reminder_choices", "connect.confirmation",
+    "manage.reminder_answer", "connect.confirmation",
     "connect.print_sheet",
 })
 

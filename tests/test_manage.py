@@ -7,7 +7,7 @@ import re
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sitedir import indexing, search
 from sitedir.extensions import db
@@ -220,24 +220,43 @@ def test_more_rows_button_works_without_javascript(app, editor) -> None:
     assert 'name="slot-4-day"' in page and _last_change(app) is None
 
 
-def test_quick_status_change(app, editor, moderator) -> None:  # type: ignore[no-untyped-def]
+def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:  # type: ignore
     url = f"/manage/activities/{KNIT}/status"
     missing = editor.post(url, data={"status": "on_break", "break_until": ""})
     assert missing.status_code == 400 and b'href="#break_until"' in missing.data
-    editor.post(url, data={"status": "on_break", "break_until": "2027-02-01"})
+    with app.app_context():
+        db.session.execute(update(Activity).where(Activity.slug == KNIT)
+                           .values(last_reviewed=dt.date(2020, 1, 1)))
+        db.session.commit()
+    response = editor.post(url, data={"status": "on_break", "break_until": "2027-02-01"})
+    assert response.status_code == 302
     change = _last_change(app)
-    assert [key for key in change.payload if change.payload[key] != change.base.get(key)
-            and key != "last_reviewed"] == ["status", "break_until"]
-    diff = moderator.get(f"/manage/queue/changes/{change.id}").data.decode()
-    status_row = re.search(r'id="diff-status">(.*?)</tr>', diff, re.S).group(1)
-    assert "Running" in status_row and "On a break" in status_row  # words, not codes
-    assert "on_break" not in status_row
-    moderator.post(f"/manage/queue/changes/{change.id}/approve")
+    assert change.status == "approved"  # no moderator involved
+    activity = _activity(app)
+    assert (activity.status, activity.break_until) == ("on_break", dt.date(2027, 2, 1))
+    assert activity.last_reviewed == _today(app)
     assert b"On a break until" in editor.get(f"/activities/{KNIT}").data
     editor.post(url, data={"status": "full", "waiting_list": "yes"})
-    moderator.post(f"/manage/queue/changes/{_last_change(app).id}/approve")
     activity = _activity(app)
     assert (activity.status, activity.waiting_list, activity.break_until) == ("full", True, None)
+    bad = editor.post(url, data={"status": "gone"})
+    assert bad.status_code == 400 and b'href="#status"' in bad.data
+
+
+def test_still_right_button_is_a_review_that_keeps_the_status(app, editor) -> None:  # type: ignore
+    url = f"/manage/activities/{KNIT}/status"
+    editor.post(url, data={"status": "full", "waiting_list": "yes"})
+    with app.app_context():
+        db.session.execute(update(Activity).where(Activity.slug == KNIT)
+                           .values(last_reviewed=dt.date(2020, 1, 1)))
+        db.session.commit()
+    page = editor.get("/manage/organisations/harehills-friends").data.decode()
+    assert ('Still right as shown<span class="govuk-visually-hidden">: Knit and Natter, '
+            "Full – waiting list open") in page
+    editor.post(url, data={"status": "full", "waiting_list": "yes"})
+    activity = _activity(app)
+    assert (activity.status, activity.waiting_list) == ("full", True)
+    assert activity.last_reviewed == _today(app)
 
 
 def test_new_activity_and_organisation_edit(app, editor, moderator) -> None:

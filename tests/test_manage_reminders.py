@@ -6,7 +6,7 @@ import re
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from sitedir.extensions import db
 from sitedir.listing import local_now
@@ -76,10 +76,13 @@ def test_still_running_link_works_once_without_signing_in(app) -> None:
     with app.app_context():
         today = local_now().date()
     assert _activity(app).last_reviewed == today
-    assert client.post(path).status_code == 410
+    again = client.post(path)
+    assert again.status_code == 410 and b"already been used" in again.data
+    assert b"expired" not in again.data
     assert client.get(path).status_code == 410
     # One answer uses the reminder: its other links are spent too.
-    assert client.post(_links(app)["Closed"]).status_code == 410
+    other = client.post(_links(app)["Closed"])
+    assert other.status_code == 410 and b"already been used" in other.data
 
 
 def test_on_break_asks_for_the_date(app) -> None:  # type: ignore[no-untyped-def]
@@ -101,7 +104,8 @@ def test_links_expire(app) -> None:  # type: ignore[no-untyped-def]
         db.session.execute(update(Reminder).values(
             expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)))
         db.session.commit()
-    assert app.test_client().get(path).status_code == 410
+    opened = app.test_client().get(path)
+    assert opened.status_code == 410 and b"This link has expired" in opened.data
     assert app.test_client().post(path).status_code == 410
     assert _activity(app).status == "running"
 
@@ -113,3 +117,40 @@ def test_unanswered_listing_shows_out_of_date_banner(app) -> None:  # type: igno
         db.session.commit()
     page = app.test_client().get(f"/activities/{KNIT}").data.decode()
     assert 'id="stale-notice"' in page and "may be out of date" in page
+
+
+def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:  # type: ignore
+    """The same answer by either path leaves the same listing, reviewed today, no moderator."""
+    from tests.manage_helpers import sign_in
+
+    results = []
+    for path in ("reminder", "dashboard"):
+        app = manage_app(make_app)
+        with app.app_context():
+            db.session.execute(update(Activity).where(Activity.slug == KNIT).values(
+                last_reviewed=local_now().date() - dt.timedelta(days=200)))
+            db.session.commit()
+        _send(app)  # both paths answer an open reminder
+        if path == "reminder":
+            response = app.test_client().post(_links(app)["On a break"],
+                                              data={"break_until": "2027-09-01"})
+            assert response.status_code == 200
+        else:
+            editor = sign_in(app.test_client(), app, "editor@example.org")
+            response = editor.post(f"/manage/activities/{KNIT}/status",
+                                   data={"status": "on_break", "break_until": "2027-09-01"})
+            assert response.status_code == 302
+        with app.app_context():
+            from sitedir.manage.models import ChangeRequest
+            from sitedir.manage.publish import activity_snapshot
+
+            activity = db.session.scalar(select(Activity).where(Activity.slug == KNIT))
+            change = db.session.scalars(select(ChangeRequest).order_by(ChangeRequest.id.desc())
+                                        ).first()
+            assert change.status == "approved"
+            assert activity.last_reviewed == local_now().date()
+            open_reminders = db.session.scalar(select(func.count(Reminder.id)).where(
+                Reminder.activity_id == activity.id, Reminder.used_at.is_(None)))
+            assert open_reminders == 0
+            results.append(activity_snapshot(activity))
+    assert results[0] == results[1]

@@ -75,7 +75,7 @@ def test_purge_deletes_moderation_reports_after_their_own_period(make_app) -> No
         assert db.session.scalar(select(func.count(Suggestion.id))) == 1
         _age_everything(181)
         report = privacy.purge()
-        assert (report.suggestions_deleted, report.reports_deleted) == (1, 1)
+        assert (report["suggestions deleted"], report["problem reports deleted"]) == (1, 1)
         assert db.session.scalar(select(func.count(ProblemReport.id))) == 0
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 
-from sitedir.search_views import format_miles
+from sitedir.public.search_views import format_miles
 from tests.search_helpers import rebuild
 
 

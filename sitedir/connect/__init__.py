@@ -10,7 +10,7 @@ from . import models, views  # noqa: E402,F401  (models for create_app; views re
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, its template helpers, its mail hook and `flask recommend`."""
-    from .. import mail
+    from .. import mail, privacy
     from . import shortlist, stats
     from .signpost import erase_after_send
 
@@ -18,4 +18,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         shortlist_count=shortlist.count, in_shortlist=shortlist.contains)
     mail.after_send(app, erase_after_send)
+    privacy.register_eraser(app, models.erase_expired)
     stats.init_app(app)

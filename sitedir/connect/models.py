@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import privacy
 from ..extensions import db
 from ..models import Activity, utcnow
 
@@ -135,3 +136,21 @@ class ProblemReport(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="new", index=True)
 
     activity: Mapped[Activity | None] = relationship()
+
+
+def erase_expired(now: dt.datetime) -> dict[str, int]:
+    """Retention: names and notes of recommendations after PRIVACY_RETENTION_DAYS; suggestions
+    and problem reports deleted after MODERATION_RETENTION_DAYS."""
+    cutoff = privacy.days_ago(now, "PRIVACY_RETENTION_DAYS")
+    erased = 0
+    for recommendation in db.session.scalars(select(Recommendation).where(
+            Recommendation.created_at < cutoff, Recommendation.erased_at.is_(None))):
+        recommendation.erase_personal_data()
+        erased += 1
+    moderation_cutoff = privacy.days_ago(now, "MODERATION_RETENTION_DAYS")
+    suggestions = db.session.execute(
+        delete(Suggestion).where(Suggestion.created_at < moderation_cutoff)).rowcount
+    reports = db.session.execute(
+        delete(ProblemReport).where(ProblemReport.created_at < moderation_cutoff)).rowcount
+    return {"recommendations erased": erased, "suggestions deleted": suggestions,
+            "problem reports deleted": reports}

@@ -15,9 +15,8 @@ from .. import mail
 from ..extensions import db
 from ..limiter import form_limits
 from ..links import public_url, safe_next
-from ..manage.notify import notify_moderators
-from ..models import Activity
-from ..public.views import ACTIVITY_LOAD
+from ..models import Activity, FULL_ACTIVITY
+from ..notify import notify_moderators
 from . import bp, shortlist
 from .forms import GuardedForm, ProblemForm, RecommendForm, SuggestForm
 from .models import DELIVERIES, PROBLEM_REASONS, ROLES, ProblemReport, Recommendation, Suggestion
@@ -36,7 +35,7 @@ def no_store(response: Response) -> Response:
 
 
 def _activity_or_404(slug: str) -> Activity:
-    return db.first_or_404(select(Activity).options(*ACTIVITY_LOAD).where(Activity.slug == slug))
+    return db.first_or_404(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
 
 
 def _safe_next(default: str) -> str:

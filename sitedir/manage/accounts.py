@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select, update
 
-from ..auth import admin_required, audit, client_ip, hash_secret
+from .auth import admin_required, audit, client_ip, hash_secret
 from ..extensions import db
 from ..models import utcnow
 from . import bp

@@ -11,19 +11,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth import require_editor, signed_in
+from .auth import require_editor, signed_in
 from ..extensions import db
 from ..listing import is_stale, status_text
 from ..models import Activity, Organisation, Term, Venue, unique_slug
 from . import bp
 from .forms import (
-    NEW_VENUE, STATUS_FIELDS, WEEK_CHOICES, activity_payload, activity_values, organisation_payload,
+    NEW_VENUE, WEEK_CHOICES, activity_payload, activity_values, organisation_payload,
     values_from_form, weekday_choices,
 )
 from .models import ChangeRequest, ListingVersion, User
 from .publish import (
-    activity_snapshot, diff, is_trusted, organisation_snapshot, submit,
+    ChangeError, activity_snapshot, diff, is_trusted, organisation_snapshot, submit,
 )
+from .status import ANSWERS, publish_status, status_values
 
 
 def _organisation(slug: str) -> Organisation:
@@ -151,23 +152,37 @@ def new_activity(slug: str):  # type: ignore[no-untyped-def]
 @bp.route("/activities/<slug>/status", methods=["GET", "POST"])
 @signed_in
 def activity_status(slug: str):  # type: ignore[no-untyped-def]
-    """Quick status change: running, full / waiting list, on a break until a date, closed."""
+    """Quick status: running, full / waiting list, on a break until a date, closed.
+
+    Published at once, as a reminder answer is: the organisation's own editor says so.
+    """
     activity = _activity(slug)
-    base = activity_snapshot(activity)
-    values, errors = activity_values(base), {}
+    values, errors = current_status(activity), {}
     if request.method == "POST":
-        values.update(status=request.form.get("status", ""),
-                      break_until=request.form.get("break_until", "").strip(),
-                      waiting_list=request.form.get("waiting_list") == "yes")
-        payload, errors = activity_payload(values, activity.slug)
-        errors = {k: v for k, v in errors.items() if k in STATUS_FIELDS} or errors
+        values = {"status": request.form.get("status", ""),
+                  "break_until": request.form.get("break_until", "").strip(),
+                  "waiting_list": request.form.get("waiting_list") == "yes"}
+        checked, errors = status_values(values["status"], values["break_until"],
+                                        values["waiting_list"])
         if not errors:
-            change = ChangeRequest(kind="activity", organisation=activity.organisation,
-                                   activity_id=activity.id, payload=payload, base=base,
-                                   summary=f"Status of “{activity.title}”")
-            return _submitted(change, submit(change, _me()), activity.organisation)
+            try:
+                publish_status(activity, checked, _me(), via="dashboard")
+            except ChangeError as exc:
+                errors = {"status": f"This status cannot be published: {exc}"}
+            else:
+                flash(f"Published: {activity.title} is now shown as “{status_text(activity)}”, "
+                      "reviewed today. Search shows it within seconds.")
+                return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
     return render_template("manage/status.html", activity=activity, v=values, errors=errors,
-                           organisation=activity.organisation), 400 if errors else 200
+                           organisation=activity.organisation, answers=ANSWERS), \
+        400 if errors else 200
+
+
+def current_status(activity: Activity) -> dict[str, Any]:
+    """The status fields as the form shows them now."""
+    return {"status": activity.status,
+            "break_until": activity.break_until.isoformat() if activity.break_until else "",
+            "waiting_list": bool(activity.waiting_list)}
 
 
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])

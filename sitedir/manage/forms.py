@@ -29,7 +29,6 @@ TEXT_FIELDS = ("title", "summary", "description", "online_details", "schedule_no
                "contact_phone", "contact_email")
 LIST_FIELDS = ("categories", "helps", "formats", "referral_from", "accessibility")
 FLAG_FIELDS = ("hide_address", "term_time_only", "waiting_list")
-STATUS_FIELDS = ("status", "break_until", "waiting_list")
 NEW_VENUE = "new"  # the venue choice that means "a venue not in the list yet"
 NEW_VENUE_FIELDS = ("new_venue_name", "new_venue_address", "new_venue_town",
                     "new_venue_postcode")

@@ -9,14 +9,15 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth import audit, moderator_required, signed_in
+from .auth import audit, moderator_required, signed_in
 from ..extensions import db
 from ..models import Activity, Organisation, utcnow
 from . import bp
 from .forms import activity_payload, activity_values, organisation_payload, values_from_form
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
-from .notify import notify_moderators, send_email, wake_sender
+from ..notify import notify_moderators
+from .notify import send_email, wake_sender
 from .publish import ChangeError, apply_change, diff, reject_change, submit
 
 

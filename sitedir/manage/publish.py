@@ -22,7 +22,8 @@ from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
 from ..links import public_url
-from .notify import notify_moderators, wake_sender
+from ..notify import notify_moderators
+from .notify import wake_sender
 
 ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
                        "charity_number")
@@ -229,7 +230,7 @@ def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -
 
     Raises ChangeError (and publishes nothing) when the change cannot be published.
     """
-    from ..auth import audit
+    from .auth import audit
 
     _decide(change, "approved", reviewer)
     try:
@@ -283,7 +284,7 @@ def submit(change: ChangeRequest, user: User) -> bool:
 
     Returns True when it was published.
     """
-    from ..auth import audit
+    from .auth import audit
 
     change.submitted_by_id = user.id
     if change.kind == "activity":
@@ -315,7 +316,7 @@ def submit(change: ChangeRequest, user: User) -> bool:
 def _privileged_now() -> bool:
     """A moderator's change skips review only with the second factor given in this session
     (outside a request, e.g. a command run by the operator, there is no session to ask)."""
-    from ..auth import second_factor_given
+    from .auth import second_factor_given
 
     return not has_request_context() or second_factor_given()
 
@@ -335,7 +336,7 @@ def _tell_moderators(change: ChangeRequest) -> None:
 
 def reject_change(change: ChangeRequest, reviewer: User, reason: str) -> None:
     """Close a change request unpublished, with the reason the editor will be sent."""
-    from ..auth import audit
+    from .auth import audit
 
     _decide(change, "rejected", reviewer)
     change.reason = reason

@@ -2,7 +2,8 @@
 
 Each reminder link carries 256 random bits (stored hashed), works once and expires after
 REMINDER_LINK_DAYS. Opening it shows a button; only the POST changes the listing, because mail
-scanners fetch links. An answer is published through the same `apply_change` as any edit.
+scanners fetch links. An answer is published by status.publish_status, the same function as the
+dashboard's quick statuses, so both paths give the same result.
 """
 from __future__ import annotations
 
@@ -11,26 +12,20 @@ import secrets
 from collections import defaultdict
 
 import click
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask.cli import AppGroup
 from sqlalchemy import func, select, update
 
-from ..auth import hash_secret
+from .auth import hash_secret
 from ..extensions import db
 from ..listing import local_now, status_text
 from ..models import Activity, Organisation, utcnow
 from . import bp
-from .models import ChangeRequest, Membership, Reminder
+from .models import Membership, Reminder
 from ..links import public_url
 from .notify import send_email
-from .publish import ChangeError, activity_snapshot, apply_change
-
-ANSWERS = {
-    "running": "Still running as shown",
-    "on_break": "On a break",
-    "full": "Full",
-    "closed": "Closed",
-}
+from .publish import ChangeError
+from .status import ANSWERS, publish_status, status_values
 
 
 def _recipients(organisation: Organisation) -> list[str]:
@@ -92,70 +87,56 @@ def send_reminders(today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
-def _reminder(token: str) -> Reminder | None:
+def _reminder(token: str) -> tuple[Reminder | None, str]:
+    """The reminder of a link and its state: "open", "used", "expired" or "unknown"."""
     row = db.session.scalar(select(Reminder).where(Reminder.token_hash == hash_secret(token)))
-    if row is None or row.used_at is not None or row.expires_at < utcnow():
-        return None
-    return row
+    if row is None:
+        return None, "unknown"
+    if row.used_at is not None:
+        return row, "used"
+    if row.expires_at < utcnow():
+        return row, "expired"
+    return row, "open"
+
+
+def _page(row: Reminder | None, state: str, answer: str, **extra: object) -> dict:
+    activity = db.session.get(Activity, row.activity_id) if row else None
+    return {"activity": activity, "answer": answer, "label": ANSWERS.get(answer, ""),
+            "state": state, "reminder": row, "error": "", "done": False, **extra}
 
 
 @bp.get("/reminders/<token>/<answer>")
 def reminder(token: str, answer: str):  # type: ignore[no-untyped-def]
     """Confirm the answer with a button; opening the link changes nothing."""
-    if answer not in ANSWERS:
-        abort(404)
-    row = _reminder(token)
-    activity = db.session.get(Activity, row.activity_id) if row else None
-    return render_template("manage/reminder.html", activity=activity, answer=answer,
-                           label=ANSWERS[answer], error="", done=False), 200 if activity else 410
-
-
-def _answer_payload(activity: Activity, answer: str) -> tuple[dict, str]:
-    """The listing as the answer makes it, or an error message for the form."""
-    payload = activity_snapshot(activity)
-    payload.update(status=answer, waiting_list=False, break_until=None)
-    if answer == "on_break":
-        try:
-            back = dt.date.fromisoformat(request.form.get("break_until", "").strip())
-        except ValueError:
-            back = None
-        if back is None or back <= local_now().date():
-            return payload, "Enter the date you start again, in the future, like 2027-01-11"
-        payload["break_until"] = back.isoformat()
-    elif answer == "full":
-        payload["waiting_list"] = request.form.get("waiting_list") == "yes"
-    return payload, ""
+    row, state = _reminder(token) if answer in ANSWERS else (None, "unknown")
+    page = _page(row, state, answer)
+    ok = state == "open" and page["activity"] is not None
+    return render_template("manage/reminder.html", **page), 200 if ok else 410
 
 
 @bp.post("/reminders/<token>/<answer>")
 def reminder_answer(token: str, answer: str):  # type: ignore[no-untyped-def]
-    if answer not in ANSWERS:
-        abort(404)
-    row = _reminder(token)
-    activity = db.session.get(Activity, row.activity_id) if row else None
-    page = {"activity": activity, "answer": answer, "label": ANSWERS[answer], "error": "",
-            "done": False}
-    if activity is None:
-        return render_template("manage/reminder.html", **{**page, "activity": None}), 410
-    payload, error = _answer_payload(activity, answer)
-    if error:
-        return render_template("manage/reminder.html", **{**page, "error": error}), 400
+    row, state = _reminder(token) if answer in ANSWERS else (None, "unknown")
+    page = _page(row, state, answer)
+    activity = page["activity"]
+    if state != "open" or activity is None:
+        return render_template("manage/reminder.html", **page), 410
+    values, errors = status_values(answer, request.form.get("break_until", ""),
+                                   request.form.get("waiting_list") == "yes")
+    if errors:
+        return render_template("manage/reminder.html",
+                               **{**page, "error": errors["break_until"]}), 400
     taken = db.session.execute(
         update(Reminder).where(Reminder.id == row.id, Reminder.used_at.is_(None))
         .values(used_at=utcnow(), answer=answer).execution_options(synchronize_session=False))
     if taken.rowcount != 1:  # answered meanwhile by another click
         db.session.rollback()
-        abort(410)
-    change = ChangeRequest(kind="activity", organisation_id=activity.organisation_id,
-                           activity_id=activity.id, payload=payload,
-                           base=activity_snapshot(activity),
-                           summary=f"Reminder answer for “{activity.title}”: {ANSWERS[answer]}")
-    db.session.add(change)
-    db.session.flush()
+        db.session.refresh(row)
+        return render_template("manage/reminder.html", **{**page, "state": "used"}), 410
     try:  # the link came to the organisation's own address: publish without review
-        apply_change(change, None, note=f"Reminder answered: {ANSWERS[answer]}")
-    except ChangeError:
-        abort(409)
+        publish_status(activity, values, None, via="reminder email")
+    except ChangeError as exc:
+        return render_template("manage/reminder.html", **{**page, "error": str(exc)}), 409
     return render_template("manage/reminder.html", **{**page, "done": True})
 
 

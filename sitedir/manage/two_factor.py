@@ -1,6 +1,6 @@
 """The second factor for moderators and admins: TOTP (an authenticator app) or recovery codes.
 
-Every moderation and admin page and action needs it (sitedir.auth's decorators). Each code
+Every moderation and admin page and action needs it (manage.auth's decorators). Each code
 works once: the 30-second step of the last accepted code is kept, and an older or equal step is
 refused, with a conditional UPDATE so two racing requests cannot both use one code. Wrong codes
 are rate-limited per account and per IP (TOTP_RATE_LIMIT). The secret is stored encrypted
@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from .. import crypto
-from ..auth import (
+from .auth import (
     audit, hash_secret, mark_second_factor_given, moderator_required, signed_in, totp_verified,
 )
 from ..extensions import db

@@ -19,15 +19,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import geo, search
 from ..extensions import db
-from ..models import Activity, Organisation, ScheduleEntry, Term, Venue
+from ..models import FULL_ACTIVITY, Activity, Organisation, ScheduleEntry, Term
 from . import bp, mapping
 from .openapi import openapi_document
 
-SERVICE_LOAD = (
-    selectinload(Activity.terms), selectinload(Activity.schedule),
-    selectinload(Activity.organisation),
-    selectinload(Activity.venue).selectinload(Venue.accessibility),
-)
 DAYS = {**{day: index for index, day in enumerate(mapping.ICAL_DAYS)},
         **{name.upper(): index for index, name in enumerate(
             ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}}
@@ -37,7 +32,6 @@ MAX_SEARCH_LENGTH = 200
 # PostgreSQL's bind-parameter limits); a less selective search is intersected in Python.
 MAX_IN_LIST = 2000
 # The site's public parser: words, "phrases", AND/OR/NOT, brackets; no wildcards or fields.
-_WORDS_PARSER = search.make_parser()
 _warned_no_index = False
 
 
@@ -160,48 +154,29 @@ def _search_filter(query: Select[tuple[Activity]],
     text = search.clean_text(raw, MAX_SEARCH_LENGTH)
     if not text:
         return query, None
-    words = search.parse_query(text, _WORDS_PARSER)
-    if words is None:
-        return query, None
-    matched = _index_matches(words)
-    if matched is None:
+    try:
+        matched = search.get_service().matching_uuids(text)
+    except search.IndexUnavailable:
+        _warn_no_index()
         return _like_filter(query, text), None
+    if matched is None:
+        return query, None
     if len(matched) <= MAX_IN_LIST:
         return query.where(Activity.uuid.in_(sorted(matched))), None
     return query, matched
 
 
-def _index_matches(words: Any) -> set[str] | None:
-    """The uuid of every indexed listing the parsed words match; None if the index cannot say.
-
-    Closed listings included: the site's search leaves them out (SearchRequest searches only
-    open ones), but this API lists closed services too, as status "inactive", with or without
-    search=, so they are matched here against every live document rather than through
-    SearchService.search(). That also skips its ranking and snippets, which a filter does not
-    need and which would cost a stored-field read for every match.
-    """
+def _warn_no_index() -> None:
+    """Closed listings are matched too (this API lists them as "inactive"). On an empty or
+    unreadable index, as on a fresh install before `flask index rebuild`, answer with the
+    cruder LIKE filter rather than a 503: an open-data feed that goes dark until an operator
+    step is worse than one that matches words a little less cleverly."""
     global _warned_no_index
-    service = search.get_service()
-    for _attempt in range(2):
-        try:
-            cache = service.cache()
-            if cache.live:
-                bits = search.match_bits(cache, words) & cache.live
-                uuids = cache.column("uuid")
-                return {value.decode() if isinstance(value, bytes) else value
-                        for value in map(uuids.__getitem__, search.docs_from_bits(bits))}
-            break
-        except (OSError, EOFError, ValueError):
-            service.close()  # a commit moved files under this searcher: open a fresh one
-    # An empty or unreadable index, as on a fresh install before `flask index rebuild`: answer
-    # with the cruder LIKE filter rather than a 503, because an open-data feed that goes dark
-    # until an operator step is worse than one that matches words a little less cleverly.
     if not _warned_no_index:
         _warned_no_index = True
         current_app.logger.warning(
             "Open Referral search= is using a LIKE filter: the search index is empty or "
             "unreadable (run `flask index rebuild`)")
-    return None
 
 
 def _like_filter(query: Select[tuple[Activity]], text: str) -> Select[tuple[Activity]]:
@@ -305,7 +280,7 @@ def services():  # type: ignore[no-untyped-def]
 
 
 def _activity_by_uuid(value: str) -> Activity:
-    return db.first_or_404(select(Activity).options(*SERVICE_LOAD).where(Activity.uuid == value),
+    return db.first_or_404(select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid == value),
                            description=f"No service with id {value}")
 
 
@@ -346,10 +321,10 @@ def service_at_locations():  # type: ignore[no-untyped-def]
     if origin is None:
         return _paged_activities(
             query, matched,
-            lambda activity: mapping.service_at_location_out(activity, full=False), SERVICE_LOAD)
+            lambda activity: mapping.service_at_location_out(activity, full=False), FULL_ACTIVITY)
     # Distances need every candidate's coordinates: filter and sort in Python (a directory
     # holds thousands of listings, not millions). Hidden addresses are never located.
-    rows = db.session.scalars(query.options(*SERVICE_LOAD)).all()
+    rows = db.session.scalars(query.options(*FULL_ACTIVITY)).all()
     measured = []
     for activity in rows:
         venue = activity.venue
@@ -374,7 +349,7 @@ def service_at_locations():  # type: ignore[no-untyped-def]
 def service_at_location(value: str):  # type: ignore[no-untyped-def]
     # The id is derived from the activity and venue uuids, so look it up through both.
     candidates = db.session.scalars(
-        select(Activity).options(*SERVICE_LOAD).join(Activity.venue)).all()
+        select(Activity).options(*FULL_ACTIVITY).join(Activity.venue)).all()
     for activity in candidates:
         if mapping.service_at_location_id(activity) == value:
             return jsonify(mapping.service_at_location_out(activity))

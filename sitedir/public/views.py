@@ -3,24 +3,16 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Activity, Organisation, Page, Term, Venue
+from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term
 from ..pagination import requested_page
 from . import bp
-
-# Everything a card or an activity page shows, fetched up front rather than one query per row.
-ACTIVITY_LOAD = (
-    selectinload(Activity.terms), selectinload(Activity.schedule),
-    selectinload(Activity.organisation),
-    selectinload(Activity.venue).selectinload(Venue.accessibility),
-)
 
 
 def _listed(query):  # type: ignore[no-untyped-def]
     """Closed activities go last; the rest by title."""
-    return query.options(*ACTIVITY_LOAD).order_by(
+    return query.options(*FULL_ACTIVITY).order_by(
         (Activity.status == "closed").asc(), Activity.title)
 
 
@@ -65,7 +57,7 @@ def organisation(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/activities/<slug>")
 def activity(slug: str):  # type: ignore[no-untyped-def]
-    item = db.first_or_404(select(Activity).options(*ACTIVITY_LOAD).where(Activity.slug == slug))
+    item = db.first_or_404(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     return render_template("public/activity.html", activity=item)
 
 

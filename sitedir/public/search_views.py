@@ -15,10 +15,10 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from . import geo, indexing, listing, search
-from .extensions import db
-from .models import FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
-from .pagination import Pagination
+from .. import geo, indexing, listing, search
+from ..extensions import db
+from ..models import FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term, FULL_ACTIVITY
+from ..pagination import Pagination
 
 bp = Blueprint("search", __name__)
 
@@ -167,10 +167,9 @@ def parse(args: MultiDict) -> Parsed:
 # ---- joining ids to records --------------------------------------------------------------------
 
 def _records(hits: list[search.Hit]) -> list[tuple[Activity, search.Hit]]:
-    from .public.views import ACTIVITY_LOAD
 
     by_uuid = {activity.uuid: activity for activity in db.session.scalars(
-        select(Activity).options(*ACTIVITY_LOAD).where(Activity.uuid.in_([h.uuid for h in hits])))}
+        select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid.in_([h.uuid for h in hits])))}
     # The index can briefly name a listing deleted a moment ago: skip it rather than fail.
     return [(by_uuid[hit.uuid], hit) for hit in hits if hit.uuid in by_uuid]
 
@@ -366,7 +365,5 @@ def format_miles(miles: float | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Wire search: the index CLI, the search service and the pages."""
-    indexing.init_app(app)
-    search.init_app(app)
+    """Register the search pages."""
     app.register_blueprint(bp)

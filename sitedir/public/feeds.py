@@ -15,11 +15,11 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import listing, schedule
-from .extensions import db
-from .links import public_host, public_url
-from .models import Activity, Organisation, Page, ScheduleEntry, Term, Venue
-from .openreferral.mapping import ICAL_DAYS, child_id, schedule_key
+from .. import listing, schedule
+from ..extensions import db
+from ..links import public_host, public_url
+from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
+from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
 
 bp = Blueprint("feeds", __name__)
 
@@ -27,9 +27,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ATOM_ENTRIES = 50
 SEARCH_ICS_LIMIT = 100
-LOAD = (selectinload(Activity.terms), selectinload(Activity.schedule),
-        selectinload(Activity.organisation),
-        selectinload(Activity.venue).selectinload(Venue.accessibility))
 SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -197,7 +194,8 @@ def _ics(calendar: Calendar, filename: str) -> Response:
 
 @bp.get("/activities/<slug>.ics")
 def activity_ics(slug: str):  # type: ignore[no-untyped-def]
-    activity = db.first_or_404(select(Activity).options(*LOAD).where(Activity.slug == slug))
+    activity = db.first_or_404(
+        select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     calendar = _calendar(activity.title)
     add_events(calendar, activity, listing.local_now())
     return _ics(calendar, f"{activity.slug}.ics")
@@ -206,7 +204,8 @@ def activity_ics(slug: str):  # type: ignore[no-untyped-def]
 @bp.get("/search.ics")
 def search_ics():  # type: ignore[no-untyped-def]
     """The first SEARCH_ICS_LIMIT results of a search (same parameters as /search)."""
-    from . import search, search_views
+    from .. import search
+    from . import search_views
 
     try:
         parsed = search_views.parse(request.args)
@@ -218,7 +217,7 @@ def search_ics():  # type: ignore[no-untyped-def]
     result = search.get_service().search(parsed.request)
     uuids = [hit.uuid for hit in result.hits]
     by_uuid = {a.uuid: a for a in db.session.scalars(
-        select(Activity).options(*LOAD).where(Activity.uuid.in_(uuids)))}
+        select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid.in_(uuids)))}
     calendar = _calendar(f"{current_app.config['SITE_NAME']}: search results")
     now = listing.local_now()
     for uuid in uuids:

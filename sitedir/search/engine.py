@@ -17,19 +17,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from flask import Flask, current_app
 from markupsafe import Markup
-from whoosh import highlight, qparser
+from whoosh import highlight
 from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Query, Term
 from whoosh.searching import Searcher
 
-from . import geo, indexing
+from .. import geo, indexing
+from .query import AND_PARSER, OR_PARSER, TEXT_FIELDS, normal_title, parse_query
 
 FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
 SORTS = ("relevance", "distance", "name", "reviewed")
 STALE_FACTOR = 0.85  # a listing not reviewed lately ranks a little lower, never hidden
 EXACT_TITLE_BONUS = 1000.0  # the listing whose title is exactly the query comes first
-MAX_QUERY_TERMS = 12
 MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the order
 # How much a word counts in each field: a word in the title says most about the listing.
 FIELD_WEIGHTS = {"title": 3.0, "topics": 1.5, "organisation": 1.5, "body": 1.0, "place": 1.0}
@@ -37,10 +36,6 @@ WORD_CACHE_SIZE = 4096  # word bitmaps kept per searcher (N/8 bytes each: 12 KB 
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
 SNIPPET_SOURCE_CHARS = 1500  # analysing whole long descriptions for a snippet costs ms per hit
-
-
-class QueryTooLong(ValueError):
-    """The search words are longer than SEARCH_MAX_QUERY_LENGTH."""
 
 
 @dataclass
@@ -57,6 +52,10 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     want_points: bool = False  # every result's point, for the map
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is empty or cannot be read (a fresh install before `flask index rebuild`)."""
 
 
 @dataclass
@@ -267,8 +266,9 @@ class SearcherCache:
 class SearchService:
     """One index directory, one searcher (and its cache) per thread, refreshed per request."""
 
-    def __init__(self, path_getter: Callable[[], Any]) -> None:
+    def __init__(self, path_getter: Callable[[], Any], stale_after_days: int = 365) -> None:
         self._path_getter = path_getter
+        self._stale_after_days = stale_after_days
         self._local = threading.local()
 
     def cache(self) -> SearcherCache:
@@ -320,12 +320,31 @@ class SearchService:
         """Run a search; a moved-away segment file mid-query is retried on a fresh searcher."""
         for attempt in range(3):
             try:
-                return _run(self.cache(), request)
+                return _run(self.cache(), request, self._stale_after_days)
             except (FileNotFoundError, OSError):
                 self.close()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def matching_uuids(self, text: str) -> set[str] | None:
+        """The uuid of every indexed listing, closed ones included, that has all these words;
+        None when the words hold nothing searchable (only stop words, a lone AND). No ranking,
+        no snippets. Raises IndexUnavailable when the index is empty or unreadable."""
+        words = parse_query(text, AND_PARSER)
+        if words is None:
+            return None
+        for _attempt in range(2):
+            try:
+                cache = self.cache()
+                if not cache.live:
+                    break
+                bits = match_bits(cache, words) & cache.live
+                uuids = cache.column("uuid")
+                return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
+            except (OSError, EOFError, ValueError):
+                self.close()  # a commit moved files under this searcher: open a fresh one
+        raise IndexUnavailable("the search index is empty or unreadable")
 
 
 def _close_quietly(searcher: Searcher) -> None:
@@ -335,60 +354,8 @@ def _close_quietly(searcher: Searcher) -> None:
         pass
 
 
-# ---- parsing the words -----------------------------------------------------------------------
-
-TEXT_FIELDS = ("title", "body", "organisation", "topics", "place")
-# Wildcards and ranges can expand to every term (`*` alone took 131 ms on 5k listings);
-# fields, boosts and `*:*` would let a visitor reach fields and weights that are ours to set.
-_REMOVED_PLUGINS = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.FieldsPlugin,
-                    qparser.BoostPlugin, qparser.EveryPlugin)
-
-
-def make_parser(group: Any = qparser.AndGroup) -> qparser.QueryParser:
-    """The public parser: words, "phrases", AND/OR/NOT, brackets; nothing that can be slow."""
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), indexing.SCHEMA, group=group)
-    for plugin in _REMOVED_PLUGINS:
-        parser.remove_plugin_class(plugin)
-    return parser
-
-
-_AND_PARSER = make_parser()
-_OR_PARSER = make_parser(qparser.OrGroup.factory(0.9))
-
-
-def clean_text(text: str, max_length: int) -> str:
-    """Collapse spaces, drop control characters and cap the number of words."""
-    if len(text) > max_length:
-        raise QueryTooLong(f"Search words must be {max_length} characters or fewer")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    words = text.split()
-    return " ".join(words[:MAX_QUERY_TERMS])
-
-
-def parse_query(text: str, parser: qparser.QueryParser) -> Query | None:
-    """Parsed public search words, or None when nothing in them is searchable.
-
-    Whoosh-Reloaded 2.7.5's parser raises on some runs of operators ("NOT AND knit"), so the
-    text is read again with the operators as plain words (they are upper case only), and at
-    last as bare words without quotes or brackets.
-    """
-    for attempt in (text, text.lower(), re.sub(r"[^\w\s]", " ", text.lower())):
-        try:
-            query = parser.parse(attempt)
-        except (IndexError, ValueError, TypeError, AttributeError):
-            continue
-        if query is None or query is NullQuery or not list(query.iter_all_terms()):
-            return None
-        return query
-    return None
-
-
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _normal_title(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 # ---- running a search ------------------------------------------------------------------------
@@ -450,7 +417,7 @@ def _units(query: Query) -> list[Query]:
 
 
 def _rank(cache: SearcherCache, query: Query, candidates: int,
-          request: SearchRequest) -> list[tuple[float, int]]:
+          request: SearchRequest, stale_after_days: int) -> list[tuple[float, int]]:
     """Score tiers, best first: (score, bitmap of the documents with that score).
 
     A match scores the field weight times the IDF of each word or phrase it contains, a bit
@@ -472,9 +439,9 @@ def _rank(cache: SearcherCache, query: Query, candidates: int,
         if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
             break
         tiers = _split(tiers, bits, lambda score, w=weight: score + w)
-    fresh_since = _today().toordinal() - int(current_app.config["STALE_AFTER_DAYS"])
+    fresh_since = _today().toordinal() - stale_after_days
     tiers = _split(tiers, cache.stale_bits(fresh_since), lambda score: score * STALE_FACTOR)
-    exact = cache.term_bits("title_sort", _normal_title(request.text))
+    exact = cache.term_bits("title_sort", normal_title(request.text))
     tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
     return sorted(tiers, key=lambda tier: -tier[0])
 
@@ -496,7 +463,7 @@ def _split(tiers: list[tuple[float, int]], bits: int,
 
 
 def _today() -> dt.date:
-    from .listing import local_now
+    from ..listing import local_now
 
     return local_now().date()
 
@@ -609,13 +576,13 @@ def _text_match(cache: SearcherCache, request: SearchRequest,
                 allowed: int) -> tuple[Query | None, int, bool]:
     """The parsed words and every document they match (a bitmap); when no listing has all
     the words, listings with any of them."""
-    query = parse_query(request.text, _AND_PARSER)
+    query = parse_query(request.text, AND_PARSER)
     if query is None:
         return None, 0, True
     matched = match_bits(cache, query)
     if matched & allowed:
         return query, matched, True
-    or_query = parse_query(request.text, _OR_PARSER)
+    or_query = parse_query(request.text, OR_PARSER)
     if or_query is None:
         return query, matched, True
     or_matched = match_bits(cache, or_query)
@@ -647,7 +614,7 @@ def _points(cache: SearcherCache, final: int) -> list[tuple[str, float, float]]:
             for doc in docs_from_bits(located)[:MAX_MAP_POINTS]]
 
 
-def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
+def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int) -> SearchResult:
     base = cache.searchable
     pieces = _filter_bits(cache, request)
     distances: dict[int, float] = {}
@@ -664,7 +631,7 @@ def _run(cache: SearcherCache, request: SearchRequest) -> SearchResult:
         base &= matched
         final &= matched
         if query is not None:
-            tiers = _rank(cache, query, final, request)
+            tiers = _rank(cache, query, final, request, stale_after_days)
     sort = request.sort or "relevance"
     if sort == "relevance" and query is None:
         sort = "distance" if request.near else "name"
@@ -733,15 +700,3 @@ def _suggest(cache: SearcherCache, text: str) -> str | None:
         else:
             out.append(word)
     return " ".join(out) if changed else None
-
-
-# ---- app wiring ------------------------------------------------------------------------------
-
-def get_service(app: Flask | None = None) -> SearchService:
-    """The app's search service."""
-    app = app or current_app
-    return app.extensions["sitedir.search"]
-
-
-def init_app(app: Flask) -> None:
-    app.extensions["sitedir.search"] = SearchService(lambda: indexing.index_dir(app))

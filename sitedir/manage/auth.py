@@ -17,9 +17,9 @@ from flask import (
 )
 from flask_login import LoginManager, current_user
 
-from .extensions import db
-from .links import safe_next
-from .models import Organisation
+from ..extensions import db
+from ..links import safe_next
+from ..models import Organisation
 
 login_manager = LoginManager()
 login_manager.login_view = "manage.sign_in"
@@ -30,7 +30,7 @@ login_manager.session_protection = "basic"
 @login_manager.user_loader
 def _load_user(user_id: str) -> Any:
     """The session holds "<id>:<nonce>"; a changed nonce (sign out) ends the session."""
-    from .manage.models import User
+    from .models import User
 
     ident, _, nonce = user_id.partition(":")
     if not ident.isdigit():
@@ -138,7 +138,7 @@ admin_required = _privileged(lambda user: user.is_admin)
 
 def audit(action: str, target: str = "", actor: Any = None, **detail: Any) -> None:
     """Add an audit event to the session; it commits with the change it records."""
-    from .manage.models import AuditEvent
+    from .models import AuditEvent
 
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
