@@ -6,5 +6,6 @@ Override anything here on the command line, e.g. `--workers 4 --bind 127.0.0.1:8
 """
 accesslog = "-"
 errorlog = "-"
-# remote address, time, method, path (no query), status, bytes, duration in ms
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# time, method, path (no query string), status, bytes, duration in ms: no IP address, as the
+# privacy notice promises (rate limits count addresses in memory, never in logs)
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'

@@ -8,11 +8,12 @@ A breach raises a 429 that sitedir.errors renders as a friendly page.
 from __future__ import annotations
 
 import secrets
-from typing import Callable, TypeVar
+from typing import Callable, NoReturn, TypeVar
 
 from flask import Flask, current_app, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -72,3 +73,10 @@ def failed_attempt_limits(scope: str, setting: str) -> Callable[[F], F]:
                                 scope=f"{scope}-user", deduct_when=_failed)(limited)
         return limited  # type: ignore[return-value]
     return decorate
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop the request with a 429 whose page says, in plain words, which limit was reached."""
+    error = TooManyRequests(message)
+    error.public_detail = message  # type: ignore[attr-defined]
+    raise error

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import smtplib
 import socket
 import sys
@@ -31,10 +30,11 @@ from flask import Flask, current_app
 from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import privacy
+from . import files, privacy
 from .extensions import db
 from .links import public_host
 from .models import utcnow
+from .text import TextError, email_address, header_text
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,26 @@ def sender_address(app: Flask) -> str:
     return formataddr((app.config["SITE_NAME"], f"no-reply@{host or 'localhost'}"))
 
 
+class UnsendableEmail(ValueError):
+    """An outbox row no message can be built from (a bad address, a broken header): it fails
+    at once rather than being retried for ever."""
+
+
 def build_message(row: OutboxEmail, app: Flask) -> EmailMessage:
-    """The MIME message for an outbox row: plain text with an HTML alternative."""
+    """The MIME message for an outbox row: plain text with an HTML alternative.
+
+    Headers are built only from safe values: the recipient is re-checked as exactly one
+    address, the subject is made one line (sitedir.text), so nothing in a listing's title
+    can add a header or a recipient.
+    """
+    try:
+        to_address = email_address(row.to_address or "", check_deliverability=False)
+    except TextError as error:
+        raise UnsendableEmail("the recipient is not one valid email address") from error
     message = EmailMessage()
     message["From"] = sender_address(app)
-    message["To"] = row.to_address or ""
-    message["Subject"] = row.subject
+    message["To"] = to_address
+    message["Subject"] = header_text(row.subject or "")
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = parseaddr(message["From"])[1].rpartition("@")[2] or "localhost"
     # The idempotency key as Message-ID: a resend after a crash is recognisably the same email.
@@ -126,16 +140,13 @@ class FileBackend:
     directory: Path
 
     def send(self, message: EmailMessage, key: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Addresses, notes and live sign-in links: 0600 files in a 0700 folder, and
+        # `flask privacy purge` deletes them after PRIVACY_RETENTION_DAYS.
+        files.private_folder(self.directory)
         target = self.directory / f"{key}.eml"
         if target.exists():  # already delivered under this key: sending twice is a no-op
             return
-        temporary = target.with_suffix(".tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(message.as_bytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        files.write_private(target, message.as_bytes())
 
 
 @dataclass
@@ -232,7 +243,10 @@ def _describe_error(error: Exception) -> str:
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx refusal or an address the server rejects will not improve with retrying."""
+    """A 5xx refusal, an address the server rejects or a message that cannot be built will
+    not improve with retrying."""
+    if isinstance(error, UnsendableEmail):
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in error.recipients.values())
     code = getattr(error, "smtp_code", None)
@@ -283,14 +297,30 @@ def send_pending(limit: int = 50, backend: Backend | None = None) -> SendReport:
         row = db.session.get(OutboxEmail, row_id)
         if row is None or row.to_address is None:  # purged meanwhile: nothing to send
             continue
-        error: Exception | None = None
-        try:
-            backend.send(build_message(row, app), row.idempotency_key)
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-            error = exc
-        _finish(row, error, app, report)
+        _finish(row, _try_send(row, app, backend), app, report)
         db.session.commit()
     return report
+
+
+def _try_send(row: OutboxEmail, app: Flask, backend: Backend) -> Exception | None:
+    """Build and send one claimed row; the error, if any, decides retry or failure."""
+    if row.attempts > int(app.config["MAIL_MAX_ATTEMPTS"]):
+        # Claimed again after senders died mid-send: stop before it is tried for ever.
+        return UnsendableEmail(f"no sender finished it in {row.attempts - 1} attempts")
+    try:
+        message = build_message(row, app)
+    except UnsendableEmail as error:
+        return error
+    except (ValueError, TypeError, LookupError) as error:  # e.g. a header the library refuses
+        return UnsendableEmail(f"the message cannot be built ({type(error).__name__})")
+    try:
+        backend.send(message, row.idempotency_key)
+    except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        return error
+    except Exception as error:  # anything else must still end in retry or failure, not limbo
+        log.exception("Unexpected error sending email %s", row.id)
+        return error
+    return None
 
 
 # --- one-process mode and the worker ------------------------------------------------------------
@@ -386,6 +416,22 @@ def erase_expired(now: dt.datetime) -> dict[str, int]:
     return {"unsent emails expired": expired, "emails erased": erased}
 
 
+def erase_mail_files(now: dt.datetime) -> dict[str, int]:
+    """Retention: .eml files of the file backend (and leftovers of interrupted writes) older
+    than PRIVACY_RETENTION_DAYS are deleted; they hold addresses and sign-in links."""
+    folder = mail_dir(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not folder.is_dir():
+        return {"mail files deleted": 0}
+    cutoff = privacy.days_ago(now, "PRIVACY_RETENTION_DAYS").replace(tzinfo=dt.UTC).timestamp()
+    deleted = 0
+    for path in folder.iterdir():
+        if path.suffix in (".eml", ".tmp") and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return {"mail files deleted": deleted}
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     privacy.register_eraser(app, erase_expired)
+    privacy.register_eraser(app, erase_mail_files)

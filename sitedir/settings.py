@@ -134,7 +134,11 @@ SETTINGS: list[Setting] = [
             "How often the mail sender checks the outbox (it is also woken by each new email)."),
     Setting("PRIVACY_RETENTION_DAYS", 7,
             "Days after which `flask privacy purge` erases unsent emails and the names and note "
-            "of recommendations (sent emails are erased at once)."),
+            "of recommendations (sent emails are erased at once), deletes sign-in requests and "
+            "the file mail backend's .eml files, and forgets where reminders were sent."),
+    Setting("SECURITY_LOG_RETENTION_DAYS", 90,
+            "Days after which the audit log of sign-ins and moderation decisions loses IP "
+            "addresses and the addresses typed into sign-in requests (who did what stays)."),
     Setting("MODERATION_RETENTION_DAYS", 180,
             "Days after which suggested activities and problem reports are deleted."),
     Setting("RATELIMIT_STORAGE_URI", "memory://",

@@ -82,6 +82,18 @@ def clean_text(value: Any) -> str:
     return _strip_invisible(value).strip()
 
 
+def header_text(value: str) -> str:
+    """A value for a header line (an email's Subject, a file name): clean_line, with any bidi
+    control removed rather than refused, since the text was accepted before this rule."""
+    return clean_line(BIDI_CONTROLS.sub("", value if isinstance(value, str) else ""))
+
+
+def output_text(value: str) -> str:
+    """Stored multi-line text made safe for XML and iCal output (no controls but \n and \t,
+    no bidi controls), for rows written before these rules or by hand."""
+    return clean_text(BIDI_CONTROLS.sub("", value if isinstance(value, str) else ""))
+
+
 def clean_optional_line(value: Any) -> Any:
     """clean_line for values that may be absent (None stays None) or not text (left alone)."""
     return clean_line(value) if isinstance(value, str) else value
@@ -89,6 +101,22 @@ def clean_optional_line(value: Any) -> Any:
 
 def clean_optional_text(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
+
+
+def cleaned_form(form: Any, lines: tuple[str, ...] = (), texts: tuple[str, ...] = (),
+                 labels: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Hand-parsed form fields through the rules: (values, errors by field), where an error
+    reads "<label> must not contain ..." and the value of a refused field is ""."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for names, clean in ((lines, clean_line), (texts, clean_text)):
+        for name in names:
+            try:
+                values[name] = clean(form.get(name, ""))
+            except TextError as error:
+                values[name] = ""
+                errors[name] = f"{(labels or {}).get(name, name)} {error}"
+    return values, errors
 
 
 # For pydantic models (content files, imports, the edit forms' payloads).

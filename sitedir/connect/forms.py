@@ -6,6 +6,7 @@ minimum fill time, rate limits (sitedir.limiter) and no web links in free text.
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from typing import Callable
 
@@ -16,6 +17,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..limiter import limiter, session_key
 from ..text import TextError, clean_line, clean_text, email_address
 from .models import DELIVERIES, PROBLEM_REASONS, ROLES
 
@@ -36,12 +38,31 @@ def no_links(what: str) -> Callable[[FlaskForm, StringField], None]:
     return check
 
 
+FORM_MAX_AGE = 6 * 3600  # a form left open longer is shown again with a fresh timer
+
+
 def _timer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="connect-form-started")
 
 
+def _new_timer() -> str:
+    """A signed (start time, one-time id, this session's id) for the hidden "started" field."""
+    return _timer().dumps({"t": time.time(), "n": secrets.token_urlsafe(12),
+                           "s": session_key()})
+
+
+def _first_use(nonce: str) -> bool:
+    """True the first time a form's one-time id is sent (counted in the rate-limit store, so
+    several processes share it when that store is Redis)."""
+    return limiter.storage.incr(f"connect-form:{nonce}", expiry=FORM_MAX_AGE) == 1
+
+
 class GuardedForm(FlaskForm):
-    """A form with a honeypot field and a minimum time between showing and sending it."""
+    """A form with a honeypot field and a minimum time between showing and sending it.
+
+    The timer is bound to the session it was shown in and works once, so neither dropping the
+    cookie (to escape the per-session limit) nor replaying one timer gets a form through.
+    """
 
     # People never see this field (hidden); simple bots fill in every field they find.
     website = StringField("Leave this field empty", validators=[Optional()])
@@ -50,21 +71,28 @@ class GuardedForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if not self.is_submitted():
-            self.started.data = _timer().dumps(time.time())
+            self.started.data = _new_timer()
 
     def restart_timer(self) -> None:
-        """A fresh start time, for a form shown again after errors."""
-        self.started.data = _timer().dumps(time.time())
+        """A fresh timer, for a form shown again after errors."""
+        self.started.data = _new_timer()
 
     def looks_automated(self) -> bool:
-        """True when the honeypot is filled or the form came back faster than a person types."""
+        """True when the honeypot is filled, the timer is not this session's, was used before,
+        or the form came back faster than a person types."""
         if self.website.data:
             return True
         try:
-            started = float(_timer().loads(self.started.data or ""))
-        except (BadSignature, TypeError, ValueError):
+            timer = _timer().loads(self.started.data or "")
+            started, nonce, owner = float(timer["t"]), str(timer["n"]), timer["s"]
+        except (BadSignature, TypeError, ValueError, KeyError):
             return True
-        return time.time() - started < float(current_app.config["CONNECT_MIN_FILL_SECONDS"])
+        elapsed = time.time() - started
+        if owner != session_key() or not 0 <= elapsed <= FORM_MAX_AGE:
+            return True
+        if elapsed < float(current_app.config["CONNECT_MIN_FILL_SECONDS"]):
+            return True
+        return not _first_use(nonce)
 
 
 def _choices(mapping: dict[str, str]) -> list[SelectChoice]:

@@ -11,12 +11,14 @@ from . import models  # noqa: E402,F401  (so create_app's metadata sees the tabl
 
 def init_app(app: Flask) -> None:
     """Sign-in, the blueprint and the `flask users` / `flask reminders` commands."""
-    from .. import notify as moderator_notify
+    from .. import notify as moderator_notify, privacy
+    from . import retention
     from . import auth
     from .cli import users_cli
     from .notify import moderator_addresses
 
     auth.init_app(app)
+    privacy.register_eraser(app, retention.erase_expired)
     moderator_notify.register_moderator_addresses(app, moderator_addresses)
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)

@@ -160,8 +160,9 @@ def two_factor():  # type: ignore[no-untyped-def]
         set_totp_secret(user, pyotp.random_base32())
         db.session.commit()
     if request.method != "POST":
-        db.session.commit()  # a legacy secret read above is stored encrypted
-        return _enrolment(user, next_url, "")
+        page = _enrolment(user, next_url, "")
+        db.session.commit()  # a legacy plain secret, just read, is now stored encrypted
+        return page
     code = request.form.get("code", "")
     by_app = use_totp_code(user, re.sub(r"\s", "", code))
     by_recovery = not by_app and user.totp_confirmed and use_recovery_code(user, code)

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..links import public_host, public_url
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
 from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
+from ..text import header_text, output_text
 
 bp = Blueprint("feeds", __name__)
 
@@ -82,7 +83,7 @@ def atom():  # type: ignore[no-untyped-def]
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
         if text is not None:
-            element.text = text
+            element.text = header_text(text)  # one line, no character XML cannot carry
         return element
 
     config = current_app.config
@@ -137,7 +138,7 @@ def _description(activity: Activity) -> str:
     if activity.schedule_notes:
         lines.append(activity.schedule_notes)
     lines.append(public_url("public.activity", slug=activity.slug))
-    return "\n".join(line for line in lines if line)
+    return output_text("\n".join(line for line in lines if line))
 
 
 def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
@@ -153,8 +154,8 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
             continue
         event = Event()
         event.add("uid", f"{child_id(activity.uuid, 'schedule:' + schedule_key(entry))}@{host}")
-        event.add("summary", f"{activity.title} – {entry.title}" if entry.title
-                  else activity.title)
+        event.add("summary", header_text(f"{activity.title} – {entry.title}" if entry.title
+                                         else activity.title))
         event.add("dtstart", dt.datetime.combine(first.date, entry.start_time, tzinfo=zone))
         event.add("dtend", dt.datetime.combine(first.date, entry.end_time, tzinfo=zone))
         event.add("dtstamp", (activity.updated_at or dt.datetime(2000, 1, 1)).replace(
@@ -166,10 +167,10 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
             for exdate in _holiday_exdates(activity, entry, now, zone):
                 event.add("exdate", exdate)
         event.add("url", public_url("public.activity", slug=activity.slug))
-        event.add("location", listing.place_text(activity) if activity.hide_address
+        event.add("location", header_text(listing.place_text(activity) if activity.hide_address
                   or not activity.venue else ", ".join(
                       [activity.venue.name, *activity.venue.address_lines, activity.venue.town,
-                       activity.venue.postcode]).replace(", ,", ","))
+                       activity.venue.postcode]).replace(", ,", ",")))
         event.add("description", _description(activity))
         calendar.add_component(event)
         added += 1
@@ -181,7 +182,7 @@ def _calendar(name: str) -> Calendar:
     calendar.add("prodid", "-//sitedir//community activities//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", header_text(name))
     calendar.add("x-wr-timezone", current_app.config["TIMEZONE"])
     return calendar
 
