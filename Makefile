@@ -8,19 +8,26 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup db content index serve lint browser postgres bench clean
+.PHONY: run test test-fast setup db content index serve lint browser postgres bench bench-http clean
 
 run: setup db content index serve
 
 test: setup browser postgres lint
 	$(BIN)/python -m pytest
 
+# The everyday loop while you work (not a replacement for `make test`): no browser, no
+# PostgreSQL, quick Hypothesis profile, stop at the first failure.
+test-fast: setup
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -q -x -m "not browser and not postgres"
+
 setup: $(STAMP)
 
+# -qq: errors only. A machine-wide pip configuration can name index folders that do not exist,
+# and pip then warns once per package: hundreds of lines that a newcomer reads as failure.
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq -e '.[test]'
 	touch $(STAMP)
 
 db: setup
@@ -54,6 +61,10 @@ postgres:
 
 bench: setup
 	$(BIN)/python bench/search_bench.py
+
+# Requests per second of the main pages on gunicorn (2 workers) against their render floors.
+bench-http: setup
+	$(BIN)/python bench/http_bench.py --sizes 0 20000 --waitress
 
 clean:
 	rm -rf $(VENV) build *.egg-info search_index/* instance

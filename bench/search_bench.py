@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,6 +117,8 @@ def populate(app, size: int, rng: random.Random) -> None:  # type: ignore[no-unt
                 "description": " ".join(rng.sample(SENTENCES, 5)),
                 "formats": rng.choice(FORMATS),
                 "cost_type": rng.choice(["free", "free", "paid", "pay_what_you_can"]),
+                # Half the paid ones give no price (a case the pages must show, not fail on).
+                "cost_amount": Decimal("3.50") if i % 2 else None,
                 "join_how": rng.choice(["drop_in", "book", "referral"]),
                 "age_min": rng.choice([None, None, 18, 50, 11]), "age_max": None,
                 "hide_address": rng.random() < 0.1,
@@ -132,7 +135,7 @@ def populate(app, size: int, rng: random.Random) -> None:  # type: ignore[no-unt
         for table, rows in ((Organisation.__table__, orgs), (Venue.__table__, venues),
                             (Activity.__table__, activities), (activity_term, links),
                             (ScheduleEntry.__table__, entries)):
-            for start in range(0, len(rows), 5000):
+            for start in range(0, len(rows), 5000):  # (an empty range when size is 0)
                 db.session.execute(insert(table), rows[start:start + 5000])
         db.session.commit()
 
@@ -234,20 +237,26 @@ def cold_after_commit(app, trials: int = 3) -> list[float]:  # type: ignore[no-u
     return timings
 
 
-def run(size: int, query_count: int, seed: int) -> dict[str, object]:
+def bench_config(folder: Path) -> dict[str, object]:
+    """The settings of a benchmark site whose database and index live in `folder`."""
+    return {
+        "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}",
+        "SEARCH_INDEX_DIR": str(folder / "search_index"), "CONTENT_DIR": str(REPO / "content"),
+        "INDEXER_POLL_SECONDS": 1.0, "PUBLIC_BASE_URL": "http://localhost",
+    }
+
+
+def make_directory(size: int, rng: random.Random):  # type: ignore[no-untyped-def]
+    """A temporary site with the sample content plus `size` synthetic listings, indexed.
+
+    Returns (app, folder, figures) where figures holds populate and rebuild seconds."""
     from flask_migrate import upgrade
 
     from sitedir import create_app, indexing
-
-    rng = random.Random(seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f"sitedir-bench-{size}-"))
-    app = create_app({
-        "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "SEARCH_INDEX_DIR": str(tmp / "search_index"), "CONTENT_DIR": str(REPO / "content"),
-        "INDEXER_POLL_SECONDS": 1.0, "PUBLIC_BASE_URL": "http://localhost",
-    })
     from sitedir.content import load_catalogue, read_catalogue
 
+    tmp = Path(tempfile.mkdtemp(prefix=f"sitedir-bench-{size}-"))
+    app = create_app(bench_config(tmp))
     with app.app_context():
         upgrade(revision="heads")
         load_catalogue(read_catalogue(REPO / "content"))
@@ -258,11 +267,17 @@ def run(size: int, query_count: int, seed: int) -> dict[str, object]:
         started = time.perf_counter()
         count = indexing.rebuild(app)
         rebuild_seconds = time.perf_counter() - started
+    return app, tmp, {"listings": count, "populate_s": populate_seconds,
+                      "rebuild_s": rebuild_seconds}
+
+
+def run(size: int, query_count: int, seed: int) -> dict[str, object]:
+    rng = random.Random(seed)
+    app, _tmp, built = make_directory(size, rng)
     towns = _towns()
     mixes = query_mixes(rng, towns, query_count)
     measure(app, mixes["text only"][:20])  # warm: open the searcher, load columns once
-    figures: dict[str, object] = {"listings": count, "populate_s": populate_seconds,
-                                  "rebuild_s": rebuild_seconds}
+    figures: dict[str, object] = dict(built)
     for name, requests in mixes.items():
         timings = measure(app, requests)
         figures[name] = (statistics.median(timings), percentile(timings, 0.95))

@@ -11,8 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    connect, content, crypto, errors, files, geo, indexing, limiter, logs, mail, manage,
-    openreferral, privacy, public, search, security, templating,
+    assets, connect, content, crypto, errors, files, geo, indexing, insight, limiter, logs, mail,
+    manage, openreferral, privacy, public, search, security, templating, venue_points,
 )
 from .extensions import csrf, db, migrate
 from .settings import defaults
@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     content.init_app(app)
     geo.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
 
     limiter.init_app(app)
@@ -55,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     connect.init_app(app)
     manage.init_app(app)
     openreferral.init_app(app)
+    venue_points.init_app(app)
+    insight.init_app(app)  # it listens to the pages above without them knowing it
     logs.init_app(app)  # last: it reads the token routes from the finished URL map
     return app
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import click
+from flask.cli import with_appcontext
 import yaml
 from flask import Flask, current_app
 from pydantic import (
@@ -27,6 +28,7 @@ from . import geo
 from . import models as m
 from .extensions import db
 from .text import EmailLine, Line, Text
+from .web_address import web_address
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PAGE_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
@@ -215,6 +217,11 @@ class OrganisationIn(Strict):
     phone: Line = ""
     charity_number: Line = ""
     activities: list[ActivityIn] = []
+
+    @field_validator("website")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        return web_address(value)
 
     @field_validator("charity_number", mode="before")
     @classmethod
@@ -775,10 +782,21 @@ def _counts(counts: dict[str, int]) -> str:
 @content_cli.command("check")
 @click.option("--path", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Content folder to check (default: CONTENT_DIR).")
+@with_appcontext
 def check_command(path: Path | None) -> None:
     """Validate every content file; print each problem with its file and field."""
+    from .site_details import content_problems, unset_operator_settings
+
     path = path or content_dir()
     cat = _read_or_fail(path)
+    problems = content_problems(cat.pages, current_app.config)
+    problems += [f"{name} is not set (an operator detail the pages show)"
+                 for name in unset_operator_settings(current_app.config)]
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(problems)} unfilled placeholder(s) or operator "
+                                   f"detail(s) in {path}")
     click.echo(f"{path}: OK — {len(cat.pages)} pages, {len(cat.venues)} venues, "
                f"{len(cat.organisations)} organisations, {cat.activity_count} activities, "
                f"{len(cat.places)} local place names")

@@ -364,6 +364,18 @@ class Gazetteer:
             raise UnknownPlace(query)
         return self._choose(query, candidates, near)
 
+    def nearest_outcode(self, lat: float, lon: float) -> Place | None:
+        """The postcode district whose centre is nearest the point (a readable stand-in for
+        a device's coordinates); None outside the UK."""
+        if not in_uk(lat, lon):
+            return None
+        outcodes = self.tables.outcodes
+        if not outcodes:
+            return None
+        code = min(outcodes, key=lambda c: haversine_miles(lat, lon, *outcodes[c][:2]))
+        centre_lat, centre_lon, area = outcodes[code]
+        return Place(code, "outcode", centre_lat, centre_lon, area)
+
     # How a query is read, in order: coordinates, postcode shapes, a postcode inside an
     # address, then names.
     def _candidates(self, query: str, near: tuple[float, float] | None) -> list[_Named]:

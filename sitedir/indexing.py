@@ -29,7 +29,7 @@ from whoosh.analysis import (
 from whoosh.lang import porter2
 from whoosh.support.charset import accent_map
 
-from . import geo
+from . import geo, listing
 from .extensions import db
 from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
 
@@ -39,7 +39,6 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 WRITER_TIMEOUT = 10.0  # seconds to wait for the index lock (a rebuild may hold it)
 PARALLEL_REBUILD_FROM = 5000  # listings; below this, starting processes costs more than it saves
-HIDDEN_PRECISION = 2  # decimal places (~1 km) kept for activities that hide their address
 
 
 def text_analyzer():  # type: ignore[no-untyped-def]
@@ -124,22 +123,13 @@ def _days(entries: Iterable[ScheduleEntry]) -> set[str]:
     return found
 
 
-def public_point(activity: Activity) -> tuple[float, float] | None:
-    """The point a listing may show: exact, or rounded to ~1 km when it hides its address."""
-    venue = activity.venue
-    if not activity.in_person or venue is None or venue.latitude is None or venue.longitude is None:
-        return None
-    if activity.hide_address:
-        return round(venue.latitude, HIDDEN_PRECISION), round(venue.longitude, HIDDEN_PRECISION)
-    return venue.latitude, venue.longitude
-
-
 def to_document(activity: Activity) -> dict[str, Any]:
     """The index document of one activity: a pure function of the loaded record."""
     venue = activity.venue
     categories = activity.categories
     needs = activity.needs
-    point = public_point(activity)
+    where = listing.public_location(activity)
+    point = where.point if where else None
     doc: dict[str, Any] = {
         "uuid": activity.uuid,
         "title": activity.title,
@@ -149,8 +139,9 @@ def to_document(activity: Activity) -> dict[str, Any]:
             activity.schedule_notes) if part),
         "organisation": activity.organisation.name,
         "topics": " ".join(term.name for term in categories + needs),
+        # The place as the page shows it: a private home's venue name is never searchable.
         "place": " ".join(part for part in (
-            venue.name, venue.town, venue.outcode) if part) if venue and activity.in_person else "",
+            where.label, where.town, venue.outcode) if part) if where else "",
         "spell": " ".join((activity.title, activity.summary, activity.organisation.name,
                            *(term.name for term in categories + needs))),
         "category": ",".join(term.key for term in categories),

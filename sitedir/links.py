@@ -1,10 +1,55 @@
-"""Absolute links on the public address (PUBLIC_BASE_URL), for emails, QR codes and feeds."""
+"""Absolute links on the public address (PUBLIC_BASE_URL), for emails, QR codes and feeds.
+
+Links are never built from the request's Host header: a forged Host would otherwise put an
+attacker's address into sign-in emails. When PUBLIC_BASE_URL is unset, the one-process server
+(`python -m sitedir.serve`, `make run`) fills in the address it serves on; the production entry
+point (wsgi.py) refuses to start without it.
+"""
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
+
+UNSET_MESSAGE = ("PUBLIC_BASE_URL is not set: set it to the site's public address, e.g. "
+                 "FLASK_PUBLIC_BASE_URL=https://activities.example.org (links in emails, QR "
+                 "codes and feeds are built on it, never on the request's Host header)")
+
+
+class PublicBaseUrlMissing(RuntimeError):
+    """PUBLIC_BASE_URL is needed here and was not set."""
+
+
+def base_url(app: Flask | None = None) -> str:
+    """PUBLIC_BASE_URL without a trailing slash; raises PublicBaseUrlMissing when unset."""
+    base = str((app or current_app).config.get("PUBLIC_BASE_URL") or "").strip()
+    if not base:
+        raise PublicBaseUrlMissing(UNSET_MESSAGE)
+    return base.rstrip("/")
+
+
+def serving_url(host: str, port: int) -> str:
+    """The address a server listening on host:port answers on, for links when no
+    PUBLIC_BASE_URL is set ('0.0.0.0' and '::' listen everywhere: link to this machine)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def use_serving_address(app: Flask, host: str, port: int) -> None:
+    """Links point where this server answers, unless PUBLIC_BASE_URL says otherwise."""
+    if not str(app.config.get("PUBLIC_BASE_URL") or "").strip():
+        app.config["PUBLIC_BASE_URL"] = serving_url(host, port)
+
+
+def require_public_base_url(app: Flask) -> None:
+    """Production start-up check: refuse to serve without PUBLIC_BASE_URL."""
+    base_url(app)
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -14,12 +59,15 @@ def public_url(endpoint: str, **values: Any) -> str:
         with current_app.test_request_context("/"):
             return public_url(endpoint, **values)
     path = url_for(endpoint, **values)[len(request.script_root):]
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    return base_url() + path
 
 
 def public_host() -> str:
     """The host name of PUBLIC_BASE_URL, without port: for Message-IDs, UIDs and no-reply@."""
-    netloc = current_app.config["PUBLIC_BASE_URL"].split("://", 1)[-1].split("/", 1)[0]
+    configured = str(current_app.config.get("PUBLIC_BASE_URL") or "")
+    netloc = configured.split("://", 1)[-1].split("/", 1)[0]
+    if netloc.startswith("["):
+        return netloc.split("]", 1)[0] + "]"
     return netloc.split(":", 1)[0]
 
 

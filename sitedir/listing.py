@@ -5,6 +5,7 @@ One place for these words, so the activity page, cards, print sheets and feeds a
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from . import schedule
 from .extensions import db
-from .models import Activity, SchoolHoliday
+from .models import Activity, SchoolHoliday, Venue
 
 STATUS_LABELS = {"running": "Running", "full": "Full", "on_break": "On a break",
                  "closed": "Closed"}
@@ -51,9 +52,13 @@ def next_session(activity: Activity) -> schedule.Occurrence | None:
 
 def next_session_text(activity: Activity) -> str:
     """'Tuesday 2 December 2026, 10am to midday', or why there is none."""
+    return session_text(activity, next_session(activity))
+
+
+def session_text(activity: Activity, occurrence: schedule.Occurrence | None) -> str:
+    """The words for an activity's next session, already worked out (see next_session)."""
     if activity.status == "closed":
         return "This activity has closed"
-    occurrence = next_session(activity)
     if occurrence is None:
         return "No sessions planned at the moment"
     when = schedule.format_date(occurrence.date)
@@ -77,6 +82,8 @@ def cost_text(activity: Activity) -> str:
     if activity.cost_type == "free":
         return "Free"
     if activity.cost_type == "paid":
+        if activity.cost_amount is None:  # a paid listing may not state its price (yet)
+            return "Paid – ask the group for the price"
         return " ".join(part for part in (money(activity.cost_amount), period) if part)
     if activity.cost_amount:
         return f"Pay what you can (suggested {money(activity.cost_amount)} {period})".replace(
@@ -113,18 +120,58 @@ def status_text(activity: Activity) -> str:
 
 def is_stale(activity: Activity, today: dt.date | None = None) -> bool:
     """Not reviewed for STALE_AFTER_DAYS: the listing may be out of date."""
-    if activity.last_reviewed is None:
-        return True
-    today = today or local_now().date()
-    return (today - activity.last_reviewed).days > int(current_app.config["STALE_AFTER_DAYS"])
+    from . import freshness
+
+    return freshness.is_stale(activity, today or local_now().date())
+
+
+HIDDEN_PRECISION = 2  # decimal places (~1 km) of the point shown for a group in a private home
+
+
+@dataclass(frozen=True)
+class PublicLocation:
+    """Where an in-person activity may be said to be, as every page, feed, API, the index and
+    the map show it. A group that meets in a private home (hide_address) shows only its area:
+    the town and postcode district, and a point rounded to ~1 km flagged approximate."""
+
+    venue: Venue
+    label: str  # the venue's name, or "Town (LS9)" for a private home
+    lines: list[str] = field(default_factory=list)  # street address lines; none when hidden
+    town: str | None = None
+    postcode: str = ""  # the full postcode, or only the district when hidden
+    directions: str = ""
+    point: tuple[float, float] | None = None
+    approximate: bool = False
+
+    @property
+    def exact_point(self) -> tuple[float, float] | None:
+        """The point only when it is the venue's own (for distances that must be true)."""
+        return None if self.approximate else self.point
+
+
+def public_location(activity: Activity) -> PublicLocation | None:
+    """The one rule for showing an activity's venue; None when it does not meet in person."""
+    venue = activity.venue
+    if venue is None or not activity.in_person:
+        return None
+    located = venue.latitude is not None and venue.longitude is not None
+    if activity.hide_address:
+        point = ((round(venue.latitude, HIDDEN_PRECISION), round(venue.longitude, HIDDEN_PRECISION))
+                 if located else None)
+        return PublicLocation(venue=venue, label=f"{venue.town or 'Local area'} ({venue.outcode})",
+                              town=venue.town, postcode=venue.outcode, point=point,
+                              approximate=True)
+    return PublicLocation(venue=venue, label=venue.name, lines=list(venue.address_lines),
+                          town=venue.town, postcode=venue.postcode or "",
+                          directions=venue.directions or "",
+                          point=(venue.latitude, venue.longitude) if located else None)
 
 
 def place_text(activity: Activity) -> str:
     """Where, in a line: the venue and area, or how it runs when not in person."""
-    if activity.venue and activity.in_person:
-        venue = activity.venue
-        if activity.hide_address:
-            area = venue.town or "Local area"
-            return f"{area} ({venue.outcode}) – address given when you get in touch"
-        return ", ".join(part for part in (venue.name, venue.town) if part)
+    where = public_location(activity)
+    if where is not None:
+        if where.approximate:
+            return f"{where.label} – address given when you get in touch"
+        return ", ".join(part for part in (where.label, where.town) if part)
     return " and ".join(FORMAT_LABELS[f] for f in activity.formats if f != "in_person")

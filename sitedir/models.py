@@ -13,9 +13,11 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Table, Text,
-    Time, UniqueConstraint, event, func, select,
+    Time, UniqueConstraint, event, func, inspect, select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    Mapped, Session, joinedload, mapped_column, relationship, selectinload,
+)
 
 from .extensions import db
 
@@ -130,6 +132,14 @@ class Venue(db.Model):
     latitude: Mapped[float | None] = mapped_column(nullable=True)
     longitude: Mapped[float | None] = mapped_column(nullable=True)
     directions: Mapped[str] = mapped_column(Text, default="")
+    # How the point was found when the data had none: "" (given with the data), "postcode"
+    # (the exact postcode, from the imported ONS table) or "sector"/"outcode" (approximate:
+    # the centre of the postcode sector or district, from the gazetteer).
+    placed_from: Mapped[str] = mapped_column(String(20), default="")
+
+    @property
+    def placed_approximately(self) -> bool:
+        return self.placed_from in ("sector", "outcode")
 
     accessibility: Mapped[list[Term]] = relationship(secondary=venue_term, order_by=Term.position)
     activities: Mapped[list[Activity]] = relationship(back_populates="venue")
@@ -185,6 +195,9 @@ class Activity(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     last_reviewed: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Set by `flask reminders send` after the third unanswered reminder; any later review
+    # (last_reviewed on or after it) lifts it, so no path has to remember to clear it.
+    not_confirmed_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -348,3 +361,50 @@ def record_listing_changes(session: Session, flush_context: object, instances: o
 FULL_ACTIVITY = (selectinload(Activity.terms), selectinload(Activity.schedule),
                  selectinload(Activity.organisation),
                  selectinload(Activity.venue).selectinload(Venue.accessibility))
+# What an activity card (search results, lists) shows: the organisation and venue joined into
+# the same row, no venue access features. Three queries for a page of cards instead of five.
+CARD_ACTIVITY = (joinedload(Activity.organisation), joinedload(Activity.venue),
+                 selectinload(Activity.terms), selectinload(Activity.schedule))
+
+
+class OldSlug(db.Model):
+    """A slug an activity or organisation used to have, so old links and printed QR codes
+    still arrive (the public page redirects to the current slug)."""
+
+    __tablename__ = "old_slug"
+    __table_args__ = (UniqueConstraint("kind", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "activity" | "organisation"
+    slug: Mapped[str] = mapped_column(String(120))
+    uuid: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+SLUG_KINDS: dict[type, str] = {Activity: "activity", Organisation: "organisation"}
+
+
+@event.listens_for(Session, "before_flush")
+def remember_old_slugs(session: Session, flush_context: object, instances: object) -> None:
+    """When a slug changes, keep the old one (and forget an old one that is now current)."""
+    for obj in list(session.dirty):
+        kind = SLUG_KINDS.get(type(obj))
+        if kind is None:
+            continue
+        history = inspect(obj).attrs.slug.history
+        if not history.deleted or not history.added:
+            continue
+        old, new = history.deleted[0], history.added[0]
+        if not old or old == new:
+            continue
+        for stale in session.scalars(select(OldSlug).where(
+                OldSlug.kind == kind, OldSlug.slug.in_([old, new]))):
+            session.delete(stale)
+        session.add(OldSlug(kind=kind, slug=old, uuid=obj.uuid))
+
+
+def current_slug(kind: str, slug: str) -> str | None:
+    """The slug now used by whatever once had `slug`, or None."""
+    model = next(model for model, name in SLUG_KINDS.items() if name == kind)
+    return db.session.scalar(select(model.slug).join(OldSlug, OldSlug.uuid == model.uuid).where(
+        OldSlug.kind == kind, OldSlug.slug == slug))

@@ -102,11 +102,16 @@ def occurrences(entries: Iterable[Entry], start: dt.datetime, *, limit: int = 1,
     day = max(start.date(), not_before) if not_before else start.date()
     last_dated = max((e.date for e in entries if e.date is not None), default=None)
     repeating = any(e.date is None for e in entries)
+    # Days worth looking at: a weekday some repeating entry uses, or a dated session's day
+    # (a list card asks this for every result; most days of the horizon match nothing).
+    weekdays = {e.weekday for e in entries if e.date is None}
+    dates = {e.date for e in entries if e.date is not None}
     end = day + dt.timedelta(days=HORIZON_DAYS)
     while day <= end and len(found) < limit:
         if not repeating and (last_dated is None or day > last_dated):
             break
-        if not (term_time_only and in_holiday(day, holidays)):
+        if (day.weekday() in weekdays or day in dates) \
+                and not (term_time_only and in_holiday(day, holidays)):
             todays = sorted((e for e in entries if _matches(e, day)), key=lambda e: e.start_time)
             for entry in todays:
                 occurrence = Occurrence(day, entry.start_time, entry.end_time, entry.title)

@@ -7,6 +7,7 @@ import logging
 from waitress import serve
 
 from . import create_app
+from .links import use_serving_address
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
+    # With no PUBLIC_BASE_URL, links in emails, QR codes and feeds use this server's address.
+    use_serving_address(app, args.host, args.port)
     if app.config["INDEXER_THREAD"]:
         # The one-process default: this thread is the only index writer (see sitedir/indexing.py).
         from .indexing import start_worker_thread

@@ -32,8 +32,49 @@ SETTINGS: list[Setting] = [
             "The service name shown in the header, page titles and emails."),
     Setting("SITE_AREA", "Leeds",
             "The area the directory covers, used in page text (\"groups in Leeds\")."),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000",
-            "The public address of the site, for links in emails, QR codes and feeds."),
+    Setting("PUBLIC_BASE_URL", "",
+            "The public address of the site (with any path prefix), for links in emails, QR "
+            "codes, print sheets, calendars and the sitemap; never taken from the request's "
+            "Host header. Empty: `make run` (python -m sitedir.serve) uses the address it "
+            "serves on, e.g. http://127.0.0.1:5101 for PORT=5101; wsgi.py (production) "
+            "refuses to start."),
+    # Who runs the site: filled into the about, privacy, accessibility and guide pages as
+    # {{ operator_name }} etc. (sitedir/site_details.py). wsgi.py will not start while one is empty.
+    Setting("OPERATOR_NAME", "",
+            "Who runs the site: your organisation's name, address and any registration number "
+            "(charity or company), as the about, privacy and accessibility pages show it."),
+    Setting("OPERATOR_CONTACT", "",
+            "How people contact the people who run the site (an email address, and a phone "
+            "number with the hours it is answered, if you have one)."),
+    Setting("DATA_CONTROLLER", "",
+            "The data controller for the privacy notice and how to reach them about personal "
+            "data (their email and postal address; a Data Protection Officer if you have one)."),
+    Setting("ACCESSIBILITY_CONTACT", "",
+            "Where people ask for information in another format or report an accessibility "
+            "problem, and how soon you reply (e.g. 'access@example.org or 0113 496 0000, "
+            "Monday to Friday 9am to 5pm; we reply within 5 working days')."),
+    Setting("ACCESSIBILITY_ENFORCEMENT",
+            "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the "
+            "Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility "
+            "Regulations 2018 (the \"accessibility regulations\"). If you are not happy with "
+            "how we respond to your complaint, contact the [Equality Advisory and Support "
+            "Service (EASS)](https://www.equalityadvisoryservice.com/). In Northern Ireland, "
+            "contact the [Equality Commission for Northern Ireland](https://www.equalityni.org/).",
+            "The enforcement paragraph of the accessibility statement (Markdown). The default "
+            "is the wording for UK public sector bodies; an organisation the regulations do not "
+            "cover should say how it handles complaints instead."),
+    Setting("OPERATOR_SUPPLIERS", "",
+            "The suppliers that process personal data for you, as the privacy notice lists "
+            "them: your hosting provider and the country the data is stored in, and the email "
+            "service that sends sign-in and recommendation emails."),
+    Setting("SERVER_LOG_RETENTION", "",
+            "What your web server, proxy or hosting provider logs and for how long, for the "
+            "privacy notice (e.g. 'for 30 days; they include IP addresses'). sitedir itself "
+            "does not log IP addresses, search words or query strings."),
+    Setting("SAFEGUARDING_CONTACT", "",
+            "Email address of the named person who receives safeguarding concerns reported on a "
+            "listing. They are emailed at once, and the report is kept out of the moderation "
+            "queue."),
     Setting("TIMEZONE", "Europe/London",
             "Time zone of schedules; next-session dates are computed in it."),
     Setting("STALE_AFTER_DAYS", 365,
@@ -65,9 +106,16 @@ SETTINGS: list[Setting] = [
     Setting("INDEXER_THREAD", True,
             "Run the indexer as a background thread of `python -m sitedir.serve`. Turn off when "
             "a separate `flask index worker` process runs (only one indexer may write)."),
-    Setting("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "Leaflet tile URL template for the search map. Use your own tile server for a busy "
-            "site (OpenStreetMap's tile usage policy). Empty hides the map; the list stays."),
+    Setting("COMPRESS_RESPONSES", True,
+            "Compress pages, JSON and static files (zstd, brotli or gzip, as the browser "
+            "accepts). Turn off when a reverse proxy in front compresses them instead."),
+    Setting("MAP_TILE_URL", "",
+            "Leaflet tile URL template for the search map, e.g. "
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png (use your own tile server for a "
+            "busy site: OpenStreetMap's tile usage policy). Empty (the offline default): the "
+            "map draws the markers and the search area on a plain background and says so; no "
+            "tile requests. If tiles fail to load, the map falls back to the same. The list of "
+            "results is always there."),
     Setting("MAP_ATTRIBUTION",
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
             "contributors",
@@ -86,6 +134,10 @@ SETTINGS: list[Setting] = [
             "for this many days. Keep it below STALE_AFTER_DAYS, so groups can answer in time."),
     Setting("REMINDER_REPEAT_DAYS", 30,
             "Days to wait before sending another reminder about the same unanswered listing."),
+    Setting("NOT_CONFIRMED_AFTER_REMINDERS", 3,
+            "After this many unanswered reminders (since the last review), `flask reminders "
+            "send` marks a listing \"not confirmed\" instead of reminding again: it sinks in "
+            "lists and says so until the group or a moderator reviews it."),
     Setting("REMINDER_LINK_DAYS", 7,
             "How long the one-click answers in a reminder email work, in days. Each works once "
             "and publishes without sign-in, so keep it short; the next reminder brings new ones."),
@@ -141,6 +193,14 @@ SETTINGS: list[Setting] = [
             "addresses and the addresses typed into sign-in requests (who did what stays)."),
     Setting("MODERATION_RETENTION_DAYS", 180,
             "Days after which suggested activities and problem reports are deleted."),
+    Setting("INSIGHT_RETENTION_DAYS", 90,
+            "Days after which the raw rows of searches that found fewer than 3 activities are "
+            "folded into totals and deleted (by `flask privacy purge`). Words searched on fewer "
+            "than 3 different days by then are deleted, not kept."),
+    Setting("INSIGHT_FLUSH_SECONDS", 10.0,
+            "How often each web process writes its pending anonymous counts (page views, "
+            "searches) to the database, in one transaction. 0 turns the background writer off "
+            "(tests, scripts)."),
     Setting("RATELIMIT_STORAGE_URI", "memory://",
             "Where rate-limit counts live: memory:// for one process, redis://host:6379 when "
             "several processes or machines serve the site."),

@@ -1,13 +1,17 @@
 """Template filters, globals and response headers shared by every page."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from urllib.parse import quote
+
+from flask import Flask, g, url_for
 from sqlalchemy import select
 
-from . import listing, schedule
+from . import freshness, listing, schedule
 from .extensions import db
 from .markdown import render_markdown
+from .site_details import fill as fill_site_details
 from .models import Page, Term
+from .web_address import link_target
 
 
 def _nav() -> dict[str, object]:
@@ -18,11 +22,18 @@ def _nav() -> dict[str, object]:
     return {"nav_categories": categories, "nav_pages": pages}
 
 
-def _static_caching(response: Response) -> Response:
-    """Static files may be cached for an hour (security headers: sitedir.security)."""
-    if request.method == "GET" and request.endpoint == "static":
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
-    return response
+def activity_url(slug: str) -> str:
+    """url_for('public.activity', slug=slug), with the route built once per request: a page of
+    cards and map markers asks for dozens to a thousand of them."""
+    prefix = g.get("activity_url_prefix")
+    if prefix is None:
+        prefix = g.activity_url_prefix = url_for("public.activity", slug="-").removesuffix("-")
+    return prefix + quote(slug, safe="")
+
+
+def _freshness_note(activity: object) -> str:
+    """Why an open listing's details are in doubt ("" when they are not), as of today."""
+    return freshness.freshness_note(activity, listing.local_now().date())  # type: ignore
 
 
 def init_app(app: Flask) -> None:
@@ -30,18 +41,21 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(
         markdown=render_markdown,
+        site_details=fill_site_details,
         schedule_line=schedule.describe,
         long_date=schedule.format_date,
         time_range=schedule.format_time_range,
         plain_word=listing.plain_word,
+        web_address=link_target,
     )
     app.jinja_env.globals.update(
-        cost_text=listing.cost_text, ages_text=listing.ages_text,
+        activity_url=activity_url, cost_text=listing.cost_text, ages_text=listing.ages_text,
         status_text=listing.status_text, referral_text=listing.referral_text,
         next_session_text=listing.next_session_text, next_session=listing.next_session,
         is_stale=listing.is_stale, place_text=listing.place_text,
+        public_location=listing.public_location,
         STATUS_TAG_COLOURS=listing.STATUS_TAG_COLOURS, FORMAT_LABELS=listing.FORMAT_LABELS,
-        JOIN_LABELS=listing.JOIN_LABELS,
+        JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
+        is_not_confirmed=freshness.is_not_confirmed,
     )
     app.context_processor(_nav)
-    app.after_request(_static_caching)

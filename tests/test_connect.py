@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sitedir.connect.models import ProblemReport, Recommendation, Suggestion
-from sitedir.connect.stats import recommendation_counts, summarise
+from sitedir.insight.reports import recommendation_counts, tally
 from sitedir.extensions import db
 from sitedir.mail import OutboxEmail
 from tests.connect_support import FAST, RECOMMENDATION, error_messages, hidden_value, submit
@@ -164,7 +164,8 @@ def test_recommend_print_commits_then_confirms_and_prints_the_facts(connect_app)
                  "For Alex", "A note from Sam Reader, Leeds Central Library (Library)",
                  "Ask for Pat when you arrive.", "http://localhost/activities/" + KNIT):
         assert fact in text, fact
-    assert 'src="data:image/svg+xml' in sheet.text and "css/print-sheet.css" in sheet.text
+    assert 'src="data:image/svg+xml' in sheet.text
+    assert re.search(r"css/print-sheet\.[0-9a-f]{10}\.css", sheet.text)
     assert "large-print" not in re.search(r"<body[^>]*>", sheet.text).group(0)
     large = client.get(confirmation_url + "/print?large=1")
     assert "large-print" in re.search(r"<body[^>]*>", large.text).group(0)
@@ -266,16 +267,17 @@ def test_recommendation_counts_by_month_and_role(connect_app) -> None:
     with connect_app.app_context():
         knit_uuid = db.session.scalar(
             select(Recommendation).join(Recommendation.items)).items[0].activity_uuid
-        summary = summarise(recommendation_counts(knit_uuid))
+        rows = recommendation_counts(activity_uuid=knit_uuid)
         month = db.session.scalar(select(Recommendation.month))
-    assert summary == {knit_uuid: {"month": {month: 2}, "role": {"library": 1, "youth_work": 1},
-                                   "delivery": {"print": 2}}}
-    result = connect_app.test_cli_runner().invoke(args=["recommend", "stats", "--activity", KNIT])
+    assert (tally(rows, "month"), tally(rows, "role"), tally(rows, "delivery")) == (
+        {month: 2}, {"library": 1, "youth_work": 1}, {"print": 2})
+    result = connect_app.test_cli_runner().invoke(
+        args=["insight", "usage", "--activity", KNIT])
     assert result.exit_code == 0, result.output
-    assert f"{KNIT}: 2" in result.output and "Library 1" in result.output
-    assert "Youth work 1" in result.output and "Sam" not in result.output
-    everything = connect_app.test_cli_runner().invoke(args=["recommend", "stats"])
-    assert f"{WALK}: 1" in everything.output
+    header, row = (line.split() for line in result.output.splitlines())
+    assert KNIT in row and "Sam" not in result.output
+    everything = connect_app.test_cli_runner().invoke(args=["insight", "usage", "--format", "csv"])
+    assert f"{WALK}," in everything.output
 
 
 def test_email_delivery_writes_outbox_row_in_same_commit(connect_app) -> None:

@@ -34,6 +34,8 @@ from sitedir.geo import (
     normalise_postcode,
 )
 
+from tests.conftest import examples
+
 # Leeds and York railway stations as Wikipedia's infoboxes give them:
 # Leeds 53°47′38″N 1°32′49″W, York 53°57′30″N 1°05′35″W.
 LEEDS_STATION = (53 + 47 / 60 + 38 / 3600, -(1 + 32 / 60 + 49 / 3600))
@@ -148,7 +150,7 @@ def _destination(lat: float, lon: float, bearing: float, miles: float) -> tuple[
     return math.degrees(phi2), math.degrees(lambda2)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     lat=st.floats(49.9, 60.9),
     lon=st.floats(-8.6, 1.7),
@@ -163,7 +165,7 @@ def test_grid_cells_cover_every_point_within_the_radius(
     assert grid_cell(*point) in grid_cells_covering(lat, lon, radius)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(lat=st.floats(49.9, 60.9), lon=st.floats(-8.6, 1.7), radius=st.floats(1, 25),
        bearing=st.floats(0, 360))
 def test_grid_cells_cover_the_edge_of_the_circle(

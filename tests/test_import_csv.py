@@ -62,7 +62,7 @@ def test_round_trip_and_idempotence(make_app: Callable[..., Flask], tmp_path: Pa
     with source.app_context():
         before = db.session.scalar(select(func.count()).select_from(ListingChange))
     result = source.test_cli_runner().invoke(args=["import", "csv", str(exported)])
-    assert "0 created, 0 updated, 7 unchanged, 0 rejected" in result.output, result.output
+    assert "0 created, 0 updated, 7 unchanged, 0 warned, 0 rejected" in result.output, result.output
     with source.app_context():
         assert db.session.scalar(select(func.count()).select_from(ListingChange)) == before
 
@@ -103,21 +103,22 @@ def test_bad_rows_are_reported_by_row_and_column(make_app: Callable[..., Flask],
         ({**base, "categories": "knitting-circles"}, "row 3: categories: 'knitting-circles'"),
         ({**base, "schedule": "someday 10-12"}, "row 4: schedule: 'someday 10-12' is not like"),
         ({**base, "cost_type": "paid"}, "row 5: cost_amount: a paid activity needs a price"),
-        ({**base, "age_min": "old"}, "row 6: age_min: must be a number"),
-        ({**base, "status": "sleeping"}, "row 7: status: 'sleeping' is not one of"),
-        ({**base, "schedule": "monday 12:00-10:00"}, "row 8: schedule: 'monday 12:00-10:00' "
+        ({**base, "status": "sleeping"}, "row 6: status: 'sleeping' is not one of"),
+        ({**base, "schedule": "monday 12:00-10:00"}, "row 7: schedule: 'monday 12:00-10:00' "
                                                      "ends before it starts"),
     ]
-    write_rows(path, [row for row, _ in bad] + [{**base, "title": "Fine"}])
+    warned = ({**base, "title": "Old", "age_min": "old"},
+              "row 8: age_min: 'old' dropped (must be a number)")
+    write_rows(path, [row for row, _ in bad] + [warned[0], {**base, "title": "Fine"}])
     with site.app_context():
         before = db.session.scalar(select(func.count()).select_from(Activity))
     result = site.test_cli_runner().invoke(args=["import", "csv", str(path)])
     assert result.exit_code == 1
-    assert f"1 created, 0 updated, 0 unchanged, {len(bad)} rejected" in result.output
-    for _, message in bad:
+    assert f"2 created, 0 updated, 0 unchanged, 1 warned, {len(bad)} rejected" in result.output
+    for _, message in bad + [warned]:
         assert message in result.output
     with site.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Activity)) == before + 1
+        assert db.session.scalar(select(func.count()).select_from(Activity)) == before + 2
 
 
 def test_a_file_without_the_columns_imports_nothing(make_app: Callable[..., Flask],

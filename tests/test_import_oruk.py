@@ -68,7 +68,7 @@ def test_round_trip_into_an_empty_site_gives_the_same_listings(
                            "empty": False, "contents": exported})
     result = empty.test_cli_runner().invoke(args=["import", "oruk", str(feed)])
     assert result.exit_code == 0, result.output
-    assert f"{len(exported)} created, 0 updated, 0 unchanged, 0 rejected" in result.output
+    assert f"{len(exported)} created, 0 updated, 0 unchanged, 0 warned, 0 rejected" in result.output
     again = export_services(empty)
     assert sorted(map(normalised, again), key=lambda s: s["id"]) == \
         sorted(map(normalised, exported), key=lambda s: s["id"])
@@ -108,43 +108,82 @@ def test_reimport_is_idempotent_and_goes_through_the_outbox_into_search(
             Activity.title == "Otley Health Walk")) == 55
 
 
-BROKEN = [
+ORG = {"id": "o1", "name": "Org"}
+# Only a record that cannot be a listing at all is rejected ...
+REJECTED = [
     ({"name": "No id"}, "id: missing"),
     ({"id": "b1", "organization": {"id": "o1", "name": "Org", "description": ""}},
      "name: missing"),
-    ({"id": "b2", "name": "No organisation"}, "organization: missing"),
-    ({"id": "b3", "name": "Bad time", "organization": {"id": "o1", "name": "Org"},
+    ("not an object", "service: must be an object"),
+]
+# ... any other bad value drops that field, with a warning quoting it and naming the record.
+WARNED = [
+    ({"id": "b2", "name": "No organisation"},
+     "service b2 (No organisation): organization: None dropped (missing or not an object"),
+    ({"id": "b3", "name": "Bad time", "organization": ORG,
       "schedules": [{"id": "s", "freq": "WEEKLY", "byday": "MO", "opens_at": "25:00",
-                     "closes_at": "26:00"}]}, "schedules[0].opens_at: must be a time"),
-    ({"id": "b4", "name": "Bad age", "organization": {"id": "o1", "name": "Org"},
-      "minimum_age": "old"}, "minimum_age: must be a number"),
-    ({"id": "b5", "name": "Bad status", "organization": {"id": "o1", "name": "Org"},
-      "status": "open"}, "status: 'open' is not one of"),
-    ({"id": "b6", "name": "Backwards", "organization": {"id": "o1", "name": "Org"},
+                     "closes_at": "26:00", "description": "Mondays"}]},
+     "service b3 (Bad time): schedules[0].opens_at: must be a time"),
+    ({"id": "b4", "name": "Bad age", "organization": ORG, "minimum_age": "old"},
+     "service b4 (Bad age): minimum_age: 'old' dropped (must be a number)"),
+    ({"id": "b5", "name": "Bad status", "organization": ORG, "status": "open"},
+     "service b5 (Bad status): status: 'open' dropped (not one of"),
+    ({"id": "b6", "name": "Backwards", "organization": ORG,
       "schedules": [{"id": "s", "freq": "WEEKLY", "byday": "MO", "opens_at": "12:00",
                      "closes_at": "10:00"}]}, "schedules[0].closes_at: must be after opens_at"),
-    ({"id": "b7", "name": "Bad day", "organization": {"id": "o1", "name": "Org"},
+    ({"id": "b7", "name": "Bad day", "organization": ORG,
       "schedules": [{"id": "s", "freq": "WEEKLY", "byday": "XX", "opens_at": "10:00",
                      "closes_at": "11:00"}]}, "schedules[0].byday: 'XX' is not a day"),
-    ({"id": "b8", "name": "Far away", "organization": {"id": "o1", "name": "Org"},
+    ({"id": "b8", "name": "Far away", "organization": ORG,
       "service_at_locations": [{"id": "l", "location": {"id": "l1", "name": "X",
-                                                        "latitude": 123}}]},
-     "service_at_locations[0].location.latitude: must be between -90 and 90"),
-    ("not an object", "service: must be an object"),
+                                                        "latitude": 123, "longitude": 1}}]},
+     "service_at_locations[0].location.latitude: 123 dropped (must be between -90 and 90)"),
+    ({"id": "b9", "name": "Sentinel ages", "organization": ORG, "minimum_age": -1,
+      "maximum_age": -1}, "service b9 (Sentinel ages): maximum_age: -1 dropped"),
+    ({"id": "b10", "name": "Pounds", "organization": ORG,
+      "cost_options": [{"id": "c", "amount": "£3"}]},
+     "cost_options[0].amount: '£3' dropped (must be a number)"),
+    ({"id": "b11", "name": "Script site", "organization": {
+        "id": "o2", "name": "Org", "website": "javascript:alert(1)"}},
+     "organization.website: 'javascript:alert(1)' dropped (must start with https://"),
 ]
 
 
-def test_a_malformed_feed_reports_every_record_and_changes_nothing(
+def test_a_malformed_feed_keeps_every_listing_it_can_and_reports_every_value(
         make_app: Callable[..., Flask], tmp_path: Path) -> None:
     site = make_app()
     before = counts(site)
-    feed = save(tmp_path, {"contents": [record for record, _ in BROKEN]})
-    result = site.test_cli_runner().invoke(args=["import", "oruk", str(feed)])
-    assert result.exit_code == 1
-    assert f"0 created, 0 updated, 0 unchanged, {len(BROKEN)} rejected" in result.output
-    for _, reason in BROKEN:
+    feed = save(tmp_path, {"contents": [record for record, _ in REJECTED + WARNED]})
+    report_file = tmp_path / "report.json"
+    result = site.test_cli_runner().invoke(
+        args=["import", "oruk", str(feed), "--report", str(report_file)])
+    assert result.exit_code == 1  # there were rejections
+    assert (f"{len(WARNED)} created, 0 updated, 0 unchanged, {len(WARNED)} warned, "
+            f"{len(REJECTED)} rejected") in result.output
+    for _, reason in REJECTED + WARNED:
         assert reason in result.output
-    assert counts(site) == before
+    assert counts(site)[:1] == (before[0] + len(WARNED),)
+    report = json.loads(report_file.read_text())
+    assert report["summary"]["rejected"] == len(REJECTED)
+    assert {item["record"] for item in report["warnings"]} >= {
+        "service b4 (Bad age)", "service b9 (Sentinel ages)"}
+    with site.app_context():
+        pounds = db.session.scalar(select(Activity).where(Activity.title == "Pounds"))
+        assert pounds.cost_type == "paid" and "£3" in pounds.cost_notes  # not called free
+        sentinel = db.session.scalar(select(Activity).where(Activity.title == "Sentinel ages"))
+        assert (sentinel.age_min, sentinel.age_max) == (None, None)
+        script = db.session.scalar(select(Organisation).where(Organisation.uuid.is_not(None))
+                                   .where(Organisation.website.like("javascript%")))
+        assert script is None
+
+
+def test_warnings_alone_exit_zero_unless_strict(make_app: Callable[..., Flask],
+                                                tmp_path: Path) -> None:
+    site = make_app(content=None)
+    feed = save(tmp_path, {"contents": [WARNED[3][0]]})
+    runner = site.test_cli_runner()
+    assert runner.invoke(args=["import", "oruk", str(feed)]).exit_code == 0
+    assert runner.invoke(args=["import", "oruk", str(feed), "--strict"]).exit_code != 0
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"something": "else"}', '"a string"'])
@@ -222,7 +261,8 @@ def test_an_unreachable_url_imports_nothing(make_app: Callable[..., Flask]) -> N
     site = make_app(content=None, IMPORT_TIMEOUT=2)
     with FeedServer(lambda path, query: (500, {})) as server:
         url = server.url
-        result = site.test_cli_runner().invoke(args=["import", "oruk", url])
+        result = site.test_cli_runner().invoke(
+            args=["import", "oruk", url, "--retries", "1", "--retry-wait", "0"])
     assert result.exit_code != 0 and "HTTP 500" in result.output
     assert "Nothing was imported" in result.output
 
@@ -267,7 +307,7 @@ def test_v1_feed_over_http(make_app: Callable[..., Flask]) -> None:
         result = site.test_cli_runner().invoke(args=["import", "oruk", server.url])
     assert result.exit_code == 0, result.output
     assert "2 created" in result.output and "(ORUK v1)" in result.output
-    assert "not in one of our taxonomies, ignored" in result.output  # a warning, not a rejection
+    assert "is not in the taxonomy map" in result.output  # a warning, not a rejection
     with site.app_context():
         knit = db.session.scalar(select(Activity).join(Activity.organisation).where(
             Activity.title == "Knit and Natter", Organisation.name == "Craft Collective"))

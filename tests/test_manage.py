@@ -394,25 +394,3 @@ def test_register_with_a_venue_not_in_the_list(app, moderator) -> None:
         from sitedir.models import Venue
         venue = db.session.scalar(select(Venue).where(Venue.slug == "st-aidan-s-hall"))
         assert venue.latitude is not None and abs(venue.latitude - 53.81) < 0.1
-
-
-def test_admin_sees_anonymous_recommendation_counts(app, moderator) -> None:
-    from sitedir.connect.models import Recommendation, RecommendationItem
-
-    with app.app_context():
-        knit = db.session.scalar(select(Activity).where(Activity.slug == KNIT))
-        for month, role, delivery in [("2026-10", "library", "print"),
-                                      ("2026-11", "library", "email"),
-                                      ("2026-11", "link_worker", "qr")]:
-            db.session.add(Recommendation(
-                month=month, role=role, delivery=delivery,
-                items=[RecommendationItem(activity_id=knit.id, activity_uuid=knit.uuid)]))
-        db.session.commit()
-    assert moderator.get("/manage/admin/recommendations").status_code in (302, 403)
-    admin = sign_in_privileged(app.test_client(), app, "admin@example.org")
-    page = admin.get("/manage/admin/recommendations").get_data(as_text=True)
-    row = re.search(r"Knit and Natter.*?</tr>", page, re.S).group(0)
-    cells = re.findall(r'govuk-table__cell--numeric">(\d+)<', row)
-    assert cells == ["3", "1", "2"]  # total, then October and November
-    assert "Library: 2" in row and "Social prescribing link worker: 1" in row
-    assert "Printed: 1" in row and "Emailed: 1" in row and "QR code: 1" in row

@@ -64,6 +64,7 @@ def _routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str, dict[s
         ("GET", f"/manage/claim/organisation/{ORG}", "signed_in", {}),
         ("POST", f"/manage/claim/activity/{ACTIVITY}", "signed_in", {"role_in_group": "Chair"}),
         ("GET", "/manage/queue", "moderator", {}),
+        ("GET", "/manage/freshness", "moderator", {}),
         ("GET", f"/manage/queue/changes/{ids['change_a']}", "moderator", {}),
         ("POST", f"/manage/queue/changes/{ids['change_a']}/approve", "moderator", {}),
         ("POST", f"/manage/queue/changes/{ids['change_b']}/reject", "moderator",

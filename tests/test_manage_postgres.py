@@ -6,12 +6,11 @@ from sqlalchemy import select
 from sitedir.extensions import db
 from sitedir.manage.models import ChangeRequest, ListingVersion
 from tests.manage_helpers import activity_form, manage_app, sign_in, sign_in_privileged
-from tests.test_postgres import postgres_url  # noqa: F401  (the throwaway cluster fixture)
 
 KNIT = "harehills-knit-and-natter"
 
 
-def test_edit_and_approve_on_postgresql(make_app, postgres_url: str) -> None:  # noqa: F811
+def test_edit_and_approve_on_postgresql(make_app, postgres_url: str) -> None:
     app = manage_app(make_app, SQLALCHEMY_DATABASE_URI=postgres_url)
     with app.app_context():
         assert db.engine.dialect.name == "postgresql"

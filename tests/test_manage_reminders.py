@@ -154,3 +154,62 @@ def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:  # 
             assert open_reminders == 0
             results.append(activity_snapshot(activity))
     assert results[0] == results[1]
+
+
+def _age_reminders(app: Flask, days: int) -> None:
+    """Move every reminder days into the past (in Python: SQLite date arithmetic is numeric)."""
+    with app.app_context():
+        for reminder in db.session.scalars(select(Reminder)):
+            reminder.sent_at -= dt.timedelta(days=days)
+        db.session.commit()
+
+
+def test_third_unanswered_reminder_marks_not_confirmed(app) -> None:  # type: ignore
+    for _ in range(3):
+        assert "0 listing(s) marked not confirmed" in _send(app)
+        _age_reminders(app, 31)
+    output = _send(app)
+    assert "1 listing(s) marked not confirmed after 3 unanswered reminders" in output
+    assert "Queued 0 reminder email(s)" in output  # no fourth reminder
+    activity = _activity(app)
+    assert activity.not_confirmed_since is not None
+    page = app.test_client().get(f"/activities/{KNIT}").data.decode()
+    assert 'id="not-confirmed-notice"' in page
+    _age_reminders(app, 31)
+    assert "0 listing(s) marked" in _send(app) and "Queued 0" in _send(app)
+
+
+def test_an_answer_in_time_keeps_it_confirmed(app) -> None:  # type: ignore
+    for _ in range(2):
+        _send(app)
+        _age_reminders(app, 31)
+    _send(app)
+    assert app.test_client().post(_links(app)["Still running as shown"]).status_code == 200
+    with app.app_context():  # long after: due again, but the answer was a review
+        db.session.execute(update(Activity).where(Activity.slug == KNIT).values(
+            last_reviewed=local_now().date() - dt.timedelta(days=101)))
+        db.session.commit()
+    _age_reminders(app, 31)
+    assert "0 listing(s) marked not confirmed" in _send(app)
+    assert _activity(app).not_confirmed_since is None
+
+
+def test_freshness_page_counts_for_moderators(app) -> None:  # type: ignore
+    from tests.manage_helpers import sign_in
+
+    for _ in range(3):
+        _send(app)
+        _age_reminders(app, 31)
+    _send(app)  # marks KNIT not confirmed
+    editor = sign_in(app.test_client(), app, "editor@example.org")
+    assert editor.get("/manage/freshness").status_code == 403
+    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    page = moderator.get("/manage/freshness").data.decode()
+    with app.app_context():
+        sent = db.session.scalar(select(func.count(Reminder.id)))
+        knit = db.session.scalar(select(Activity).where(Activity.slug == KNIT))
+    assert re.search(rf'id="reminders-sent">{sent}<', page)
+    assert re.search(r'id="reminders-answered">0<', page)
+    section = page.split('id="not-confirmed"', 1)[1].split("<h2", 1)[0]
+    assert "Not confirmed (1)" in page and knit.title in section and "3 unanswered" in section
+    assert "More than a year ago" in page and f"/activities/{KNIT}" in page

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from flask import Flask
@@ -21,11 +21,9 @@ API = "/openreferral"
 REQUIRED_EVEN_IF_EMPTY = ("description",)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _indexed(app: Flask) -> Iterator[None]:
-    """search= goes through the index: build it for the shared app (rebuilding is idempotent)."""
-    rebuild(app)
-    yield
+@pytest.fixture(autouse=True)
+def _indexed(indexed_app: Flask) -> None:
+    """search= goes through the index: the shared app's, built once for the session."""
 
 
 def _activity(app: Flask, slug: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -12,8 +13,13 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
+from tests.conftest import examples
+
+pytestmark = pytest.mark.fuzz
+
 PARAMETERS = ("search", "page", "per_page", "taxonomy_term_id", "taxonomy_id", "minimum_age",
-              "maximum_age", "day", "start_time", "end_time", "postcode", "proximity")
+              "maximum_age", "day", "start_time", "end_time", "postcode", "proximity",
+              "modified_after", "organization_id", "minimal", "full", "format")
 LISTS = ("/openreferral/services", "/openreferral/service_at_locations",
          "/openreferral/taxonomies", "/openreferral/taxonomy_terms")
 
@@ -27,7 +33,7 @@ def test_api_never_fails_and_matches_its_document(app: Flask) -> None:
     assert len(operations) == 9
     calls: list[str] = []
     for operation in operations:
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
+        @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
@@ -38,7 +44,7 @@ def test_api_never_fails_and_matches_its_document(app: Flask) -> None:
     assert len(set(calls)) >= 9 and len(calls) >= 9 * 5
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=st.sampled_from(LISTS),
        params=st.dictionaries(st.sampled_from(PARAMETERS), st.text(max_size=30), max_size=4))
 def test_any_parameter_text_is_a_200_or_a_400(

@@ -151,3 +151,25 @@ def test_sqlite_pragmas(app: Flask) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_paid_listing_without_a_price_shows_on_every_page(make_app) -> None:
+    """A paid listing may not state its price: its pages, cards and JSON say so, never a 500."""
+    from tests.search_helpers import add_activity, rebuild
+
+    app = make_app()
+    with app.app_context():
+        add_activity("Priceless pottery", 53.8, -1.5, cost_type="paid", cost_amount=None)
+        db.session.commit()
+    rebuild(app)
+    client = app.test_client()
+    for url in ("/activities/{slug}", "/search?q=priceless", "/search?q=priceless&near=LS9",
+                "/search.json?q=priceless", "/organisations/{org}"):
+        with app.app_context():
+            from sitedir.models import Activity
+
+            activity = db.session.scalar(db.select(Activity).filter_by(title="Priceless pottery"))
+            url = url.format(slug=activity.slug, org=activity.organisation.slug)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "ask the group for the price" in response.get_data(as_text=True), url

@@ -5,6 +5,8 @@ import itertools
 
 import pytest
 
+pytestmark = pytest.mark.fuzz
+
 JUNK_VALUES = ["", "x", "0", "-1", "99999999999999999999", "%00", "<script>", "ü" * 300,
                "../../etc/passwd", "1e999", "nan", "[]", "{}"]
 SKIP = {"static"}

@@ -18,11 +18,9 @@ from tests.search_helpers import add_activity, index_now, rebuild, slugs
 MILES_PER_DEGREE = 2 * math.pi * (6371.0088 / 1.609344) / 360
 
 
-@pytest.fixture(scope="module")
-def indexed(app: Flask) -> Flask:
-    """The shared fixture app with its index built (rebuilding is idempotent)."""
-    rebuild(app)
-    return app
+@pytest.fixture()
+def indexed(indexed_app: Flask) -> Flask:
+    return indexed_app
 
 
 @pytest.fixture()

@@ -7,7 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from tests.search_helpers import rebuild
+from tests.conftest import examples
+
+pytestmark = pytest.mark.fuzz
 
 NAMES = ["q", "near", "radius", "category", "helps", "free", "day", "time", "age", "format",
          "join", "access", "online", "sort", "page"]
@@ -31,10 +33,9 @@ params = st.lists(st.tuples(st.one_of(st.sampled_from(NAMES), st.text(max_size=1
                   max_size=8)
 
 
-@pytest.fixture(scope="module")
-def fuzz_app(app: Flask) -> Flask:
-    rebuild(app)
-    return app
+@pytest.fixture()
+def fuzz_app(indexed_app: Flask) -> Flask:
+    return indexed_app
 
 
 @pytest.mark.parametrize("path", ["/search", "/search.json"])
@@ -42,7 +43,7 @@ def test_malformed_parameters_never_cause_a_server_error(fuzz_app: Flask, path: 
     client = fuzz_app.test_client()
     statuses: dict[int, int] = {}
 
-    @settings(max_examples=1000, deadline=None, database=None,
+    @settings(max_examples=examples(1000), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(params)
     def check(pairs: list[tuple[str, str]]) -> None:

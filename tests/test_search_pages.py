@@ -11,10 +11,9 @@ from sitedir.public.search_views import format_miles
 from tests.search_helpers import rebuild
 
 
-@pytest.fixture(scope="module")
-def pages(app: Flask):  # type: ignore[no-untyped-def]
-    rebuild(app)
-    return app.test_client()
+@pytest.fixture()
+def pages(indexed_app: Flask):  # type: ignore[no-untyped-def]
+    return indexed_app.test_client()
 
 
 def html(client, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
@@ -51,7 +50,8 @@ def test_distance_and_map_data(pages) -> None:  # type: ignore[no-untyped-def]
     page = html(pages, "/search?near=LS9&radius=5")
     assert "within 5 miles of LS9" in page
     assert re.search(r"\d+(\.\d)? miles?", page)
-    assert 'id="results-map"' in page and "leaflet.js" in page
+    assert 'id="results-map"' in page
+    assert re.search(r'data-leaflet-js="/static/vendor/leaflet/leaflet(\.[0-9a-f]{10})?\.js"', page)
     points = json.loads(re.search(r'<script type="application/json" id="map-points">(.*?)</script>',
                                   page, re.S).group(1))
     assert points and all({"lat", "lon", "title", "url"} <= set(p) for p in points)
@@ -59,11 +59,13 @@ def test_distance_and_map_data(pages) -> None:  # type: ignore[no-untyped-def]
     assert sewing and sewing[0]["lat"] == round(sewing[0]["lat"], 2)
 
 
-def test_map_can_be_turned_off(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_map_without_a_tile_server_still_has_markers(make_app) -> None:
     app = make_app(MAP_TILE_URL="")
     rebuild(app)
     page = html(app.test_client(), "/search?near=LS9")
-    assert 'id="results-map"' not in page and "Knit and Natter" in page
+    assert 'data-tile-url=""' in page and "Knit and Natter" in page
+    assert 'id="map-points">[{' in page  # markers on a plain background
+    assert '<script src="/static/vendor/leaflet/leaflet.js"' not in page  # loaded on demand
 
 
 def test_nothing_found_gives_advice(pages) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +102,7 @@ def test_format_miles(miles: float, text: str) -> None:
 def test_default_order_is_not_carried_into_a_new_search(pages):  # type: ignore[no-untyped-def]
     browse = html(pages, "/search")
     assert '<option value="">Name (A to Z)</option>' in browse
-    words = html(pages, "/search?q=knitting&sort=")
+    words = html(pages, "/search?q=knitting")
     assert '<option value="">Best match</option>' in words
     chosen = html(pages, "/search?q=knitting&sort=reviewed")
     assert '<option value="reviewed" selected>Recently reviewed</option>' in chosen

@@ -58,7 +58,7 @@ def _assert_security_headers(response, what: str) -> None:  # type: ignore[no-un
     csp = response.headers.get("Content-Security-Policy", "")
     for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
                       "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'",
-                      "form-action 'self'", "https://tile.openstreetmap.org"):
+                      "form-action 'self'", "img-src 'self' data:"):
         assert directive in csp, (what, directive, csp)
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, what
     assert response.headers.get("X-Content-Type-Options") == "nosniff", what
@@ -112,6 +112,12 @@ def test_session_cookie_flags_follow_the_public_address(make_app) -> None:  # ty
     plain = make_app(content=None)  # http://localhost in tests: a Secure cookie would be lost
     assert plain.config["SESSION_COOKIE_SECURE"] is False
     assert "SameSite=Lax" in plain.test_client().get("/suggest").headers["Set-Cookie"]
+
+
+def test_the_configured_tile_host_is_allowed_for_images(make_app) -> None:  # type: ignore
+    app = make_app(content=None, MAP_TILE_URL="https://{s}.tiles.example.net/{z}/{x}/{y}.png")
+    csp = app.test_client().get("/static/js/sitedir.js").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https://*.tiles.example.net;" in csp
 
 
 def test_tile_host_is_allowed_for_images() -> None:

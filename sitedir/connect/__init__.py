@@ -9,9 +9,9 @@ from . import models, views  # noqa: E402,F401  (models for create_app; views re
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, its template helpers, its mail hook and `flask recommend`."""
+    """Register the blueprint, its template helpers and its mail hook."""
     from .. import mail, privacy
-    from . import shortlist, stats
+    from . import shortlist
     from .signpost import erase_after_send
 
     app.register_blueprint(bp)
@@ -19,4 +19,3 @@ def init_app(app: Flask) -> None:
         shortlist_count=shortlist.count, in_shortlist=shortlist.contains)
     mail.after_send(app, erase_after_send)
     privacy.register_eraser(app, models.erase_expired)
-    stats.init_app(app)

@@ -159,27 +159,6 @@ def admin():  # type: ignore[no-untyped-def]
                            organisations=organisations, events=events)
 
 
-@bp.get("/admin/recommendations")
-@admin_required
-def admin_recommendations():  # type: ignore[no-untyped-def]
-    """Anonymous recommendation counts per activity, by month, role and delivery: evidence
-    for funders. Nothing here can identify a person."""
-    from ..connect.models import ROLES
-    from ..connect.stats import recommendation_counts, summarise
-    from ..models import Activity
-
-    summary = summarise(recommendation_counts())
-    activities = {a.uuid: a for a in db.session.scalars(
-        select(Activity).where(Activity.uuid.in_(list(summary))))}
-    rows = sorted(((activities[uuid], counts) for uuid, counts in summary.items()
-                   if uuid in activities),
-                  key=lambda row: (-sum(row[1]["month"].values()), row[0].title))
-    months = sorted({month for _, counts in rows for month in counts["month"]})[-6:]
-    return render_template("manage/admin_recommendations.html", rows=rows, months=months,
-                           roles=ROLES, deliveries={"print": "Printed", "email": "Emailed",
-                                                    "qr": "QR code"})
-
-
 @bp.post("/admin/organisations/<slug>/trust")
 @admin_required
 def set_trusted(slug: str):  # type: ignore[no-untyped-def]

@@ -15,7 +15,8 @@ from .two_factor import forget_second_factor
 
 
 def create_user(email: str, role: str, organisation_slug: str | None = None) -> User:
-    """Create or update a user: role is admin, moderator or editor (of an organisation)."""
+    """Create or update a user: role is admin, moderator, insight (read-only anonymous reports)
+    or editor (of an organisation)."""
     try:
         email = account_email(email)
     except TextError as error:
@@ -24,7 +25,7 @@ def create_user(email: str, role: str, organisation_slug: str | None = None) -> 
     if user is None:
         user = User(email=email, session_nonce=secrets.token_hex(16), active=True, role="")
         db.session.add(user)
-    if role in ("admin", "moderator"):
+    if role in ("admin", "moderator", "insight"):
         user.role = role
     if organisation_slug:
         organisation = db.session.scalar(
@@ -45,8 +46,9 @@ users_cli = AppGroup("users", help="Manage the accounts of editors, moderators a
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "moderator", "editor"]), required=True,
-              help="admin and moderator are site-wide; editor edits one organisation.")
+@click.option("--role", type=click.Choice(["admin", "moderator", "insight", "editor"]),
+              required=True, help="admin and moderator are site-wide; insight reads the anonymous "
+              "reports under /insight/ (commissioners); editor edits one organisation.")
 @click.option("--organisation", "organisation_slug", default=None,
               help="Slug of the organisation the user edits.")
 def create_command(email: str, role: str, organisation_slug: str | None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .auth import require_editor, signed_in
 from ..extensions import db
@@ -49,19 +49,6 @@ def _pending(organisation: Organisation) -> list[ChangeRequest]:
         .order_by(ChangeRequest.id)).all()
 
 
-def recommendation_counts(organisation: Organisation) -> dict[int, int]:
-    """Anonymous recommendation counts per activity, once the recommend feature is present."""
-    try:
-        from ..connect.models import RecommendationItem
-    except ImportError:
-        return {}
-    ids = [activity.id for activity in organisation.activities]
-    return dict(db.session.execute(
-        select(RecommendationItem.activity_id, func.count(RecommendationItem.id))
-        .where(RecommendationItem.activity_id.in_(ids))
-        .group_by(RecommendationItem.activity_id)).all())
-
-
 @bp.get("/")
 @signed_in
 def dashboard():  # type: ignore[no-untyped-def]
@@ -80,7 +67,7 @@ def organisation(slug: str):  # type: ignore[no-untyped-def]
         .order_by(ChangeRequest.id.desc()).limit(10)).all()
     return render_template("manage/organisation.html", organisation=org, pending=_pending(org),
                            recent=recent, trusted=is_trusted(org), is_stale=is_stale,
-                           status_text=status_text, counts=recommendation_counts(org))
+                           status_text=status_text)
 
 
 def _form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:

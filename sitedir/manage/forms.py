@@ -17,6 +17,7 @@ from .. import geo
 from ..content import ActivityIn, OrganisationIn
 from ..models import WEEKDAYS
 from ..text import EMAIL_MESSAGE, TextError, clean_line, clean_text, optional_email_address
+from ..web_address import is_web_address
 from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
 
 WEEK_CHOICES = [("", "Every week"), ("1", "1st week of the month"),
@@ -321,7 +322,7 @@ def organisation_payload(form: MultiDict,
                     name, f"{label} must be {error['ctx']['max_length']} characters or fewer")
             else:
                 errors.setdefault(name, f"{label}: {error['msg']}")
-    if payload["website"] and not re.match(r"^https?://[^\s]+\.[^\s]+$", payload["website"]):
+    if payload["website"] and not is_web_address(payload["website"]):
         errors["website"] = "Enter the full web address, starting with https://"
     if not _email_ok(payload["email"]):
         errors["email"] = EMAIL_MESSAGE

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Organisation, utcnow
 from ..text import email_address
 
-SITE_ROLES = ("", "moderator", "admin")
+SITE_ROLES = ("", "moderator", "admin", "insight")  # insight: read-only anonymous reports
 REQUEST_KINDS = ("activity", "new_activity", "organisation", "register")
 REQUEST_STATES = ("pending", "approved", "rejected")
 
@@ -32,7 +32,7 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(120), default="")
-    role: Mapped[str] = mapped_column(String(20), default="")  # "", moderator or admin
+    role: Mapped[str] = mapped_column(String(20), default="")  # see SITE_ROLES
     # Part of the session's user id: changing it ends every session of this user (sign out).
     session_nonce: Mapped[str] = mapped_column(String(32), default="")
     # Encrypted with ENCRYPTION_KEY (sitedir.crypto); read it through manage.two_factor.

@@ -18,10 +18,12 @@ from sqlalchemy import func, select, update
 
 from .auth import hash_secret
 from ..extensions import db
+from ..freshness import is_not_confirmed
 from ..listing import local_now, status_text
 from ..models import Activity, Organisation, utcnow
 from . import bp
 from .models import Membership, Reminder
+from .. import links
 from ..links import public_url
 from .notify import send_email
 from .publish import ChangeError
@@ -42,19 +44,45 @@ def due_activities(today: dt.date) -> list[Activity]:
     reviewed_before = today - dt.timedelta(days=int(config["REMINDER_AFTER_DAYS"]))
     reminded_after = utcnow() - dt.timedelta(days=int(config["REMINDER_REPEAT_DAYS"]))
     recently = select(Reminder.activity_id).where(Reminder.sent_at > reminded_after)
-    return db.session.scalars(select(Activity).where(
+    return [activity for activity in db.session.scalars(select(Activity).where(
         Activity.status != "closed",
         (Activity.last_reviewed.is_(None)) | (Activity.last_reviewed <= reviewed_before),
-        Activity.id.not_in(recently)).order_by(Activity.organisation_id, Activity.title)).all()
+        Activity.id.not_in(recently)).order_by(Activity.organisation_id, Activity.title))
+        if not is_not_confirmed(activity)]  # marked: the moderators follow it up now
+
+
+def unanswered_reminders(activity: Activity) -> int:
+    """Reminders about the activity sent since its last review and not answered."""
+    query = select(func.count(Reminder.id)).where(Reminder.activity_id == activity.id,
+                                                  Reminder.used_at.is_(None))
+    if activity.last_reviewed is not None:
+        reviewed = dt.datetime.combine(activity.last_reviewed + dt.timedelta(days=1), dt.time())
+        query = query.where(Reminder.sent_at >= reviewed)
+    return db.session.scalar(query) or 0
+
+
+def mark_not_confirmed(activities: list[Activity], today: dt.date) -> list[Activity]:
+    """Due again after NOT_CONFIRMED_AFTER_REMINDERS unanswered reminders: "not confirmed".
+
+    The listing sinks and says so; no more reminders go out until it is reviewed again.
+    """
+    limit = int(current_app.config["NOT_CONFIRMED_AFTER_REMINDERS"])
+    marked = [activity for activity in activities if unanswered_reminders(activity) >= limit]
+    for activity in marked:
+        activity.not_confirmed_since = today
+    return marked
 
 
 def send_reminders(today: dt.date | None = None) -> dict[str, int]:
     """Queue one email per organisation and recipient listing its due activities."""
     today = today or local_now().date()
     by_organisation: dict[Organisation, list[Activity]] = defaultdict(list)
-    for activity in due_activities(today):
-        by_organisation[activity.organisation].append(activity)
-    counts = {"emails": 0, "activities": 0, "no_address": 0}
+    due = due_activities(today)
+    marked = mark_not_confirmed(due, today)
+    for activity in due:
+        if activity not in marked:
+            by_organisation[activity.organisation].append(activity)
+    counts = {"emails": 0, "activities": 0, "no_address": 0, "not_confirmed": len(marked)}
     expires = utcnow() + dt.timedelta(days=int(current_app.config["REMINDER_LINK_DAYS"]))
     for organisation, activities in by_organisation.items():
         recipients = _recipients(organisation)
@@ -146,8 +174,10 @@ reminders_cli = AppGroup("reminders", help="Freshness reminders to organisations
 @reminders_cli.command("send")
 def send_command() -> None:
     """Email organisations whose listings were not reviewed for REMINDER_AFTER_DAYS (for cron)."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = links.base_url()  # a clear error when PUBLIC_BASE_URL is unset
     with current_app.test_request_context("/", base_url=base):  # so url_for makes links
         counts = send_reminders()
     click.echo(f"Queued {counts['emails']} reminder email(s) about {counts['activities']} "
-               f"listing(s); {counts['no_address']} listing(s) have no address to write to.")
+               f"listing(s); {counts['no_address']} listing(s) have no address to write to; "
+               f"{counts['not_confirmed']} listing(s) marked not confirmed after "
+               f"{current_app.config['NOT_CONFIRMED_AFTER_REMINDERS']} unanswered reminders.")

@@ -8,6 +8,8 @@ the order and the pages are SQL.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import re
 import uuid
@@ -17,7 +19,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from sqlalchemy import Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import geo, search
+from .. import geo, listing, search
 from ..extensions import db
 from ..models import FULL_ACTIVITY, Activity, Organisation, ScheduleEntry, Term
 from . import bp, mapping
@@ -138,8 +140,51 @@ def _filtered_activities() -> tuple[Select[tuple[Activity]], set[str] | None]:
     maximum = _number_param("maximum_age", 0, 150)
     if maximum is not None:
         query = query.where(Activity.age_max.is_not(None), Activity.age_max <= maximum)
-    query = _schedule_filter(query)
+    query = _schedule_filter(_changed_filter(query))
     return query, matched
+
+
+def _changed_filter(query: Select[tuple[Activity]]) -> Select[tuple[Activity]]:
+    """modified_after= and organization_id=."""
+    moment = _datetime_param("modified_after")
+    if moment is not None:
+        query = query.where(Activity.updated_at >= moment)
+    organisations = _uuid_param("organization_id")
+    if organisations is not None:
+        query = query.where(Activity.organisation.has(Organisation.uuid.in_(organisations)))
+    return query
+
+
+def _datetime_param(name: str) -> dt.datetime | None:
+    """An ISO 8601 date or date-time (Z or an offset; none means UTC) as naive UTC."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw.replace(" ", "+").replace("Z", "+00:00"))
+    except ValueError:
+        _bad(name, f"{raw[:40]!r} is not a date-time like 2026-11-30T09:00:00Z or a date "
+                   "like 2026-11-30")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def _flag_param(name: str) -> bool:
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    _bad(name, f"{raw[:40]!r} is not true or false")
+    return False  # unreachable: abort raised
+
+
+def _format_param() -> str:
+    raw = (request.args.get("format") or "json").strip().lower()
+    if raw not in ("json", "ndjson"):
+        _bad("format", f"{raw[:40]!r} is not json or ndjson")
+    return raw
 
 
 def _search_filter(query: Select[tuple[Activity]],
@@ -271,14 +316,6 @@ def openapi():  # type: ignore[no-untyped-def]
     return jsonify(openapi_document(request.url_root.rstrip("/") + bp.url_prefix))
 
 
-@bp.get("/services")
-def services():  # type: ignore[no-untyped-def]
-    query, matched = _filtered_activities()
-    return _paged_activities(query, matched,
-                             lambda activity: mapping.service_out(activity, full=False),
-                             (selectinload(Activity.organisation),))
-
-
 def _activity_by_uuid(value: str) -> Activity:
     return db.first_or_404(select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid == value),
                            description=f"No service with id {value}")
@@ -312,37 +349,79 @@ def _origin() -> tuple[float, float] | None:
     return point
 
 
+def _nearest(query: Select[tuple[Activity]], matched: set[str] | None,
+             origin: tuple[float, float], proximity: float | None) -> list[tuple[float, Activity]]:
+    """(metres, activity) nearest first, within `proximity` metres if given.
+
+    Distances need every candidate's coordinates: filtered and sorted in Python (a directory
+    holds thousands of listings, not millions). Hidden addresses are never located.
+    """
+    measured = []
+    for activity in db.session.scalars(query.options(*FULL_ACTIVITY)):
+        where = listing.public_location(activity)
+        if where is None or where.exact_point is None:
+            continue
+        if matched is not None and activity.uuid not in matched:
+            continue
+        metres = geo.haversine_miles(origin[0], origin[1], *where.exact_point) * 1609.344
+        if proximity is None or metres <= proximity:
+            measured.append((metres, activity.title, activity))
+    measured.sort(key=lambda item: (item[0], item[1]))
+    return [(metres, activity) for metres, _, activity in measured]
+
+
+def _renderer(what: str) -> Callable[[Activity], dict[str, Any]]:
+    """minimal= (id and last_modified only), full= (fully nested) or the one-to-one fields."""
+    full, minimal = _flag_param("full"), _flag_param("minimal")
+    if minimal:
+        return lambda activity: mapping.minimal_out(activity, what)
+    out = mapping.service_out if what == "service" else mapping.service_at_location_out
+    return lambda activity: out(activity, full=full)
+
+
+def _listing(query: Select[tuple[Activity]], matched: set[str] | None,
+             what: str) -> Response:
+    """The shared end of /services and /service_at_locations: near a postcode or by title,
+    as a page or (format=ndjson) every result, one JSON object a line."""
+    render, ndjson = _renderer(what), _format_param() == "ndjson"
+    origin = _origin()
+    proximity = _number_param("proximity", 1, 1_000_000)
+    if origin is not None:
+        rows = [(round(metres), activity) for metres, activity in
+                _nearest(query, matched, origin, proximity)]
+    elif ndjson:
+        rows = [(None, activity) for activity in db.session.scalars(
+            query.options(*FULL_ACTIVITY).order_by(Activity.title, Activity.id))
+            if matched is None or activity.uuid in matched]
+    else:
+        # A page of services' own fields needs only their organisations loaded.
+        light = what == "service" and not _flag_param("full")
+        return _paged_activities(query, matched, render, (
+            selectinload(Activity.organisation),) if light else FULL_ACTIVITY)
+
+    def item(metres: int | None, activity: Activity) -> dict[str, Any]:
+        data = render(activity)
+        return data if metres is None else {**data, "distance": metres}
+
+    if ndjson:
+        lines = "".join(json.dumps(item(m, a), ensure_ascii=False) + "\n" for m, a in rows)
+        return Response(lines, mimetype="application/x-ndjson")
+    page, per_page = _page_params()
+    window = rows[(page - 1) * per_page: page * per_page]
+    return jsonify(envelope(len(rows), page, per_page, [item(m, a) for m, a in window]))
+
+
+@bp.get("/services")
+def services():  # type: ignore[no-untyped-def]
+    query, matched = _filtered_activities()
+    return _listing(query, matched, "service")
+
+
 @bp.get("/service_at_locations")
 def service_at_locations():  # type: ignore[no-untyped-def]
     query, matched = _filtered_activities()
     query = query.join(Activity.venue).where(cast(Activity.formats, String).like('%in_person%'))
-    origin = _origin()
-    proximity = _number_param("proximity", 1, 1_000_000)
-    if origin is None:
-        return _paged_activities(
-            query, matched,
-            lambda activity: mapping.service_at_location_out(activity, full=False), FULL_ACTIVITY)
-    # Distances need every candidate's coordinates: filter and sort in Python (a directory
-    # holds thousands of listings, not millions). Hidden addresses are never located.
-    rows = db.session.scalars(query.options(*FULL_ACTIVITY)).all()
-    measured = []
-    for activity in rows:
-        venue = activity.venue
-        if venue is None or venue.latitude is None or venue.longitude is None \
-                or activity.hide_address:
-            continue
-        if matched is not None and activity.uuid not in matched:
-            continue
-        metres = geo.haversine_miles(origin[0], origin[1], venue.latitude,
-                                     venue.longitude) * 1609.344
-        if proximity is None or metres <= proximity:
-            measured.append((metres, activity.title, activity))
-    measured.sort(key=lambda item: (item[0], item[1]))
-    page, per_page = _page_params()
-    window = measured[(page - 1) * per_page: page * per_page]
-    return jsonify(envelope(len(measured), page, per_page, [
-        {**mapping.service_at_location_out(activity, full=False), "distance": round(metres)}
-        for metres, _, activity in window]))
+    return _listing(query, matched, "service_at_location")
 
 
 @bp.get("/service_at_locations/<value>")

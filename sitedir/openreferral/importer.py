@@ -13,10 +13,12 @@ import csv
 import datetime as dt
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -31,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import geo
 from ..content import set_changed
 from ..extensions import db
+from ..venue_points import postcode_point
 from ..models import (
     COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ListingChange,
     Organisation, ScheduleEntry, Term, Venue, slugify, unique_slug,
@@ -40,6 +43,7 @@ from .mapping import (
     ActivityRecord, OrganisationRecord, RecordError, ScheduleRecord, TermRecord, VenueRecord,
 )
 from .models import ExternalRecord
+from .taxonomy_map import MapError, TaxonomyMap, load_map
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 10_000
@@ -52,15 +56,47 @@ class FeedError(Exception):
 
 @dataclass
 class ImportReport:
+    """What an import did, record by record: printed as a summary, written with --report."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    warned: int = 0  # records imported with at least one warning
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # pages that could not be read
+    placed: Counter[str] = field(default_factory=Counter)  # how venues got their point
+    unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)  # (taxonomy, name)
 
     def summary(self) -> str:
         return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{len(self.rejected)} rejected")
+                f"{self.warned} warned, {len(self.rejected)} rejected")
+
+    def as_json(self, source: str) -> dict[str, Any]:
+        return {
+            "source": source,
+            "summary": {"created": self.created, "updated": self.updated,
+                        "unchanged": self.unchanged, "warned": self.warned,
+                        "rejected": len(self.rejected), "duplicates": len(self.duplicates),
+                        "failed_pages": len(self.failed)},
+            "rejected": [{"record": label, "reason": reason} for label, reason in self.rejected],
+            "warnings": [{"record": label, "warning": text} for label, text in self.warnings],
+            "duplicates": [{"record": label, "detail": text}
+                           for label, text in self.duplicates],
+            "failed_pages": [{"url": url, "reason": reason} for url, reason in self.failed],
+            "venues_placed": dict(self.placed),
+            "unmapped_terms": [{"taxonomy": taxonomy, "name": name, "records": count}
+                               for (taxonomy, name), count in self.unmapped.most_common()],
+        }
+
+
+@dataclass
+class Feed:
+    """Everything read from a source: (label, record or error) pairs, and what failed."""
+
+    items: list[tuple[str, Any]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 # -- applying one record -------------------------------------------------------------------
@@ -102,36 +138,59 @@ def _new_uuid(model: type, external_id: str) -> str:
     return str(uuid.uuid4())
 
 
-def _free_slug(hint: str) -> str | None:
-    """A spreadsheet's own slug, when it is a valid one nobody uses yet."""
+def _free_slug(hint: str, model: type = Activity, own_id: int | None = None) -> str | None:
+    """A feed's own slug (our x-sitedir extension, a spreadsheet's slug column), when it is a
+    valid one that nothing else uses."""
     if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", hint or "") or len(hint) > 120:
         return None
-    taken = db.session.scalar(select(Activity.id).where(Activity.slug == hint))
-    return None if taken else hint
+    taken = db.session.scalar(select(model.id).where(model.slug == hint))
+    return None if taken is not None and taken != own_id else hint
 
 
-def _apply_term(item: TermRecord, source: str) -> Term:
-    term = _find(Term, source, "taxonomy_term", item.external_id)
+def _honour_slug(row: Any, model: type, hint: str) -> None:
+    """Take the feed's slug when it differs and is free (the old one then redirects)."""
+    if hint and row.slug != hint and _free_slug(hint, model, row.id) == hint:
+        row.slug = hint
+
+
+def _apply_term(item: TermRecord, source: str, warnings: list[str]) -> Term | None:
+    """Our term for a feed term. Only our own taxonomies' terms and map entries marked
+    `create` may add a term; anything else must already exist here."""
+    term = None if item.mapped else _find(Term, source, "taxonomy_term", item.external_id)
     if term is None:
         term = db.session.scalar(select(Term).where(Term.taxonomy == item.taxonomy,
                                                     Term.key == item.key))
+    if term is None and not item.create:
+        warnings.append(f"taxonomy map: {item.taxonomy}:{item.key} (for {item.name!r}) is not "
+                        "a term of this site and the map does not say create it; ignored")
+        return None
     if term is None:
         position = db.session.scalar(select(func.max(Term.position)).where(
             Term.taxonomy == item.taxonomy))
-        term = Term(uuid=_new_uuid(Term, item.external_id), taxonomy=item.taxonomy,
-                    key=item.key, name=item.name, description=item.description,
+        term = Term(uuid=str(uuid.uuid4()) if item.mapped else _new_uuid(Term, item.external_id),
+                    taxonomy=item.taxonomy, key=item.key, name=item.name,
+                    description=item.description,
                     position=(position or 0) + 1 if position is not None else 0)
         db.session.add(term)
-    _remember(source, "taxonomy_term", item.external_id, term.uuid)
+    if not item.mapped:
+        _remember(source, "taxonomy_term", item.external_id, term.uuid)
     return term
+
+
+def _apply_terms(items: list[TermRecord], source: str, warnings: list[str]) -> list[Term]:
+    terms = (_apply_term(item, source, warnings) for item in items)
+    return [term for term in terms if term is not None]
 
 
 def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
     row = _find(Organisation, source, "organization", item.external_id)
     if row is None:
         row = Organisation(uuid=_new_uuid(Organisation, item.external_id),
-                           slug=unique_slug(Organisation, item.name))
+                           slug=_free_slug(item.slug_hint, Organisation)
+                           or unique_slug(Organisation, item.name))
         db.session.add(row)
+    else:
+        _honour_slug(row, Organisation, item.slug_hint)
     set_changed(row, name=item.name, summary=item.summary[:300], description=item.description,
                 website=item.website, email=item.email)
     if item.phone:
@@ -146,18 +205,29 @@ def _postcode(text: str) -> str:
     return geo.normalise_postcode(text) or text.strip().upper()[:10] if text else ""
 
 
-def _apply_venue(item: VenueRecord, source: str) -> Venue:
+def _placed(item: VenueRecord, postcode: str) -> tuple[float | None, float | None, str]:
+    """The venue's point: the feed's own, else its postcode's (exact or approximate)."""
+    if item.latitude is not None and item.longitude is not None:
+        return item.latitude, item.longitude, ""
+    found = postcode_point(postcode)
+    return found if found is not None else (None, None, "")
+
+
+def _apply_venue(item: VenueRecord, source: str, warnings: list[str]) -> Venue:
     row = _find(Venue, source, "location", item.external_id)
     if row is not None and item.hidden:
         return row  # a redacted view of a venue never overwrites what we know of it
+    postcode = _postcode(item.postcode)
+    latitude, longitude, placed_from = _placed(item, postcode)  # before a half-made row exists
     if row is None:
         row = Venue(uuid=_new_uuid(Venue, item.external_id),
-                    slug=unique_slug(Venue, f"{item.name} {item.postcode}"))
+                    slug=_free_slug(item.slug_hint, Venue)
+                    or unique_slug(Venue, f"{item.name} {item.postcode}"))
         db.session.add(row)
     set_changed(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
-                postcode=_postcode(item.postcode), latitude=item.latitude, longitude=item.longitude,
-                directions=item.directions)
-    features = [_apply_term(term, source) for term in item.accessibility]
+                postcode=postcode, latitude=latitude, longitude=longitude,
+                placed_from=placed_from, directions=item.directions)
+    features = _apply_terms(item.accessibility, source, warnings)
     if [t.id for t in row.accessibility] != [t.id for t in features]:
         row.accessibility = features
     _remember(source, "location", item.external_id, row.uuid)
@@ -176,8 +246,8 @@ def apply_record(record: ActivityRecord, source: str) -> str:
     'updated' or 'unchanged'. Call inside a savepoint."""
     last_change = db.session.scalar(select(func.max(ListingChange.id))) or 0
     organisation = _apply_organisation(record.organisation, source)
-    venue = _apply_venue(record.venue, source) if record.venue else None
-    terms = [_apply_term(term, source) for term in record.terms]
+    venue = _apply_venue(record.venue, source, record.warnings) if record.venue else None
+    terms = _apply_terms(record.terms, source, record.warnings)
     db.session.flush()  # new terms get ids, which the comparison below needs
     row = _find(Activity, source, "service", record.external_id)
     created = row is None
@@ -186,6 +256,8 @@ def apply_record(record: ActivityRecord, source: str) -> str:
                        slug=_free_slug(record.slug_hint) or unique_slug(Activity, record.title),
                        last_reviewed=record.last_reviewed or dt.date.today())
         db.session.add(row)
+    else:
+        _honour_slug(row, Activity, record.slug_hint)
     if row.organisation is not organisation:
         row.organisation = organisation
     if row.venue is not venue:
@@ -210,6 +282,7 @@ def apply_record(record: ActivityRecord, source: str) -> str:
                                       start_time=e.start, end_time=e.end, title=e.title)
                         for e in record.schedule]
     _remember(source, "service", record.external_id, row.uuid)
+    _keep_unmapped(source, record)
     db.session.flush()
     if created:
         return "created"
@@ -219,15 +292,66 @@ def apply_record(record: ActivityRecord, source: str) -> str:
     return "updated" if changed else "unchanged"
 
 
+def _keep_unmapped(source: str, record: ActivityRecord) -> None:
+    row = db.session.scalar(select(ExternalRecord).where(
+        ExternalRecord.source == source, ExternalRecord.kind == "service",
+        ExternalRecord.external_id == record.external_id))
+    if row is not None and (row.unmapped_terms or []) != record.unmapped_terms:
+        row.unmapped_terms = list(record.unmapped_terms)
+
+
+DUPLICATE_RULES = ("first", "last", "reject")
+
+
+def _duplicate(record: Any, seen: dict[str, str], label: str, rule: str,
+               report: ImportReport) -> bool:
+    """True when this record repeats an id seen earlier in the feed and must be skipped."""
+    if not isinstance(record, ActivityRecord):
+        return False
+    first = seen.get(record.external_id)
+    if first is None:
+        seen[record.external_id] = label
+        return False
+    report.duplicates.append((label, f"id {record.external_id!r} was already in {first}; "
+                              + {"first": "the first one is kept", "last": "this one replaces it",
+                                 "reject": "rejected"}[rule]))
+    if rule == "reject":
+        report.rejected.append((label, f"id {record.external_id!r} repeats {first}"))
+    return rule != "last"
+
+
+def _count(report: ImportReport, label: str, record: ActivityRecord, outcome: str,
+           source: str) -> None:
+    setattr(report, outcome, getattr(report, outcome) + 1)
+    if record.warnings:
+        report.warned += 1
+        report.warnings += [(label, warning) for warning in record.warnings]
+    for term in record.unmapped_terms:
+        report.unmapped[(term["taxonomy"], term["name"])] += 1
+    venue = record.venue
+    if venue is not None and not venue.hidden:
+        row = db.session.scalar(select(Venue).join(
+            ExternalRecord, ExternalRecord.local_uuid == Venue.uuid).where(
+            ExternalRecord.source == source, ExternalRecord.kind == "location",
+            ExternalRecord.external_id == venue.external_id))
+        if row is not None:
+            report.placed[row.placed_from or ("given" if row.latitude is not None
+                                              else "unplaced")] += 1
+
+
 def import_records(items: Iterable[tuple[str, Any]], source: str, *,
-                   length: int | None = None, show_progress: bool = False) -> ImportReport:
+                   length: int | None = None, show_progress: bool = False,
+                   on_duplicate: str = "first") -> ImportReport:
     """Apply (label, ActivityRecord | RecordError) pairs, each in its own savepoint."""
     report = ImportReport()
+    seen: dict[str, str] = {}
     with click.progressbar(items, length=length, label="Importing", file=None,
                            hidden=not show_progress) as progress:  # type: ignore[call-arg]
         for count, (label, record) in enumerate(progress, 1):
             if isinstance(record, Exception):
                 report.rejected.append((label, str(record)))
+                continue
+            if _duplicate(record, seen, label, on_duplicate, report):
                 continue
             try:
                 with db.session.begin_nested():
@@ -235,8 +359,7 @@ def import_records(items: Iterable[tuple[str, Any]], source: str, *,
             except (RecordError, SQLAlchemyError, ValueError) as error:
                 report.rejected.append((label, _reason(error)))
                 continue
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            report.warnings += [(label, warning) for warning in record.warnings]
+            _count(report, label, record, outcome, source)
             if count % COMMIT_EVERY == 0:
                 db.session.commit()
     db.session.commit()
@@ -270,7 +393,29 @@ def fetch_json(url: str, timeout: float) -> Any:
         raise FeedError(f"{url}: not JSON ({error})") from None
 
 
-V1_KEYS = ("regular_schedules", "service_taxonomys", "eligibilys", "physical_addresses")
+@dataclass
+class Fetcher:
+    """fetch_json with retries: `retries` more tries after a failure, waiting `wait`, then
+    twice that, and so on (a busy council server often answers the second time)."""
+
+    timeout: float
+    retries: int = 3
+    wait: float = 1.0
+    sleep: Any = time.sleep
+
+    def __call__(self, url: str) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return fetch_json(url, self.timeout)
+            except FeedError:
+                if attempt == self.retries:
+                    raise
+                self.sleep(self.wait * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+
+V1_KEYS = ("regular_schedules", "service_taxonomys", "eligibilys", "eligibilitys",
+           "physical_addresses")
 
 
 def _entries(page: Any, where: str) -> tuple[str, list[Any], dict[str, Any]]:
@@ -289,97 +434,150 @@ def _entries(page: Any, where: str) -> tuple[str, list[Any], dict[str, Any]]:
                     "a list of services nor a service")
 
 
-def _parse(label: str, document: Any, version: str) -> tuple[str, Any]:
+def _parse(label: str, document: Any, version: str,
+           terms_map: TaxonomyMap | None = None) -> tuple[str, Any]:
     """(label, ActivityRecord) or (label, RecordError) for one service document."""
     if version == "1" or (isinstance(document, dict) and any(k in document for k in V1_KEYS)):
         document = mapping.v1_to_v3(document)
     try:
-        return label, mapping.parse_service(document)
+        return label, mapping.parse_service(document, terms_map)
     except RecordError as error:
         return label, error
 
 
 def _label(entry: Any, index: int) -> str:
+    """'service <id> (<name>)', so a warning names the record a person can look up."""
     if isinstance(entry, dict) and entry.get("id"):
-        return f"service {entry['id']}"
+        name = entry.get("name")
+        return f"service {entry['id']}" + (f" ({str(name)[:60]})" if name else "")
     return f"entry {index}"
 
 
-def read_url_feed(base: str, timeout: float, echo: Any = None) -> list[tuple[str, Any]]:
-    """Every service of an ORUK API, fully nested, following pages and fetching details."""
-    base = base.rstrip("/").removesuffix("/services")
+def _last_page(page: int, entries: list[Any], paging: dict[str, Any]) -> bool:
+    pages = paging.get("pages")
+    if isinstance(pages, int):
+        return page >= pages
+    return not entries or paging.get("last") is True or paging.get("last") is None
+
+
+def _about_version(base: str, fetch: Fetcher) -> str:
     try:
-        about = fetch_json(f"{base}/", timeout)
+        about = fetch(f"{base}/")
     except FeedError:
-        about = None
-    version = "3" if isinstance(about, dict) and str(about.get("version", "")).lstrip(
-        "HSDS ").startswith("3") else ""
-    found: list[tuple[str, Any]] = []
-    page = 1
+        return ""
+    text = str(about.get("version", "")) if isinstance(about, dict) else ""
+    return "3" if text.removeprefix("HSDS-UK-").lstrip("HSDS ").startswith("3") else ""
+
+
+def read_url_feed(base: str, fetch: Fetcher, echo: Any = None, *,
+                  since: str | None = None, terms_map: TaxonomyMap | None = None) -> Feed:
+    """Every service of an ORUK API, fully nested, following pages and fetching details.
+
+    A page that still fails after the retries is reported in `failed` and the next page is
+    read (when the feed says how many there are); a detail that fails rejects that record.
+    """
+    base = base.rstrip("/").removesuffix("/services")
+    version = _about_version(base, fetch)
+    query = f"&modified_after={urllib.parse.quote(since)}" if since else ""
+    feed = Feed()
+    page, pages = 1, None
     while page <= MAX_PAGES:
-        url = f"{base}/services?page={page}&per_page=100"
-        listed_version, entries, paging = _entries(fetch_json(url, timeout), url)
+        url = f"{base}/services?page={page}&per_page=100{query}"
+        try:
+            listed_version, entries, paging = _entries(fetch(url), url)
+        except FeedError as error:
+            feed.failed.append((url, str(error)))
+            if pages is None or page >= pages:
+                break
+            page += 1
+            continue
         version = version or listed_version
+        pages = paging.get("pages") if isinstance(paging.get("pages"), int) else pages
         if echo:
             echo(f"Read page {page} of {paging.get('pages') or '?'} "
                  f"(ORUK v{version or '3'}) from {base}")
-        for index, entry in enumerate(entries):
-            label = _label(entry, len(found) + index)
-            if not isinstance(entry, dict) or not entry.get("id"):
-                found.append((label, RecordError("id: missing")))
-                continue
-            detail_url = f"{base}/services/{urllib.parse.quote(str(entry['id']), safe='')}"
-            try:
-                detail = fetch_json(detail_url, timeout)
-            except FeedError as error:  # one missing record is a rejection, not a dead feed
-                found.append((label, RecordError(f"details: {error}")))
-                continue
-            found.append(_parse(label, detail, version))
-        pages = paging.get("pages")
-        if not entries or paging.get("last") is True or \
-                (isinstance(pages, int) and page >= pages) or paging.get("last") is None \
-                and not isinstance(pages, int):
+        for entry in entries:
+            feed.items.append(_detail(base, entry, len(feed.items), version, fetch, terms_map))
+        if _last_page(page, entries, paging):
             break
         page += 1
+    return feed
+
+
+def _detail(base: str, entry: Any, index: int, version: str, fetch: Fetcher,
+            terms_map: TaxonomyMap | None) -> tuple[str, Any]:
+    label = _label(entry, index)
+    if not isinstance(entry, dict) or not entry.get("id"):
+        return label, RecordError("id: missing")
+    detail_url = f"{base}/services/{urllib.parse.quote(str(entry['id']), safe='')}"
+    try:
+        detail = fetch(detail_url)
+    except FeedError as error:  # one missing record is a rejection, not a dead feed
+        return label, RecordError(f"details: {error}")
+    return _parse(label, detail, version, terms_map)
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise FeedError(f"{file}: not readable JSON ({error})") from None
+
+
+def _saved_details(folder: Path) -> dict[str, Path]:
+    """Full services saved beside a list: services/<id>.json, and the validator's own layout
+    (service_full.json, named for the one service it holds)."""
+    found = {file.stem: file for file in sorted((folder / "services").glob("*.json"))}
+    for file in sorted(folder.glob("*service_full.json")):
+        document = _read_json(file)
+        if isinstance(document, dict) and document.get("id"):
+            found.setdefault(str(document["id"]), file)
     return found
 
 
-def read_file_feed(path: Path) -> list[tuple[str, Any]]:
-    """Services from saved JSON: a page, a list or a service per file; a folder of such files,
-    where services/<id>.json (if present) holds each service's full details."""
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    details_dir = (path if path.is_dir() else path.parent) / "services"
-    found: list[tuple[str, Any]] = []
-    for file in files:
-        try:
-            document = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise FeedError(f"{file}: not readable JSON ({error})") from None
+def _list_files(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return [path]
+    lists = sorted(path.glob("*service_list.json"))  # the validator's layout
+    if lists:
+        return lists
+    return [file for file in sorted(path.glob("*.json")) if not file.name.endswith(
+        ("api_details.json", "_full.json"))]
+
+
+def read_file_feed(path: Path, terms_map: TaxonomyMap | None = None) -> Feed:
+    """Services from saved JSON: a page, a list or a service per file; or a folder of such
+    files, with the full details of each service in services/<id>.json or, as the ORUK
+    validator saves them, service_list.json beside service_full.json."""
+    details = _saved_details(path if path.is_dir() else path.parent)
+    feed = Feed()
+    for file in _list_files(path):
+        document = _read_json(file)
         if isinstance(document, dict) and "version" in document and "id" not in document:
             continue  # the API's / document, saved alongside
         version, entries, _ = _entries(document, str(file))
         for entry in entries:
-            label = _label(entry, len(found))
+            label = _label(entry, len(feed.items))
             detail = entry
-            if isinstance(entry, dict) and entry.get("id"):
-                saved = details_dir / f"{entry['id']}.json"
-                if saved.is_file():
-                    try:
-                        detail = json.loads(saved.read_text(encoding="utf-8"))
-                    except ValueError as error:
-                        found.append((label, RecordError(f"{saved}: not JSON ({error})")))
-                        continue
-            found.append(_parse(label, detail, version))
-    return found
+            saved = details.get(str(entry.get("id"))) if isinstance(entry, dict) else None
+            if saved is not None and saved != file:
+                try:
+                    detail = _read_json(saved)
+                except FeedError as error:
+                    feed.items.append((label, RecordError(str(error))))
+                    continue
+            feed.items.append(_parse(label, detail, version, terms_map))
+    return feed
 
 
-def read_oruk(source: str, timeout: float, echo: Any = None) -> list[tuple[str, Any]]:
+def read_oruk(source: str, fetch: Fetcher, echo: Any = None, *, since: str | None = None,
+              terms_map: TaxonomyMap | None = None) -> Feed:
     if re.match(r"^https?://", source):
-        return read_url_feed(source, timeout, echo)
+        return read_url_feed(source, fetch, echo, since=since, terms_map=terms_map)
     path = Path(source)
     if not path.exists():
         raise FeedError(f"{source}: no such file or folder, and not an http(s) URL")
-    return read_file_feed(path)
+    return read_file_feed(path, terms_map)
 
 
 # -- CSV: one row per activity -------------------------------------------------------------
@@ -500,10 +698,11 @@ def _yes(row: dict[str, str], name: str) -> bool:
     return (row.get(name) or "").strip().lower() in ("yes", "y", "true", "1")
 
 
-def _csv_organisation(cell: dict[str, str]) -> OrganisationRecord:
+def _csv_organisation(cell: dict[str, str], read: mapping.Lenient) -> OrganisationRecord:
     organisation = OrganisationRecord(
         external_id=cell.get("organisation_id") or slugify(cell["organisation"]),
-        name=cell["organisation"][:200], website=cell.get("organisation_website", ""),
+        name=cell["organisation"][:200],
+        website=read.website(cell.get("organisation_website"), "organisation_website"),
         email=cell.get("organisation_email", ""), phone=cell.get("organisation_phone", ""))
     current = db.session.scalar(select(Organisation).where(
         Organisation.uuid == organisation.external_id))
@@ -566,14 +765,16 @@ def csv_row_to_record(row: dict[str, str]) -> ActivityRecord:
     for required in ("title", "organisation"):
         if not cell.get(required):
             raise RecordError(f"{required}: missing")
+    read = mapping.Lenient([])
     record = ActivityRecord(
         external_id=cell.get("id") or cell.get("slug") or slugify(
             f"{cell['organisation']} {cell['title']}"),
-        title=cell["title"][:200], organisation=_csv_organisation(cell),
+        title=cell["title"][:200], organisation=_csv_organisation(cell, read),
+        warnings=read.warnings,
         summary=cell.get("summary", "")[:300], description=cell.get("description", ""),
         venue=_csv_venue(cell), formats=_csv_formats(cell),
-        age_min=mapping._age(cell.get("age_min"), "age_min"),
-        age_max=mapping._age(cell.get("age_max"), "age_max"),
+        age_min=read.value(mapping._age, cell.get("age_min"), "age_min"),
+        age_max=read.value(mapping._age, cell.get("age_max"), "age_max"),
         hide_address=_yes(cell, "hide_address"),
         schedule=parse_schedule_cell(cell.get("schedule", "")),
         schedule_notes=cell.get("schedule_notes", ""),
@@ -614,47 +815,126 @@ def read_csv(path: Path) -> list[tuple[str, Any]]:
 
 # -- commands ------------------------------------------------------------------------------
 
-def _report(report: ImportReport, what: str) -> None:
+def _report(report: ImportReport, what: str, report_file: Path | None = None) -> None:
     for label, reason in report.rejected:
         click.echo(f"rejected {label}: {reason}", err=True)
+    for url, reason in report.failed:
+        click.echo(f"could not read {url}: {reason}", err=True)
+    for label, text in report.duplicates:
+        click.echo(f"duplicate {label}: {text}", err=True)
     for label, warning in report.warnings:
         click.echo(f"warning {label}: {warning}", err=True)
+    for (taxonomy, name), count in report.unmapped.most_common():
+        click.echo(f"unmapped term {name!r} (taxonomy {taxonomy!r}) on {count} records: add "
+                   "it to content/taxonomy-map.yaml to place it", err=True)
+    if report.placed:
+        click.echo("venues placed: " + ", ".join(f"{count} {PLACED_WORDS.get(how, how)}"
+                                                 for how, count in sorted(report.placed.items())))
     click.echo(f"{what}: {report.summary()}")
+    if report_file is not None:
+        report_file.write_text(json.dumps(report.as_json(what), indent=2, ensure_ascii=False),
+                               encoding="utf-8")
+
+
+PLACED_WORDS = {"given": "with the feed's own point", "postcode": "from their exact postcode",
+                "sector": "approximately, from the postcode sector",
+                "outcode": "approximately, from the postcode district",
+                "unplaced": "not placed (no point and no postcode we know)"}
+
+
+def taxonomy_map() -> TaxonomyMap:
+    """content/taxonomy-map.yaml of this site (an empty map if it has none)."""
+    from ..content import content_dir
+
+    try:
+        return load_map(content_dir() / "taxonomy-map.yaml")
+    except MapError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _exit(report: ImportReport, strict: bool) -> None:
+    """Non-zero on a rejection or an unread page; with --strict, on any warning too."""
+    if report.rejected or report.failed:
+        raise SystemExit(1)
+    if strict and (report.warnings or report.duplicates):
+        raise SystemExit(2)
 
 
 import_cli = AppGroup("import", help="Bring listings in from other directories.")
+REPORT_OPTION = click.option("--report", "report_file", default=None,
+                             type=click.Path(dir_okay=False, path_type=Path),
+                             help="Also write the report as JSON to this file.")
+STRICT_OPTION = click.option("--strict", is_flag=True,
+                             help="Exit non-zero on any warning or duplicate, not only on "
+                                  "rejections.")
 
 
 @import_cli.command("oruk")
 @click.argument("source")
 @click.option("--source-name", default=None,
               help="A stable name for this feed (default: SOURCE), so re-imports update.")
-def import_oruk_command(source: str, source_name: str | None) -> None:
+@REPORT_OPTION
+@STRICT_OPTION
+@click.option("--all-or-nothing", is_flag=True,
+              help="Import nothing if any page or service of the feed cannot be read.")
+@click.option("--since", default=None, metavar="DATE",
+              help="Only services changed since DATE (ISO 8601), via modified_after.")
+@click.option("--on-duplicate", type=click.Choice(DUPLICATE_RULES), default="first",
+              show_default=True, help="Which record wins when a feed repeats an id.")
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True,
+              help="Tries again after a page or service fails to load.")
+@click.option("--retry-wait", type=click.FloatRange(0, 60), default=1.0, show_default=True,
+              help="Seconds before the first retry (doubling each time).")
+def import_oruk_command(source: str, source_name: str | None, report_file: Path | None,
+                        strict: bool, all_or_nothing: bool, since: str | None,
+                        on_duplicate: str, retries: int, retry_wait: float) -> None:
     """Import an Open Referral UK v3 or v1 feed: a URL, a saved JSON file or a folder."""
-    timeout = float(current_app.config["IMPORT_TIMEOUT"])
+    if since is not None:
+        since = _since(since)
+    fetch = Fetcher(float(current_app.config["IMPORT_TIMEOUT"]), retries, retry_wait)
     try:
-        items = read_oruk(source, timeout, echo=lambda text: click.echo(text, err=True))
+        feed = read_oruk(source, fetch, echo=lambda text: click.echo(text, err=True),
+                         since=since, terms_map=taxonomy_map())
     except FeedError as error:
         raise click.ClickException(f"{error}. Nothing was imported.") from None
-    report = import_records(items, source_name or source.rstrip("/"), length=len(items),
-                            show_progress=True)
-    _report(report, source)
-    if report.rejected:
-        raise SystemExit(1)
+    if feed.failed and not feed.items:
+        raise click.ClickException(f"{feed.failed[0][1]}. Nothing was imported.")
+    unread = feed.failed + [(label, str(item)) for label, item in feed.items
+                            if isinstance(item, RecordError) and str(item).startswith("details:")]
+    if all_or_nothing and unread:
+        raise click.ClickException(
+            f"{len(unread)} pages or services could not be read (first: {unread[0][1]}). "
+            "Nothing was imported (--all-or-nothing).")
+    report = import_records(feed.items, source_name or source.rstrip("/"),
+                            length=len(feed.items), show_progress=True,
+                            on_duplicate=on_duplicate)
+    report.failed = feed.failed
+    _report(report, source, report_file)
+    _exit(report, strict)
+
+
+def _since(text: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date like 2026-11-30 or "
+                                 "2026-11-30T09:00:00Z", param_hint="--since") from None
+    return moment.isoformat()
 
 
 @import_cli.command("csv")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def import_csv_command(path: Path) -> None:
+@REPORT_OPTION
+@STRICT_OPTION
+def import_csv_command(path: Path, report_file: Path | None, strict: bool) -> None:
     """Import a spreadsheet with one row per activity (columns as `flask export csv`)."""
     try:
         items = read_csv(path)
     except FeedError as error:
         raise click.ClickException(f"{error}. Nothing was imported.") from None
     report = import_records(items, "csv", length=len(items), show_progress=True)
-    _report(report, str(path))
-    if report.rejected:
-        raise SystemExit(1)
+    _report(report, str(path), report_file)
+    _exit(report, strict)
 
 
 export_cli = AppGroup("export", help="Write listings out for other tools.")

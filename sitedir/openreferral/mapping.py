@@ -30,8 +30,12 @@ from typing import Any
 from flask import current_app
 
 from .. import listing, schedule
+from ..geo import normalise_postcode
 from ..links import public_url
-from ..models import Activity, Organisation, ScheduleEntry, Term, Venue, slugify
+from ..models import Activity, Organisation, ScheduleEntry, Term, slugify
+from ..web_address import WebAddressError, link_target, web_address
+from .html_text import description_text
+from .taxonomy_map import TaxonomyMap
 
 # Fixed forever: changing it would change every taxonomy id we have published.
 SITEDIR_NAMESPACE = uuid.UUID("6f1c2b9e-3d4a-5e8f-9a7b-2c1d0e4f5a6b")
@@ -47,6 +51,10 @@ STATUS_IN = {"active": "running", "temporarily closed": "on_break", "inactive": 
              "defunct": "closed"}
 ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 HIDDEN_ADDRESS = "Address given when you get in touch"
+# Our extension object on services, organizations and locations: what the UK profile has no
+# field for but a round trip needs (public slugs, so links and printed QR codes survive; the
+# organisation's phone; address lines that contain commas).
+EXTENSION = "x-sitedir"
 TERM_TIME_NOTE = "Term time only (not in school holidays)."
 
 
@@ -119,33 +127,37 @@ def organization_out(organisation: Organisation) -> dict[str, Any]:
     return _compact({
         "id": organisation.uuid, "name": organisation.name,
         "description": _join_text(organisation.summary, organisation.description),
-        "email": organisation.email, "website": organisation.website,
+        "email": organisation.email, "website": link_target(organisation.website),
         "organization_identifiers": identifiers,
+        EXTENSION: _compact({"slug": organisation.slug, "phone": organisation.phone}),
     }, required=("id", "name", "description"))
 
 
-def address_out(venue: Venue, hidden: bool) -> dict[str, Any]:
+def address_out(where: listing.PublicLocation) -> dict[str, Any]:
     region = current_app.config["OPENREFERRAL_STATE_PROVINCE"]
+    venue = where.venue
     return {
         "id": child_id(venue.uuid, "address"), "location_id": venue.uuid,
-        "address_1": HIDDEN_ADDRESS if hidden else ", ".join(venue.address_lines),
-        "city": venue.town, "state_province": region,
-        "postal_code": venue.outcode if hidden else venue.postcode,
+        "address_1": HIDDEN_ADDRESS if where.approximate else ", ".join(where.lines),
+        "city": where.town, "state_province": region, "postal_code": where.postcode,
         "country": "GB", "address_type": "physical",
     }
 
 
-def location_out(venue: Venue, *, hidden: bool = False, full: bool = True) -> dict[str, Any]:
-    """A venue; for a listing that hides its address, only the area (as the page shows it)."""
+def location_out(where: listing.PublicLocation, *, full: bool = True) -> dict[str, Any]:
+    """A venue as the page shows it; for a private home only the area, and no coordinates
+    (an approximate point would read as exact to another system)."""
+    venue = where.venue
+    point = where.exact_point
     data: dict[str, Any] = {
-        "id": venue.uuid, "location_type": "physical",
-        "name": f"{venue.town or 'Local area'} ({venue.outcode})" if hidden else venue.name,
-        "description": "" if hidden else venue.directions,
-        "latitude": None if hidden else venue.latitude,
-        "longitude": None if hidden else venue.longitude,
+        "id": venue.uuid, "location_type": "physical", "name": where.label,
+        "description": where.directions,
+        "latitude": point[0] if point else None, "longitude": point[1] if point else None,
     }
+    if not where.approximate:
+        data[EXTENSION] = _compact({"slug": venue.slug, "address_lines": where.lines})
     if full:
-        data["addresses"] = [address_out(venue, hidden)]
+        data["addresses"] = [address_out(where)]
         data["accessibility"] = [
             {"id": child_id(venue.uuid, f"accessibility:{term.uuid}"), "location_id": venue.uuid,
              "description": term.name} for term in venue.accessibility]
@@ -232,21 +244,37 @@ def service_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
         "minimum_age": activity.age_min, "maximum_age": activity.age_max,
         "assured_date": activity.last_reviewed.isoformat() if activity.last_reviewed else None,
         "alert": _alert(activity),
-        "last_modified": activity.updated_at.strftime("%Y-%m-%dT%H:%M:%S.") +
-        f"{activity.updated_at.microsecond // 1000:03d}Z" if activity.updated_at else None,
+        "last_modified": last_modified(activity),
         "organization": organization_out(activity.organisation),
+        EXTENSION: {"slug": activity.slug},
     }
     if full:
         sal_id = service_at_location_id(activity)
         data["service_at_locations"] = [] if sal_id is None else [
             {"id": sal_id, "service_id": activity.uuid, "location_id": activity.venue.uuid,
-             "location": location_out(activity.venue, hidden=activity.hide_address)}]
+             "location": location_out(listing.public_location(activity))}]
         data["schedules"] = [schedule_out(activity, entry) for entry in activity.schedule]
         data["cost_options"] = cost_options_out(activity)
         data["contacts"] = contacts_out(activity)
         data["attributes"] = [attribute_out(activity.uuid, "service", term)
                               for term in activity.terms]
     return _compact(data, required=("id", "name", "status", "url"))
+
+
+def last_modified(activity: Activity) -> str | None:
+    if activity.updated_at is None:
+        return None
+    return activity.updated_at.strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{activity.updated_at.microsecond // 1000:03d}Z"
+
+
+def minimal_out(activity: Activity, what: str) -> dict[str, Any]:
+    """minimal=true: just the id and when it last changed (for incremental harvesting)."""
+    if what == "service":
+        return _compact({"id": activity.uuid, "last_modified": last_modified(activity)},
+                        required=("id",))
+    return _compact({"id": service_at_location_id(activity), "service_id": activity.uuid,
+                     "last_modified": last_modified(activity)}, required=("id",))
 
 
 def service_at_location_out(activity: Activity, *, full: bool = True) -> dict[str, Any]:
@@ -256,7 +284,7 @@ def service_at_location_out(activity: Activity, *, full: bool = True) -> dict[st
     service.pop("service_at_locations", None)  # it is the object we are in
     return {"id": service_at_location_id(activity), "service_id": activity.uuid,
             "location_id": activity.venue.uuid,
-            "location": location_out(activity.venue, hidden=activity.hide_address, full=full),
+            "location": location_out(listing.public_location(activity), full=full),
             "service": service}
 
 
@@ -273,6 +301,8 @@ class TermRecord:
     key: str
     name: str
     description: str = ""
+    create: bool = False  # ours by id or name (a sitedir feed), or the map says create it
+    mapped: bool = False  # placed by the taxonomy map (so its feed id is not ours to keep)
 
 
 @dataclass
@@ -285,6 +315,7 @@ class OrganisationRecord:
     email: str = ""
     phone: str = ""
     charity_number: str = ""
+    slug_hint: str = ""
 
 
 @dataclass
@@ -299,6 +330,7 @@ class VenueRecord:
     directions: str = ""
     hidden: bool = False
     accessibility: list[TermRecord] = field(default_factory=list)
+    slug_hint: str = ""
 
 
 @dataclass
@@ -342,6 +374,7 @@ class ActivityRecord:
     last_reviewed: dt.date | None = None
     slug_hint: str = ""
     warnings: list[str] = field(default_factory=list)
+    unmapped_terms: list[dict[str, str]] = field(default_factory=list)
 
 
 def _text(value: Any, where: str, limit: int | None = None) -> str:
@@ -420,91 +453,227 @@ def _object(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def parse_term(data: Any, where: str, link_type: str = "") -> TermRecord | None:
-    """A taxonomy term, placed in one of our three taxonomies, or None if it fits none."""
+def extension(data: dict[str, Any], name: str) -> Any:
+    """One value of our extension object, or None (a foreign feed has none)."""
+    own = data.get(EXTENSION)
+    return own.get(name) if isinstance(own, dict) else None
+
+
+def _slug_extension(data: dict[str, Any]) -> str:
+    slug = extension(data, "slug")
+    return slug if isinstance(slug, str) else ""
+
+
+def _quote(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "...'"
+
+
+class Lenient:
+    """Reads one record's fields: a value we cannot use drops that one field with a warning
+    that quotes it, and the rest of the record is kept."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        self.warnings = warnings
+
+    def drop(self, where: str, value: Any, reason: str) -> None:
+        self.warnings.append(f"{where}: {_quote(value)} dropped ({reason})")
+
+    def value(self, parse: Any, value: Any, where: str, *args: Any, default: Any = None) -> Any:
+        """parse(value, where, *args), or `default` with a warning if it raises RecordError."""
+        try:
+            return parse(value, where, *args)
+        except RecordError as error:
+            self.drop(where, value, str(error).removeprefix(f"{where}: ").removeprefix(
+                f"{where}."))
+            return default
+
+    def text(self, value: Any, where: str, limit: int | None = None) -> str:
+        """Text; a number becomes text, anything else is dropped; too long is cut, with a
+        warning."""
+        text = self.value(_text, value, where)
+        if text is None:
+            return ""
+        if limit is not None and len(text) > limit:
+            self.warnings.append(f"{where}: cut to {limit} characters (was {len(text)})")
+            return text[:limit].rstrip()
+        return text
+
+    def items(self, value: Any, where: str) -> list[Any]:
+        return self.value(_list, value, where, default=[])
+
+    def objects(self, value: Any, where: str) -> list[dict[str, Any]]:
+        """The objects of a list; anything else in it is dropped with a warning."""
+        found = []
+        for index, item in enumerate(self.items(value, where)):
+            if isinstance(item, dict):
+                found.append(item)
+            else:
+                self.drop(f"{where}[{index}]", item, "must be an object")
+        return found
+
+    def email(self, value: Any, where: str) -> str:
+        text = self.text(value, where, 254)
+        if text and not EMAIL.fullmatch(text):
+            self.drop(where, text, "not an email address")
+            return ""
+        return text
+
+    def website(self, value: Any, where: str) -> str:
+        try:
+            return web_address(value)
+        except WebAddressError as error:
+            self.drop(where, value, str(error))
+            return ""
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _own_taxonomy(data: dict[str, Any], link_type: str) -> str | None:
+    """One of our three taxonomies when the term says it is ours (our id, or our name)."""
+    detail = data.get("taxonomy_detail") if isinstance(data.get("taxonomy_detail"), dict) else {}
+    taxonomy = TAXONOMY_BY_ID.get(str(data.get("taxonomy_id") or detail.get("id") or ""))
+    names = {str(value).strip().lower() for value in (
+        data.get("taxonomy"), detail.get("name"), link_type) if value}
+    for key, (title, _) in TAXONOMIES.items():
+        if taxonomy is None and (key in names or title.lower() in names):
+            taxonomy = key
+    return taxonomy
+
+
+def _vocabulary(data: dict[str, Any]) -> str:
+    detail = data.get("taxonomy_detail") if isinstance(data.get("taxonomy_detail"), dict) else {}
+    return str(data.get("taxonomy") or detail.get("name") or data.get("vocabulary") or "")
+
+
+def parse_term(data: Any, where: str, link_type: str = "",
+               terms_map: TaxonomyMap | None = None,
+               unmapped: list[dict[str, str]] | None = None) -> list[TermRecord]:
+    """A feed's taxonomy term as our terms: its own if it is one of ours, else whatever the
+    taxonomy map says; a term the map does not know goes to `unmapped` and gives []."""
     data = _object(data, where)
     name = _text(data.get("name") or data.get("term"), f"{where}.name", 120)
     if not name:
         raise RecordError(f"{where}.name: missing")
-    detail = data.get("taxonomy_detail") if isinstance(data.get("taxonomy_detail"), dict) else {}
-    names = {str(value).strip().lower() for value in (
-        data.get("taxonomy"), detail.get("name"), link_type) if value}
-    taxonomy = TAXONOMY_BY_ID.get(str(data.get("taxonomy_id") or detail.get("id") or ""))
-    for key, (title, _) in TAXONOMIES.items():
-        if taxonomy is None and (key in names or title.lower() in names):
-            taxonomy = key
-    if taxonomy is None:
-        return None
+    term_id = _id(data.get("id"), f"{where}.id")
     code = _text(data.get("code"), f"{where}.code", 80)
-    key = code if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", code) else slugify(name, 80)
-    return TermRecord(external_id=_id(data.get("id"), f"{where}.id"), taxonomy=taxonomy,
-                      key=key, name=name,
-                      description=_text(data.get("description"), f"{where}.description"))
+    description = _text(data.get("description"), f"{where}.description")
+    taxonomy = _own_taxonomy(data, link_type)
+    if taxonomy is not None:
+        key = code if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", code) else slugify(name, 80)
+        return [TermRecord(external_id=term_id, taxonomy=taxonomy, key=key, name=name,
+                           description=description, create=True)]
+    match = (terms_map or TaxonomyMap()).find(term_id, code, name, _vocabulary(data))
+    if match is None:
+        if unmapped is not None:
+            unmapped.append({"id": term_id, "code": code, "name": name,
+                             "taxonomy": _vocabulary(data)})
+        return []
+    return [TermRecord(external_id=term_id, taxonomy=taxonomy, key=key,
+                       name=match.name or name, create=match.create, mapped=True)
+            for taxonomy, key in match.targets]
 
 
-def _parse_attributes(items: Any, where: str, warnings: list[str]) -> list[TermRecord]:
-    terms = []
-    for index, item in enumerate(_list(items, where)):
+def _parse_attributes(items: Any, where: str, read: Lenient,
+                      terms_map: TaxonomyMap | None = None,
+                      unmapped: list[dict[str, str]] | None = None) -> list[TermRecord]:
+    terms: list[TermRecord] = []
+    for index, item in enumerate(read.objects(items, where)):
         at = f"{where}[{index}]"
-        item = _object(item, at)
         term_data = item.get("taxonomy_term")
         if term_data is None:
-            warnings.append(f"{at}: no taxonomy_term, ignored")
+            read.warnings.append(f"{at}: no taxonomy_term, ignored")
             continue
-        term = parse_term(term_data, f"{at}.taxonomy_term", str(item.get("link_type") or ""))
-        if term is None:
-            warnings.append(f"{at}.taxonomy_term: {term_data.get('name')!r} is not in one of "
-                            "our taxonomies, ignored")
-        else:
-            terms.append(term)
+        before = len(unmapped) if unmapped is not None else 0
+        found = read.value(parse_term, term_data, f"{at}.taxonomy_term",
+                           str(item.get("link_type") or ""), terms_map, unmapped, default=[])
+        if unmapped is not None and len(unmapped) > before:
+            term = unmapped[-1]
+            read.warnings.append(
+                f"{at}.taxonomy_term: {term['name']!r} (taxonomy {term['taxonomy']!r}, id "
+                f"{term['id']!r}) is not in the taxonomy map; kept on the import record, "
+                "not shown")
+        terms += found
     return terms
 
 
-def parse_organisation(data: Any, where: str = "organization") -> OrganisationRecord:
+def parse_organisation(data: Any, where: str = "organization",
+                       read: Lenient | None = None) -> OrganisationRecord:
+    """An organisation; only a missing id or name is an error, other bad values are dropped."""
+    read = read or Lenient([])
     data = _object(data, where)
-    summary, description = split_text(_text(data.get("description"), f"{where}.description"))
-    charity = ""
-    for index, item in enumerate(_list(data.get("organization_identifiers"),
-                                       f"{where}.organization_identifiers")):
-        if isinstance(item, dict) and item.get("identifier_scheme") == "GB-CHC":
-            charity = _text(item.get("identifier"),
-                            f"{where}.organization_identifiers[{index}].identifier", 20)
-    name = _text(data.get("name"), f"{where}.name", 200)
+    name = read.text(data.get("name"), f"{where}.name", 200)
     if not name:
         raise RecordError(f"{where}.name: missing")
+    summary, description = split_text(
+        description_text(read.text(data.get("description"), f"{where}.description")))
+    charity = ""
+    for index, item in enumerate(read.objects(data.get("organization_identifiers"),
+                                              f"{where}.organization_identifiers")):
+        if item.get("identifier_scheme") == "GB-CHC":
+            charity = read.text(item.get("identifier"),
+                                f"{where}.organization_identifiers[{index}].identifier", 20)
+    phones = read.objects(data.get("phones"), f"{where}.phones")
     return OrganisationRecord(
         external_id=_id(data.get("id"), f"{where}.id"), name=name, summary=summary,
         description=description,
-        website=_text(data.get("website") or data.get("url"), f"{where}.website", 300),
-        email=_text(data.get("email"), f"{where}.email", 254), charity_number=charity)
+        website=read.website(data.get("website") or data.get("url"), f"{where}.website"),
+        email=read.email(data.get("email"), f"{where}.email"), charity_number=charity,
+        phone=read.text(extension(data, "phone") or (phones[0].get("number") if phones else ""),
+                        f"{where}.phones[0].number", 40), slug_hint=_slug_extension(data))
 
 
-def parse_location(data: Any, where: str) -> VenueRecord:
+def _address(data: dict[str, Any], where: str, read: Lenient) -> dict[str, Any]:
+    addresses = read.objects(data.get("addresses"), f"{where}.addresses")
+    return next((a for a in addresses if a.get("address_type") in (None, "physical")),
+                addresses[0] if addresses else {})
+
+
+def _point(data: dict[str, Any], where: str, read: Lenient) -> tuple[float | None, float | None]:
+    """Both coordinates, or neither: half a point is no use, so one bad value drops both."""
+    latitude = read.value(_coordinate, data.get("latitude"), f"{where}.latitude", 90)
+    longitude = read.value(_coordinate, data.get("longitude"), f"{where}.longitude", 180)
+    if (latitude is None) != (longitude is None):
+        kept = "latitude" if latitude is not None else "longitude"
+        read.drop(f"{where}.{kept}", latitude if latitude is not None else longitude,
+                  "the other coordinate is missing or was dropped")
+        return None, None
+    return latitude, longitude
+
+
+def parse_location(data: Any, where: str, read: Lenient | None = None,
+                   terms_map: TaxonomyMap | None = None) -> VenueRecord:
+    read = read or Lenient([])
     data = _object(data, where)
-    addresses = [a for a in _list(data.get("addresses"), f"{where}.addresses")
-                 if isinstance(a, dict)]
-    address = next((a for a in addresses if a.get("address_type") in (None, "physical")),
-                   addresses[0] if addresses else {})
-    line = _text(address.get("address_1"), f"{where}.addresses[0].address_1")
+    address = _address(data, where, read)
+    at = f"{where}.addresses[0]"
+    line = read.text(address.get("address_1"), f"{at}.address_1")
     hidden = line == HIDDEN_ADDRESS
     lines = [] if hidden else [part.strip() for part in line.split(",") if part.strip()]
-    extra = _text(address.get("address_2"), f"{where}.addresses[0].address_2")
+    extra = read.text(address.get("address_2"), f"{at}.address_2")
     if extra:
         lines.append(extra)
-    town = _text(address.get("city"), f"{where}.addresses[0].city", 100)
-    name = _text(data.get("name"), f"{where}.name", 200) or (lines[0] if lines else town)
+    own_lines = extension(data, "address_lines")
+    if not hidden and isinstance(own_lines, list) and all(isinstance(x, str) for x in own_lines):
+        lines = [x.strip() for x in own_lines if x.strip()]  # our own export: lines as they were
+    town = read.text(address.get("city"), f"{at}.city", 100)
+    name = read.text(data.get("name"), f"{where}.name", 200) or (lines[0] if lines else town)
     if not name:
         raise RecordError(f"{where}.name: missing (and no address to name it by)")
-    warnings: list[str] = []
+    postcode = read.text(address.get("postal_code"), f"{at}.postal_code")
+    if postcode and not hidden and normalise_postcode(postcode) is None:
+        read.drop(f"{at}.postal_code", postcode, "not a UK postcode")
+        postcode = ""
+    latitude, longitude = _point(data, where, read)
     return VenueRecord(
         external_id=_id(data.get("id"), f"{where}.id"), name=name, address_lines=lines,
-        town=town, postcode=_text(address.get("postal_code"),
-                                  f"{where}.addresses[0].postal_code", 10).upper(),
-        latitude=_coordinate(data.get("latitude"), f"{where}.latitude", 90),
-        longitude=_coordinate(data.get("longitude"), f"{where}.longitude", 180),
-        directions=_text(data.get("description"), f"{where}.description"), hidden=hidden,
+        town=town, postcode=(normalise_postcode(postcode) or postcode.upper())[:10],
+        latitude=latitude, longitude=longitude,
+        directions=read.text(data.get("description"), f"{where}.description"), hidden=hidden,
+        slug_hint=_slug_extension(data),
         accessibility=[term for term in _parse_attributes(
-            data.get("attributes"), f"{where}.attributes", warnings)
+            data.get("attributes"), f"{where}.attributes", read, terms_map)
             if term.taxonomy == "accessibility"])
 
 
@@ -596,32 +765,42 @@ def _as_entry(record: ScheduleRecord) -> _EntryView:
     return _EntryView(record.weekday, record.weeks, record.date, record.start, record.end)
 
 
-def _parse_cost(record: ActivityRecord, options: list[Any]) -> None:
+def _amount(value: Any, where: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise RecordError(f"{where}: must be a number") from None
+    if isinstance(value, bool) or not amount.is_finite() or amount < 0 or amount >= 1000000:
+        raise RecordError(f"{where}: must be a price from 0 to 999999")
+    return amount
+
+
+def _parse_cost(record: ActivityRecord, options: list[dict[str, Any]], read: Lenient) -> None:
     if not options:
         return
-    first = _object(options[0], "cost_options[0]")
-    try:
-        amount = None if first.get("amount") in (None, "") else Decimal(str(first["amount"]))
-    except InvalidOperation:
-        raise RecordError("cost_options[0].amount: must be a number") from None
-    if amount is not None and (not amount.is_finite() or amount < 0 or amount >= 1000000):
-        raise RecordError("cost_options[0].amount: must be a price from 0 to 999999")
-    words = _text(first.get("amount_description"), "cost_options[0].amount_description")
+    first = options[0]
+    raw = first.get("amount")
+    amount = read.value(_amount, raw, "cost_options[0].amount")
+    words = read.text(first.get("amount_description"), "cost_options[0].amount_description")
     lowered = words.lower()
     if lowered.startswith("pay what you can"):
         record.cost_type = "pay_what_you_can"
-    elif amount and amount > 0:
-        record.cost_type = "paid"
+    elif amount and amount > 0 or amount is None and raw not in (None, ""):
+        record.cost_type = "paid"  # an unreadable amount ("£3") is still a price: not free
     else:
         record.cost_type = "free"
     record.cost_amount = amount if amount and amount > 0 else None
     record.cost_per = next((key for key, phrase in listing.PERIOD_WORDS.items()
                             if phrase in lowered), "") if record.cost_amount else ""
-    notes = [_text(first.get("option"), "cost_options[0].option")]
+    notes = [read.text(first.get("option"), "cost_options[0].option")]
+    if amount is None and raw not in (None, ""):
+        notes.append(str(raw))  # the price as the feed wrote it, so nothing is lost
     if words and words.lower() not in ("free", lowered_cost_text(record)):
         notes.append(words)
-    notes += [_text(o.get("amount_description") or o.get("option"), f"cost_options[{i}]")
-              for i, o in enumerate(options[1:], 1) if isinstance(o, dict)]
+    notes += [read.text(o.get("amount_description") or o.get("option"), f"cost_options[{i}]")
+              for i, o in enumerate(options[1:], 1)]
     record.cost_notes = ". ".join(note for note in notes if note)
 
 
@@ -629,9 +808,10 @@ def lowered_cost_text(record: ActivityRecord) -> str:
     return listing.cost_text(record).lower()  # type: ignore[arg-type]
 
 
-def _parse_status(record: ActivityRecord, status: str, alert: str) -> None:
+def _parse_status(record: ActivityRecord, status: str, alert: str, read: Lenient) -> None:
     if status and status not in STATUS_IN:
-        raise RecordError(f"status: {status!r} is not one of {', '.join(STATUS_IN)}")
+        read.drop("status", status, f"not one of {', '.join(STATUS_IN)}; listed as running")
+        status = ""
     record.status = STATUS_IN.get(status, "running")
     if record.status == "running" and alert.startswith("Full"):
         record.status = "full"
@@ -657,60 +837,103 @@ def _parse_formats(record: ActivityRecord, schedules: list[Any]) -> None:
     record.formats = wanted
 
 
-def parse_service(data: Any) -> ActivityRecord:
-    """A fully nested ORUK v3 service as an ActivityRecord; raises RecordError."""
-    data = _object(data, "service")
-    warnings: list[str] = []
-    external_id = _id(data.get("id"), "id")
-    title = _text(data.get("name"), "name", 200)
-    if not title:
-        raise RecordError("name: missing")
+def _parse_organisation_of(data: dict[str, Any], external_id: str, title: str,
+                           read: Lenient) -> OrganisationRecord:
+    """The service's organisation; a service without a usable one is listed under an
+    organisation named after itself, with a warning, rather than rejected."""
     organization = data.get("organization")
-    if not isinstance(organization, dict):
-        raise RecordError("organization: missing (every activity needs the organisation "
-                          "that runs it)")
-    summary, description = split_text(_text(data.get("description"), "description"))
-    contacts = [c for c in _list(data.get("contacts"), "contacts") if isinstance(c, dict)]
-    contact = contacts[0] if contacts else {}
-    phones = [p for p in _list(contact.get("phones"), "contacts[0].phones") if isinstance(p, dict)]
-    record = ActivityRecord(
-        external_id=external_id, title=title, summary=summary,
-        description=description, organisation=parse_organisation(organization),
-        age_min=_age(data.get("minimum_age"), "minimum_age"),
-        age_max=_age(data.get("maximum_age"), "maximum_age"),
-        contact_name=_text(contact.get("name"), "contacts[0].name", 120),
-        contact_email=_text(contact.get("email") or data.get("email"), "email", 254),
-        contact_phone=_text(phones[0].get("number") if phones else "",
-                            "contacts[0].phones[0].number", 40),
-        last_reviewed=_date(data.get("assured_date"), "assured_date"),
-        warnings=warnings)
+    if isinstance(organization, dict):
+        try:
+            return parse_organisation(organization, read=read)
+        except RecordError as error:
+            read.warnings.append(f"{error}; listed under an organisation named after the service")
+    else:
+        read.drop("organization", organization,
+                  "missing or not an object; listed under an organisation named after the service")
+    own_id = str(data.get("organization_id") or "").strip() or f"{external_id}/organization"
+    return OrganisationRecord(external_id=own_id[:200], name=title)
+
+
+def _parse_ages(record: ActivityRecord, data: dict[str, Any], read: Lenient) -> None:
+    record.age_min = read.value(_age, data.get("minimum_age"), "minimum_age")
+    record.age_max = read.value(_age, data.get("maximum_age"), "maximum_age")
     if record.age_min is not None and record.age_max is not None \
             and record.age_min > record.age_max:
-        raise RecordError("minimum_age: is above maximum_age")
-    _parse_status(record, str(data.get("status") or "").lower(),
-                  _text(data.get("alert"), "alert"))
-    links = [s for s in _list(data.get("service_at_locations"), "service_at_locations")]
-    if links:
-        link = _object(links[0], "service_at_locations[0]")
-        record.venue = parse_location(link.get("location"), "service_at_locations[0].location")
-        record.hide_address = record.venue.hidden
-        if len(links) > 1:
-            warnings.append(f"service_at_locations: {len(links)} locations; only the first is "
-                            "kept (an activity meets in one place)")
-    schedules = _list(data.get("schedules"), "schedules")
+        read.drop("minimum_age", record.age_min, f"above maximum_age {record.age_max}; "
+                  "both ages dropped")
+        record.age_min = record.age_max = None
+
+
+def _parse_venue(record: ActivityRecord, data: dict[str, Any], read: Lenient,
+                 terms_map: TaxonomyMap | None) -> None:
+    links = read.objects(data.get("service_at_locations"), "service_at_locations")
+    if not links:
+        return
+    try:
+        record.venue = parse_location(links[0].get("location"),
+                                      "service_at_locations[0].location", read, terms_map)
+    except RecordError as error:
+        read.drop("service_at_locations[0].location", links[0].get("location"), str(error))
+        return
+    record.hide_address = record.venue.hidden
+    if len(links) > 1:
+        read.warnings.append(f"service_at_locations: {len(links)} locations; only the first "
+                             "is kept (an activity meets in one place)")
+
+
+def _parse_schedules(record: ActivityRecord, schedules: list[dict[str, Any]],
+                     read: Lenient) -> None:
     notes: list[str] = []
     for index, item in enumerate(schedules):
-        record.schedule += parse_schedule(item, f"schedules[{index}]", notes, warnings)
-    shared = next((s.get("notes") for s in schedules if isinstance(s, dict) and s.get("notes")),
-                  "")
-    shared = _text(shared, "schedules[0].notes")
+        where = f"schedules[{index}]"
+        try:
+            record.schedule += parse_schedule(item, where, notes, read.warnings)
+        except RecordError as error:
+            description = str(item.get("description") or "").strip()
+            read.warnings.append(f"{error}; this schedule is kept as a note")
+            if description:
+                notes.append(description)
+    shared = next((s.get("notes") for s in schedules if s.get("notes")), "")
+    shared = read.text(shared, "schedules[0].notes")
     if shared.startswith(TERM_TIME_NOTE):
         record.term_time_only = True
         shared = shared.removeprefix(TERM_TIME_NOTE).strip()
     record.schedule_notes = " ".join(dict.fromkeys(n for n in [shared, *notes] if n))
+
+
+def parse_service(data: Any, terms_map: TaxonomyMap | None = None) -> ActivityRecord:
+    """A fully nested ORUK v3 service as an ActivityRecord. Only a service without an id or
+    a name raises RecordError; any other value we cannot use is dropped with a warning."""
+    data = _object(data, "service")
+    read = Lenient([])
+    external_id = _id(data.get("id"), "id")
+    title = read.text(data.get("name"), "name", 200)
+    if not title:
+        raise RecordError("name: missing")
+    summary, description = split_text(description_text(
+        read.text(data.get("description"), "description")))
+    contacts = read.objects(data.get("contacts"), "contacts")
+    contact = contacts[0] if contacts else {}
+    phones = read.objects(contact.get("phones"), "contacts[0].phones")
+    record = ActivityRecord(
+        external_id=external_id, title=title, summary=summary, description=description,
+        organisation=_parse_organisation_of(data, external_id, title, read),
+        contact_name=read.text(contact.get("name"), "contacts[0].name", 120),
+        contact_email=read.email(contact.get("email") or data.get("email"), "email"),
+        contact_phone=read.text(phones[0].get("number") if phones else "",
+                                "contacts[0].phones[0].number", 40),
+        last_reviewed=read.value(_date, data.get("assured_date"), "assured_date"),
+        slug_hint=_slug_extension(data), warnings=read.warnings)
+    _parse_ages(record, data, read)
+    _parse_status(record, read.text(data.get("status"), "status").lower(),
+                  read.text(data.get("alert"), "alert"), read)
+    _parse_venue(record, data, read, terms_map)
+    schedules = read.objects(data.get("schedules"), "schedules")
+    _parse_schedules(record, schedules, read)
     _parse_formats(record, schedules)
-    _parse_cost(record, _list(data.get("cost_options"), "cost_options"))
-    record.terms = _parse_attributes(data.get("attributes"), "attributes", warnings)
+    _parse_cost(record, read.objects(data.get("cost_options"), "cost_options"), read)
+    record.terms = _parse_attributes(data.get("attributes"), "attributes", read, terms_map,
+                                     record.unmapped_terms)
     return record
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -26,3 +26,6 @@ class ExternalRecord(db.Model):
     external_id: Mapped[str] = mapped_column(String(200))
     local_uuid: Mapped[str] = mapped_column(String(36), index=True)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # A service's taxonomy terms that content/taxonomy-map.yaml does not place: kept here (not
+    # shown anywhere public) so a later map can place them without a re-fetch.
+    unmapped_terms: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

@@ -44,8 +44,23 @@ def _parameters(max_per_page: int) -> dict[str, dict[str, Any]]:
         "start_time": _query("start_time", "Sessions starting at or after this local time.",
                              clock),
         "end_time": _query("end_time", "Sessions ending at or before this local time.", clock),
+        "modified_after": _query("modified_after", "Only services changed on or after this "
+                                 "moment: an ISO 8601 date-time (Z or an offset; none means "
+                                 "UTC) or a date.", {"type": "string", "format": "date-time"}),
+        "organization_id": _query("organization_id", "Services of this organization (comma-"
+                                  "separate several for any of them).",
+                                  {"type": "string", "format": "uuid"}),
+        "minimal": _query("minimal", "true: each item is only its id and last_modified.",
+                          {"type": "boolean"}),
+        "full": _query("full", "true: each item is fully nested, as from its own URL.",
+                       {"type": "boolean"}),
+        "format": _query("format", "json (a page, the default) or ndjson (every result, one "
+                         "JSON object a line, no pages).",
+                         {"type": "string", "enum": ["json", "ndjson"]}),
         "postcode": _query("postcode", "Measure distance from this UK postcode or outcode; "
-                           "results come nearest first.", {"type": "string", "maxLength": 10}),
+                           "results come nearest first, each with its distance in metres, "
+                           "and only listings with a public location are included.",
+                           {"type": "string", "maxLength": 10}),
         "proximity": _query("proximity", "Only results within this many metres of the postcode.",
                             {"type": "number", "minimum": 1, "maximum": 1000000}),
     }
@@ -76,7 +91,10 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _operation(summary: str, operation_id: str, params: list[str], schema: dict[str, Any],
                *, not_found: bool = False) -> dict[str, Any]:
-    responses = {"200": _json(summary, schema),
+    ok = _json(summary, schema)
+    if "format" in params:
+        ok["content"]["application/x-ndjson"] = {"schema": {"type": "string"}}
+    responses = {"200": ok,
                  "400": _json("A parameter could not be read; the message names it.",
                               {"$ref": "#/components/schemas/Error"})}
     if not_found:
@@ -97,7 +115,8 @@ def _with_id(operation: dict[str, Any], what: str) -> dict[str, Any]:
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The document for an API mounted at `server_url`."""
     filters = ["search", "page", "per_page", "taxonomy_term_id", "taxonomy_id", "minimum_age",
-               "maximum_age", "day", "start_time", "end_time"]
+               "maximum_age", "day", "start_time", "end_time", "modified_after",
+               "organization_id", "postcode", "proximity", "minimal", "full", "format"]
     page = {"$ref": "#/components/schemas/Page"}
     entity = {"$ref": "#/components/schemas/Entity"}
     return {
@@ -122,7 +141,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 not_found=True), "service"),
             "/service_at_locations": _operation(
                 "Services at locations, one-to-one fields only.",
-                "getPaginatedListOfServiceAtLocation", filters + ["postcode", "proximity"], page),
+                "getPaginatedListOfServiceAtLocation", filters, page),
             "/service_at_locations/{id}": _with_id(_operation(
                 "A fully nested service at a location.", "getServiceAtLocationById", [], entity,
                 not_found=True), "service_at_location"),

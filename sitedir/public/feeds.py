@@ -21,6 +21,7 @@ from ..links import public_host, public_url
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
 from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
 from ..text import header_text, output_text
+from ..web_address import link_target
 
 bp = Blueprint("feeds", __name__)
 
@@ -167,10 +168,7 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
             for exdate in _holiday_exdates(activity, entry, now, zone):
                 event.add("exdate", exdate)
         event.add("url", public_url("public.activity", slug=activity.slug))
-        event.add("location", header_text(listing.place_text(activity) if activity.hide_address
-                  or not activity.venue else ", ".join(
-                      [activity.venue.name, *activity.venue.address_lines, activity.venue.town,
-                       activity.venue.postcode]).replace(", ,", ",")))
+        event.add("location", _ics_location(activity))
         event.add("description", _description(activity))
         calendar.add_component(event)
         added += 1
@@ -242,22 +240,30 @@ def _schedule_ld(entry: ScheduleEntry, timezone: str) -> dict[str, Any]:
     return data
 
 
+def _ics_location(activity: Activity) -> str:
+    where = listing.public_location(activity)
+    if where is None or where.approximate:
+        return listing.place_text(activity)
+    return ", ".join([where.label, *where.lines, where.town, where.postcode]).replace(", ,", ",")
+
+
 def _place_ld(activity: Activity) -> dict[str, Any] | None:
-    venue = activity.venue
-    if venue is None or not activity.in_person:
+    where = listing.public_location(activity)
+    if where is None:
         return None
+    venue = where.venue
     place: dict[str, Any] = {"@type": "Place", "@id": f"urn:uuid:{venue.uuid}"}
-    if activity.hide_address:
-        place.update(name=f"{venue.town or 'Local area'} ({venue.outcode})", address={
-            "@type": "PostalAddress", "addressLocality": venue.town,
-            "postalCode": venue.outcode, "addressCountry": "GB"})
+    if where.approximate:
+        place.update(name=where.label, address={
+            "@type": "PostalAddress", "addressLocality": where.town,
+            "postalCode": where.postcode, "addressCountry": "GB"})
         return place
-    place.update(name=venue.name, address={
-        "@type": "PostalAddress", "streetAddress": ", ".join(venue.address_lines),
-        "addressLocality": venue.town, "postalCode": venue.postcode, "addressCountry": "GB"})
-    if venue.latitude is not None and venue.longitude is not None:
-        place["geo"] = {"@type": "GeoCoordinates", "latitude": venue.latitude,
-                        "longitude": venue.longitude}
+    place.update(name=where.label, address={
+        "@type": "PostalAddress", "streetAddress": ", ".join(where.lines),
+        "addressLocality": where.town, "postalCode": where.postcode, "addressCountry": "GB"})
+    if where.exact_point is not None:
+        place["geo"] = {"@type": "GeoCoordinates", "latitude": where.exact_point[0],
+                        "longitude": where.exact_point[1]}
     if venue.accessibility:
         place["amenityFeature"] = [{"@type": "LocationFeatureSpecification", "name": t.name,
                                     "value": True} for t in venue.accessibility]
@@ -270,7 +276,8 @@ def activity_jsonld(activity: Activity) -> dict[str, Any]:
     org_ld: dict[str, Any] = {"@type": "Organization", "@id": f"urn:uuid:{organisation.uuid}",
                               "name": organisation.name,
                               "url": public_url("public.organisation", slug=organisation.slug)}
-    for key, value in (("sameAs", organisation.website), ("email", organisation.email),
+    for key, value in (("sameAs", link_target(organisation.website)),
+                       ("email", organisation.email),
                        ("telephone", organisation.phone), ("description", organisation.summary)):
         if value:
             org_ld[key] = value

@@ -10,15 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import (
-    Blueprint, Flask, abort, current_app, jsonify, render_template, request, url_for,
+    Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for,
 )
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from .. import geo, indexing, listing, search
 from ..extensions import db
-from ..models import FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term, FULL_ACTIVITY
+from ..templating import activity_url
+from ..models import CARD_ACTIVITY, FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
 from ..pagination import Pagination
+from ..signals import search_done
 
 bp = Blueprint("search", __name__)
 
@@ -169,7 +171,7 @@ def parse(args: MultiDict) -> Parsed:
 def _records(hits: list[search.Hit]) -> list[tuple[Activity, search.Hit]]:
 
     by_uuid = {activity.uuid: activity for activity in db.session.scalars(
-        select(Activity).options(*FULL_ACTIVITY).where(Activity.uuid.in_([h.uuid for h in hits])))}
+        select(Activity).options(*CARD_ACTIVITY).where(Activity.uuid.in_([h.uuid for h in hits])))}
     # The index can briefly name a listing deleted a moment ago: skip it rather than fail.
     return [(by_uuid[hit.uuid], hit) for hit in hits if hit.uuid in by_uuid]
 
@@ -217,7 +219,8 @@ def json_error(parameter: str, message: str, status: int = 400,
 
 def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
     session = listing.next_session(activity) if activity.status != "closed" else None
-    point = indexing.public_point(activity)
+    where = listing.public_location(activity)
+    point = where.point if where else None
     item: dict[str, Any] = {
         "slug": activity.slug, "title": activity.title, "uuid": activity.uuid,
         "url": url_for("public.activity", slug=activity.slug, _external=True),
@@ -227,10 +230,10 @@ def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
         "formats": list(activity.formats), "cost": listing.cost_text(activity),
         "free": activity.cost_type == "free", "status": activity.status,
         "next_session": session.date.isoformat() if session else None,
-        "next_session_text": listing.next_session_text(activity),
+        "next_session_text": listing.session_text(activity, session),
         "place": listing.place_text(activity),
         "latitude": point[0] if point else None, "longitude": point[1] if point else None,
-        "approximate_location": bool(point and activity.hide_address),
+        "approximate_location": bool(point and where.approximate),
         "last_reviewed": activity.last_reviewed.isoformat() if activity.last_reviewed else None,
         "stale": listing.is_stale(activity),
         "snippet": str(hit.snippet) if hit.snippet else None,
@@ -292,19 +295,35 @@ def _map_points(result: search.SearchResult, records: list[tuple[Activity, searc
     """Markers for every located result; titles of this page's listings, counts for the rest."""
     on_page = {activity.uuid: activity for activity, _hit in records}
     points = []
-    slugs = dict(db.session.execute(select(Activity.uuid, Activity.slug).where(
-        Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points]))).all()) \
+    found = {uuid: (slug, title) for uuid, slug, title in db.session.execute(
+        select(Activity.uuid, Activity.slug, Activity.title).where(
+            Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points])))} \
         if result.points else {}
-    titles = dict(db.session.execute(select(Activity.uuid, Activity.title).where(
-        Activity.uuid.in_(list(slugs)))).all()) if slugs else {}
     for uuid, lat, lon in result.points:
-        if uuid not in slugs:
+        if uuid not in found:
             continue
+        slug, title = found[uuid]
         activity = on_page.get(uuid)
-        points.append({"lat": lat, "lon": lon, "title": titles[uuid],
-                       "url": url_for("public.activity", slug=slugs[uuid]),
-                       "approximate": bool(activity and activity.hide_address)})
+        where = listing.public_location(activity) if activity else None
+        points.append({"lat": lat, "lon": lon, "title": title, "url": activity_url(slug),
+                       "approximate": bool(where and where.approximate)})
     return points
+
+
+def chosen_filters(facets: dict[str, list[dict[str, Any]]], parsed: Parsed | None,
+                   args: MultiDict) -> list[tuple[str, str]]:
+    """Each chosen filter as (label, link to the same search without it): the removable tags
+    above the results and the n of "Filter (n selected)"."""
+    if parsed is None:
+        return []
+    chosen = [("Free only" if name == "free" else item["label"],
+               url_with(args, remove=(name, item["value"])))
+              for name, values in facets.items() for item in values if item["selected"]]
+    if parsed.request.age is not None:
+        chosen.append((f"Age {parsed.request.age}", url_with(args, age=None)))
+    if not parsed.request.include_online:
+        chosen.append(("No online or phone activities", url_with(args, online=None)))
+    return chosen
 
 
 def _empty_advice(parsed: Parsed, args: MultiDict) -> list[tuple[str, str]]:
@@ -324,9 +343,49 @@ def _empty_advice(parsed: Parsed, args: MultiDict) -> list[tuple[str, str]]:
     return advice
 
 
+def _near_coordinates_as_outcode(near: str) -> str:
+    """'53.800,-1.540' (what "Use my location" sends) → 'LS9': the nearest postcode
+    district, so the page, the box and a shared link show a place name, not coordinates."""
+    point = geo.parse_coordinates(near)
+    if point is None:
+        return near
+    locator = current_app.extensions.get(geo.EXTENSION_KEY)
+    gazetteer = locator.gazetteer if locator is not None else geo.Gazetteer()
+    place = gazetteer.nearest_outcode(*point)
+    return place.name if place is not None else near
+
+
+def canonical_args(args: MultiDict) -> MultiDict:
+    """The same search without empty or redundant parameters: no `age=&sort=`, one `online`
+    value and only when it is not the default, no radius without a place, no page 1."""
+    clean: MultiDict = MultiDict()
+    for name, value in args.items(multi=True):
+        if value.strip():
+            clean.add(name, value)
+    online = clean.getlist("online")
+    if online:
+        last = online[-1].strip().lower()
+        clean.setlist("online", [] if last in TRUE_WORDS else ["0"] if last in FALSE_WORDS
+                      else online)
+    if "near" in clean:
+        clean["near"] = _near_coordinates_as_outcode(" ".join(clean["near"].split()))
+    elif clean.get("radius", "").strip() in {str(r) for r in RADII}:
+        clean.poplist("radius")  # a valid distance means nothing without a place
+    if clean.get("page", "").strip() == "1":
+        clean.poplist("page")
+    return clean
+
+
+def _needs_redirect(args: MultiDict, clean: MultiDict) -> bool:
+    return list(args.items(multi=True)) != list(clean.items(multi=True))
+
+
 @bp.get("/search")
 def search_page():  # type: ignore[no-untyped-def]
     args = request.args
+    clean = canonical_args(args)
+    if _needs_redirect(args, clean):  # without JavaScript the form sends every empty field
+        return redirect(url_for("search.search_page", **clean.to_dict(flat=False)))
     try:
         parsed = parse(args)
     except ParamError as error:
@@ -335,14 +394,17 @@ def search_page():  # type: ignore[no-untyped-def]
     if parsed.place_error is not None:
         return render_template("search/search.html", parsed=parsed, args=args,
                                place_error=parsed.place_error, **_page_context())
-    result = _run(parsed, want_points=bool(current_app.config.get("MAP_TILE_URL")))
+    # Markers even without a tile server: the map then draws them on a plain background.
+    result = _run(parsed, want_points=True)
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
+    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
+    facets = _facets(result, parsed)
     return render_template(
         "search/search.html", parsed=parsed, args=args, result=result, records=records,
-        pagination=pagination, facets=_facets(result, parsed),
+        pagination=pagination, facets=facets, chosen=chosen_filters(facets, parsed, args),
         map_points=_map_points(result, records), advice=_empty_advice(parsed, args),
         **_page_context())
 

@@ -1,19 +1,20 @@
 """Public page views: look up, 404 if missing, render."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import abort, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term
+from ..freshness import sink_order
+from ..listing import local_now
+from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term, current_slug
 from ..pagination import requested_page
 from . import bp
 
 
 def _listed(query):  # type: ignore[no-untyped-def]
-    """Closed activities go last; the rest by title."""
-    return query.options(*FULL_ACTIVITY).order_by(
-        (Activity.status == "closed").asc(), Activity.title)
+    """Full, on a break, out of date and closed sink below the rest (freshness.sink_order)."""
+    return query.options(*FULL_ACTIVITY).order_by(*sink_order(local_now().date()))
 
 
 @bp.get("/")
@@ -49,15 +50,27 @@ def organisations():  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<slug>")
 def organisation(slug: str):  # type: ignore[no-untyped-def]
-    org = db.first_or_404(select(Organisation).where(Organisation.slug == slug))
+    org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        return _renamed("organisation", slug, "public.organisation")
     activities = db.session.scalars(
         _listed(select(Activity).where(Activity.organisation_id == org.id))).all()
     return render_template("public/organisation.html", organisation=org, activities=activities)
 
 
+def _renamed(kind: str, slug: str, endpoint: str):  # type: ignore[no-untyped-def]
+    """A permanent redirect from a slug something used to have, else 404."""
+    current = current_slug(kind, slug)
+    if current is None:
+        abort(404)
+    return redirect(url_for(endpoint, slug=current), 301)
+
+
 @bp.get("/activities/<slug>")
 def activity(slug: str):  # type: ignore[no-untyped-def]
-    item = db.first_or_404(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
+    item = db.session.scalar(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
+    if item is None:
+        return _renamed("activity", slug, "public.activity")
     return render_template("public/activity.html", activity=item)
 
 

@@ -1,10 +1,10 @@
 """Search: a query in, ids + scores + snippets + facet counts + distances out.
 
-Views never see a Whoosh object. Each thread keeps one searcher and refreshes it per request
+Views never see a Whoosh object. The process keeps one searcher and refreshes it per request
 (opening one costs ~50 ms at 20k listings). Filters, the distance prefilter and facet counts are
 bitmaps (Python ints, one bit per document) built from postings and cached per searcher, so a
 facet count is one AND and one popcount, and words are matched and ranked the same way (see
-`_rank`). Whoosh analyses, parses, stores, matches phrases and highlights.
+`_rank`). Whoosh analyses, parses, stores and matches phrases; snippets.py marks snippets.
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from markupsafe import Markup
-from whoosh import highlight
 from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Query, Term
 from whoosh.searching import Searcher
 
 from .. import geo, indexing
+from . import snippets
 from .query import AND_PARSER, OR_PARSER, TEXT_FIELDS, normal_title, parse_query
 
 FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
@@ -35,7 +35,6 @@ FIELD_WEIGHTS = {"title": 3.0, "topics": 1.5, "organisation": 1.5, "body": 1.0, 
 WORD_CACHE_SIZE = 4096  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
-SNIPPET_SOURCE_CHARS = 1500  # analysing whole long descriptions for a snippet costs ms per hit
 
 
 @dataclass
@@ -261,38 +260,48 @@ class SearcherCache:
         return self._queries[key]
 
 
-# ---- the searcher per thread -----------------------------------------------------------------
+# ---- the searcher of the process ---------------------------------------------------------------
 
 class SearchService:
-    """One index directory, one searcher (and its cache) per thread, refreshed per request."""
+    """One index directory, one searcher (and its cache) per process, shared by its threads.
+
+    A cache per thread made memory grow with the thread count (waitress's 8 threads kept 8
+    copies of every bitmap and column: 637 MB at 20k listings) and made every thread rebuild
+    its own after each commit. Searches hold a lock while they read the index: the searcher's
+    files and the caches' LRU dicts are not safe to share unguarded, and a search is a few
+    milliseconds of pure Python, which the GIL would serialise anyway; rendering and SQL, the
+    larger part of a request, run outside it.
+    """
 
     def __init__(self, path_getter: Callable[[], Any], stale_after_days: int = 365) -> None:
         self._path_getter = path_getter
         self._stale_after_days = stale_after_days
-        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._current: SearcherCache | None = None
 
     def cache(self) -> SearcherCache:
-        """This thread's up-to-date searcher cache, opening or refreshing as needed."""
-        local = self._local
-        current: SearcherCache | None = getattr(local, "cache", None)
-        for attempt in range(20):
-            try:
-                if current is None:
-                    ix = indexing.open_index(self._path_getter())
-                    current = SearcherCache(ix.searcher())
-                else:
-                    current = self._refreshed(current)
-                break
-            except (FileNotFoundError, OSError, EOFError, ValueError):
-                # A commit deleted the files this searcher or TOC named: start afresh.
-                if current is not None:
-                    _close_quietly(current.searcher)
-                current = None
-                if attempt == 19:
-                    raise
-                time.sleep(0.005 * (attempt + 1))
-        local.cache = current
-        return current  # type: ignore[return-value]
+        """The process's up-to-date searcher cache, opening or refreshing as needed."""
+        with self._lock:
+            current = self._current
+            for attempt in range(20):
+                try:
+                    if current is None:
+                        ix = indexing.open_index(self._path_getter())
+                        current = SearcherCache(ix.searcher())
+                    else:
+                        current = self._refreshed(current)
+                    break
+                except (FileNotFoundError, OSError, EOFError, ValueError):
+                    # A commit deleted the files this searcher or TOC named: start afresh.
+                    if current is not None:
+                        _close_quietly(current.searcher)
+                    current = None
+                    if attempt == 19:
+                        self._current = None
+                        raise
+                    time.sleep(0.005 * (attempt + 1))
+            self._current = current
+            return current  # type: ignore[return-value]
 
     def _refreshed(self, current: SearcherCache) -> SearcherCache:
         """The same cache while the index is unchanged, else one on a newly opened searcher.
@@ -310,17 +319,18 @@ class SearchService:
         return fresh
 
     def close(self) -> None:
-        """Close this thread's searcher (tests, shutdown)."""
-        current = getattr(self._local, "cache", None)
-        if current is not None:
-            _close_quietly(current.searcher)
-            self._local.cache = None
+        """Close the process's searcher (tests, shutdown)."""
+        with self._lock:
+            if self._current is not None:
+                _close_quietly(self._current.searcher)
+                self._current = None
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search; a moved-away segment file mid-query is retried on a fresh searcher."""
         for attempt in range(3):
             try:
-                return _run(self.cache(), request, self._stale_after_days)
+                with self._lock:
+                    return _run(self.cache(), request, self._stale_after_days)
             except (FileNotFoundError, OSError):
                 self.close()
                 if attempt == 2:
@@ -336,12 +346,13 @@ class SearchService:
             return None
         for _attempt in range(2):
             try:
-                cache = self.cache()
-                if not cache.live:
-                    break
-                bits = match_bits(cache, words) & cache.live
-                uuids = cache.column("uuid")
-                return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
+                with self._lock:
+                    cache = self.cache()
+                    if not cache.live:
+                        break
+                    bits = match_bits(cache, words) & cache.live
+                    uuids = cache.column("uuid")
+                    return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
             except (OSError, EOFError, ValueError):
                 self.close()  # a commit moved files under this searcher: open a fresh one
         raise IndexUnavailable("the search index is empty or unreadable")
@@ -648,28 +659,10 @@ def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int) ->
         points=_points(cache, final) if request.want_points else [])
 
 
-class _MarkFormatter(highlight.HtmlFormatter):
-    """<mark>word</mark>, escaped, with no classes."""
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>%s</mark>" % highlight.htmlescape(
-            highlight.get_text(text, token, replace), quote=False)
-
-
-_FORMATTER = _MarkFormatter(between=" … ")
-_FRAGMENTER = highlight.ContextFragmenter(maxchars=160, surround=60)
-
-
 def _snippet(query: Query, stored: dict[str, Any]) -> Markup | None:
     """The part of the description around the words searched for, marked (HTML-escaped)."""
-    body = (stored.get("body") or "")[:SNIPPET_SOURCE_CHARS]
-    terms = {text for fieldname, text in query.iter_all_terms() if fieldname == "body"}
-    if not body or not terms:
-        return None
-    terms = {t.decode() if isinstance(t, bytes) else t for t in terms}
-    html = highlight.highlight(body, terms, indexing.SCHEMA["body"].analyzer, _FRAGMENTER,
-                               _FORMATTER, top=2)
-    return Markup(html) if html and "<mark" in html else None
+    terms = {_text(text) for fieldname, text in query.iter_all_terms() if fieldname == "body"}
+    return snippets.snippet(stored.get("body") or "", terms)
 
 
 _WORD_RE = re.compile(r"[^\W\d_]+")

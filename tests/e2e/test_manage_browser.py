@@ -153,7 +153,7 @@ def test_every_manage_page_passes_axe(browser, manage_server: LiveServer) -> Non
     page = _context(browser, manage_server).new_page()
     _sign_in(page, app, "mod@example.org")
     _second_factor(page, app, "mod@example.org")
-    pages = ["/manage/", "/manage/queue", f"/manage/activities/{KNIT}/status",
+    pages = ["/manage/", "/manage/queue", "/manage/freshness", f"/manage/activities/{KNIT}/status",
              f"/manage/activities/{KNIT}/history", "/manage/organisations/harehills-friends/edit",
              "/manage/organisations/harehills-friends/history",
              "/manage/organisations/harehills-friends/activities/new", "/manage/register",

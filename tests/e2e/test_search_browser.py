@@ -24,12 +24,18 @@ def test_search_by_words(page) -> None:  # type: ignore[no-untyped-def]
     assert axe_violations(page) == []
 
 
-def test_search_near_a_place_shows_the_map(page) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/search?near=LS9&radius=5")
-    page.wait_for_selector("#results-map .leaflet-marker-icon")
+def test_search_near_a_place_shows_the_map(page, browser_app) -> None:
+    # Tiles from this server (any image will do), so the configured-tiles path is real.
+    browser_app.config["MAP_TILE_URL"] = "/static/images/apple-touch-icon.png?{z}/{x}/{y}"
+    try:
+        page.goto("/search?near=LS9&radius=5")
+        page.wait_for_selector("#results-map .leaflet-tile-loaded")
+    finally:
+        browser_app.config["MAP_TILE_URL"] = ""
     assert page.locator("#results-map").is_visible()
     assert page.locator("#results-map .leaflet-marker-icon").count() >= 1
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    assert not page.locator("#results-map.sd-map--plain").count()
     assert page.locator("#result-list .sd-card").count() >= 2  # the list is always there
     assert page.get_by_role("button", name="Use my location").is_visible()
     screenshot(page, "search-map")

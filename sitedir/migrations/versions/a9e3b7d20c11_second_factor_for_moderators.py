@@ -1,7 +1,7 @@
 """second factor for every privileged account: encrypted TOTP secrets, used-step, recovery codes
 
-Revision ID: c4d8e2a1f7b3
-Revises: 3f9a2c7d1e05
+Revision ID: a9e3b7d20c11
+Revises: f86d91d1f28c
 Create Date: 2026-12-01 22:10:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'c4d8e2a1f7b3'
-down_revision = '3f9a2c7d1e05'
+revision = 'a9e3b7d20c11'
+down_revision = 'f86d91d1f28c'
 branch_labels = None
 depends_on = None
 
