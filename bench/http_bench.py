@@ -212,8 +212,16 @@ def run(size: int, args: argparse.Namespace) -> None:
 
         from sitedir import create_app
 
+        from flask_migrate import upgrade
+
         folder = Path(args.reuse)
         app = create_app(bench_config(folder))
+        with app.app_context():
+            upgrade(revision="heads")  # the code may have moved on since that run
+            if args.rebuild:
+                from sitedir import indexing
+
+                indexing.rebuild(app)
         print(f"\n== {folder}, load {load_average()}")
     else:
         app, folder, built = make_directory(size, random.Random(args.seed))
@@ -262,6 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reuse", metavar="FOLDER",
                         help="measure the site an earlier run built in FOLDER (one size)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="with --reuse: rebuild its index first (after a schema change)")
     args = parser.parse_args(argv)
     for size in args.sizes[:1] if args.reuse else args.sizes:
         run(size, args)

@@ -66,3 +66,26 @@ def test_compression_can_be_left_to_a_reverse_proxy(make_app) -> None:
     client = make_app(content=None, COMPRESS_RESPONSES=False).test_client()
     response = client.get("/", headers={"Accept-Encoding": "gzip, br"})
     assert "Content-Encoding" not in response.headers
+
+
+def test_activity_pages_and_feeds_answer_repeat_visits_with_304(client) -> None:
+    for url in ("/activities/harehills-knit-and-natter", "/activities.atom", "/sitemap.xml",
+                "/activities/harehills-knit-and-natter.ics"):
+        first = client.get(url)
+        assert first.status_code == 200, url
+        etag = first.headers["ETag"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and not again.data, url
+        assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200, url
+        # Compressed, the ETag names the encoding, and a repeat still gets its 304.
+        packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+        if packed.headers.get("Content-Encoding") == "gzip":
+            assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match":
+                              packed.headers["ETag"]}).status_code == 304, url
+    atom = client.get("/activities.atom")
+    assert atom.headers["Last-Modified"]
+    assert client.get("/activities.atom", headers={
+        "If-Modified-Since": atom.headers["Last-Modified"]}).status_code == 304
+    page = client.get("/activities/harehills-knit-and-natter")
+    assert page.headers["Cache-Control"] == "private, no-cache"  # it carries a CSRF token
+    assert "Last-Modified" not in page.headers  # its next session changes with the clock

@@ -288,13 +288,27 @@ def test_a_failed_flush_keeps_the_counts_for_the_next_one(insight_app, monkeypat
     assert dict(zip(*[line.split(",") for line in result.output.splitlines()]))["view"] == "1"
 
 
-def test_the_privacy_page_states_the_rules_the_code_applies() -> None:
+def test_the_privacy_page_states_the_rules_the_code_applies(make_app) -> None:
     from sitedir.insight.reports import MIN_DAYS
-    from sitedir.settings import defaults
     from tests.conftest import REPO
 
-    page = " ".join((REPO / "content" / "pages" / "privacy.md").read_text().split())
-    assert f"After {defaults()['INSIGHT_RETENTION_DAYS']} days" in page
+    app = make_app(REPO / "content", INSIGHT_RETENTION_DAYS=45)
+    page = " ".join(re.sub(r"<[^>]+>", " ", app.test_client().get("/pages/privacy").text).split())
+    assert "After 45 days these records are added into totals and deleted" in page
     assert f"at least {MIN_DAYS} different days" in page
     assert recording.UNMET_BELOW == 3 and "fewer than three activities" in page
     assert "never a full postcode" in page
+
+
+def test_a_browser_revalidating_its_cached_page_counts_as_a_view(insight_app) -> None:
+    client = insight_app.test_client()
+    first = client.get(f"/activities/{KNIT}", headers=BROWSER)
+    if not first.headers.get("ETag"):
+        pytest.skip("activity pages carry no ETag in this build")
+    again = client.get(f"/activities/{KNIT}",
+                       headers={**BROWSER, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    flush(insight_app)
+    result = insight_app.test_cli_runner().invoke(
+        args=["insight", "usage", "--activity", KNIT, "--format", "csv"])
+    assert dict(zip(*[line.split(",") for line in result.output.splitlines()]))["view"] == "2"

@@ -171,7 +171,7 @@ def test_form_errors_are_plain_and_linked_from_a_summary(app, editor) -> None:
     summary = re.findall(r'<li><a href="#([\w-]+)">(.*?)</a></li>', page)
     assert ("title", "Enter the name of the activity") in summary
     assert ("categories", "Select at least one type of activity") in summary
-    assert ("slot-0-start", "Enter a time like 10:00 or 18:30") in summary
+    assert ("slot-0-start", "Regular time 1, start: enter a time like 10:00 or 18:30") in summary
     for field_id, _ in summary:
         assert f'id="{field_id}"' in page  # each summary link lands on its field
     assert page.startswith("<!DOCTYPE html>") and "<title>Error:" in page

@@ -35,4 +35,7 @@ def bars(items: list[tuple[str, float, str]], part: list[float] | None = None) -
 
 
 def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
+    """'1 day', '2 days', '3 searches'."""
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}" + ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")

@@ -270,7 +270,8 @@ def on_search(sender: Flask, parsed: Any, result: Any, **_extra: Any) -> None:
 def after_request(response: Response) -> Response:
     """Count a listing's page, calendar file or print sheet served to a person."""
     counted = ENDPOINT_EVENTS.get(request.endpoint or "")
-    if counted is None or request.method != "GET" or response.status_code != 200:
+    # 304: a person's browser checking its cached copy (ETag) is a view too.
+    if counted is None or request.method != "GET" or response.status_code not in (200, 304):
         return response
     key_kind, event = counted
     key = (request.view_args or {}).get(key_kind)

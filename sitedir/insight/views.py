@@ -197,8 +197,13 @@ ORGANISATION_DAYS = 91  # "in the last 3 months"
 def organisation_panel(organisation: Organisation) -> Markup:
     """The figures panel on an organisation's manage page (a Jinja global)."""
     rows = reports.usage(ORGANISATION_DAYS, organisation_id=organisation.id)
-    return Markup(render_template("insight/_organisation_panel.html", organisation=organisation,
-                                  rows=rows, events=EVENTS))
+    chart = bars([(row.title, row.recommendations, plural(row.recommendations, "time"))
+                  for row in rows])
+    table = [[row.title, row.recommendations, *(row.events[event] for event in EVENTS)]
+             for row in rows]
+    return Markup(render_template(
+        "insight/_organisation_panel.html", organisation=organisation, rows=rows, chart=chart,
+        table=table, headers=["Listing", "Recommended", *EVENTS.values()]))
 
 
 @bp.get("/organisations/<slug>.csv")

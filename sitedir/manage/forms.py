@@ -270,7 +270,18 @@ def _schedule_error(loc: tuple, message: str, rule: tuple[str, str] | None,
         message = "Choose a day for a weekly slot (or a date for a single session)"
     elif rule:
         message = rule[1]
-    return f"{row}-{part}", message
+    return f"{row}-{part}", f"{_row_label(row)}, {ROW_PARTS.get(part, part)}: " \
+        f"{message[0].lower()}{message[1:]}"
+
+
+ROW_PARTS = {"day": "day", "weeks": "which weeks", "start": "start", "end": "end",
+             "date": "date", "title": "name"}
+
+
+def _row_label(row: str) -> str:
+    """'slot-0' → 'Regular time 1', 'date-2' → 'Dated session 3', as the form's legends say."""
+    kind, index = row.split("-", 1)
+    return f"{'Regular time' if kind == 'slot' else 'Dated session'} {int(index) + 1}"
 
 
 def _email_ok(value: str) -> bool:

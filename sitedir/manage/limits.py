@@ -30,20 +30,25 @@ def check_claim(user: User) -> None:
                "we accept. A moderator will reply to those first; try again tomorrow.")
 
 
-def check_change(user: User, kind: str) -> None:
-    """Registrations per 24 hours, every change request per hour (moderators excepted)."""
+def check_change(user: User, change: ChangeRequest) -> None:
+    """Registrations per 24 hours, every change request per hour (moderators excepted).
+
+    Unsent drafts and the change being sent itself do not count.
+    """
     if user.is_moderator:
         return
     config = current_app.config
-    if kind == "register":
-        sent = db.session.scalar(select(func.count(ChangeRequest.id)).where(
-            ChangeRequest.submitted_by_id == user.id, ChangeRequest.kind == "register",
-            ChangeRequest.created_at > _since(24)))
+    sent_before = select(func.count(ChangeRequest.id)).where(
+        ChangeRequest.submitted_by_id == user.id, ChangeRequest.status != "draft")
+    if change.id is not None:
+        sent_before = sent_before.where(ChangeRequest.id != change.id)
+    if change.kind == "register":
+        sent = db.session.scalar(sent_before.where(ChangeRequest.kind == "register",
+                                                   ChangeRequest.created_at > _since(24)))
         if sent >= int(config["REGISTER_LIMIT_PER_DAY"]):
             refuse(f"You have registered {sent} organisations in the last 24 hours, the most "
                    "we accept. A moderator will check those first; try again tomorrow.")
-    sent = db.session.scalar(select(func.count(ChangeRequest.id)).where(
-        ChangeRequest.submitted_by_id == user.id, ChangeRequest.created_at > _since(1)))
+    sent = db.session.scalar(sent_before.where(ChangeRequest.created_at > _since(1)))
     if sent >= int(config["CHANGE_LIMIT_PER_HOUR"]):
         refuse(f"You have sent {sent} changes in the last hour, the most we accept. Wait an "
                "hour, then send the rest.")

@@ -15,7 +15,7 @@ from ..text import email_address
 
 SITE_ROLES = ("", "moderator", "admin", "insight")  # insight: read-only anonymous reports
 REQUEST_KINDS = ("activity", "new_activity", "organisation", "register")
-REQUEST_STATES = ("pending", "approved", "rejected")
+REQUEST_STATES = ("draft", "pending", "approved", "rejected", "superseded")
 
 
 def account_email(value: object) -> str:

@@ -288,7 +288,7 @@ def submit(change: ChangeRequest, user: User) -> bool:
 
     from .limits import check_change
 
-    check_change(user, change.kind)  # a 429 before anything is saved or emailed
+    check_change(user, change)  # a 429 before anything is saved or emailed
     change.submitted_by_id = user.id
     if change.kind == "activity":
         record_first_version("activity", db.session.get(Activity, change.activity_id))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import listing, schedule
 from ..extensions import db
+from ..http_cache import revalidated
 from ..links import public_host, public_url
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
 from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
@@ -65,9 +66,9 @@ def sitemap():  # type: ignore[no-untyped-def]
     return _xml(root, "application/xml")
 
 
-def _xml(root: ET.Element, mimetype: str) -> Response:
+def _xml(root: ET.Element, mimetype: str, last_modified: dt.datetime | None = None) -> Response:
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return Response(body, mimetype=mimetype)
+    return revalidated(Response(body, mimetype=mimetype), last_modified=last_modified)
 
 
 # -- Atom ----------------------------------------------------------------------------------
@@ -107,7 +108,8 @@ def atom():  # type: ignore[no-untyped-def]
         sub(entry, "summary", " ".join(part for part in (
             activity.summary, listing.status_text(activity) + ".",
             listing.cost_text(activity) + ".", listing.ages_text(activity) + ".") if part))
-    return _xml(feed, "application/atom+xml")
+    return _xml(feed, "application/atom+xml",
+                last_modified=activities[0].updated_at if activities else None)
 
 
 # -- iCal ----------------------------------------------------------------------------------
@@ -187,8 +189,8 @@ def _calendar(name: str) -> Calendar:
 
 def _ics(calendar: Calendar, filename: str) -> Response:
     calendar.add_missing_timezones()
-    return Response(calendar.to_ical(), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return revalidated(Response(calendar.to_ical(), mimetype="text/calendar",
+                                headers={"Content-Disposition": f'inline; filename="{filename}"'}))
 
 
 @bp.get("/activities/<slug>.ics")

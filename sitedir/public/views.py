@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..freshness import sink_order
+from ..http_cache import revalidated
 from ..listing import local_now
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, Term, current_slug
 from ..pagination import requested_page
@@ -71,7 +72,7 @@ def activity(slug: str):  # type: ignore[no-untyped-def]
     item = db.session.scalar(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     if item is None:
         return _renamed("activity", slug, "public.activity")
-    return render_template("public/activity.html", activity=item)
+    return revalidated(render_template("public/activity.html", activity=item), private=True)
 
 
 @bp.get("/pages/<slug>")

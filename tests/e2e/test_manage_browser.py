@@ -91,7 +91,8 @@ def test_sign_in_edit_and_moderate(browser, manage_server: LiveServer) -> None:
     page.wait_for_selector(".govuk-error-summary")
     assert axe_violations(page) == []
     summary = page.inner_text(".govuk-error-summary")
-    assert "Enter the name of the activity" in summary and "Enter a time like 10:00" in summary
+    assert "Enter the name of the activity" in summary
+    assert "Regular time 1, start: enter a time like 10:00" in summary
     screenshot(page, "manage-edit-errors")
     page.click(".govuk-error-summary a[href='#title']")
     page.fill("#title", "Knit and Chat")

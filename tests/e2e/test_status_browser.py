@@ -115,3 +115,51 @@ def test_editor_break_is_public_and_in_search_within_seconds(  # type: ignore
         reminded = _snapshot(other.app, KNIT)
         page.close()
     assert reminded == dashboard
+
+
+def test_every_edit_section_fits_a_phone_and_names_its_errors(  # type: ignore
+        browser, status_server) -> None:
+    """At 375 px: each section's page has no sideways scroll and 0 axe violations; an error
+    names its row and field, once, and its summary link lands on the field."""
+    from sitedir.manage.sections import SECTIONS
+
+    app = status_server.app
+    context = browser.new_context(base_url=status_server.url,
+                                  viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    _sign_in(page, app, "editor@example.org")
+    page.wait_for_selector("h1:has-text('Harehills Friends')")
+    page.click(f"a[href='/manage/activities/{KNIT}/check']")
+    page.wait_for_selector("h1:has-text('Edit Knit and Natter')")
+    assert axe_violations(page) == []
+    failures = {}
+    for key in SECTIONS:
+        page.goto(f"/manage/activities/{KNIT}/edit/{key}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        found = axe_violations(page)
+        if width > 375 or found:
+            failures[key] = (width, found)
+    assert failures == {}
+    page.goto(f"/manage/activities/{KNIT}/edit/when")
+    screenshot(page, "edit-section-when-phone")
+    page.fill("#slot-0-start", "9am")
+    page.click("button:has-text('Save and go back')")
+    page.wait_for_selector(".govuk-error-summary")
+    assert axe_violations(page) == []
+    summary = page.inner_text(".govuk-error-summary__list")
+    assert summary.count("Regular time 1, start: enter a time like 10:00") == 1
+    page.click(".govuk-error-summary a[href='#slot-0-start']")
+    assert page.evaluate("document.activeElement.id") == "slot-0-start"
+    screenshot(page, "edit-section-error-phone")
+    page.fill("#slot-0-start", "10:00")
+    page.click("button:has-text('Save and go back')")
+    page.wait_for_selector("h1:has-text('Edit Knit and Natter')")
+    page.goto(f"/manage/activities/{KNIT}/edit/about")
+    page.fill("#title", "Knit and Chat")
+    page.click("button:has-text('Save and go back')")
+    page.wait_for_selector("h1:has-text('Check your answers')")
+    assert axe_violations(page) == []
+    screenshot(page, "check-your-answers-phone")
+    page.click("button:has-text('Send for publishing')")
+    page.wait_for_selector("text=A moderator will check your change")
+    context.close()
