@@ -23,7 +23,7 @@ OPERATOR_SETTINGS = ("OPERATOR_NAME", "OPERATOR_CONTACT", "DATA_CONTROLLER",
 BEHAVIOUR_SETTINGS = ("SITE_NAME", "SITE_AREA", "PUBLIC_BASE_URL", "PRIVACY_RETENTION_DAYS",
                       "MODERATION_RETENTION_DAYS", "SIGNIN_TOKEN_MINUTES", "REMINDER_AFTER_DAYS",
                       "STALE_AFTER_DAYS", "REMINDER_LINK_DAYS", "NOT_CONFIRMED_AFTER_REMINDERS",
-                      "INSIGHT_RETENTION_DAYS")
+                      "INSIGHT_RETENTION_DAYS", "SECURITY_LOG_RETENTION_DAYS")
 TOKENS = {name.lower(): name for name in OPERATOR_SETTINGS + BEHAVIOUR_SETTINGS}
 TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 # Text that shows a page was never finished: the shipped "[OPERATOR: ...]" style and its kin.
