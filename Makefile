@@ -43,7 +43,7 @@ serve:
 	$(BIN)/python -m sitedir.serve --host $(HOST) --port $(PORT)
 
 lint: setup
-	$(BIN)/flake8 sitedir tests bench scripts wsgi.py
+	$(BIN)/flake8 sitedir tests bench scripts deploy wsgi.py
 
 # Browser tests drive Debian's Chromium (no browser download); install it when missing.
 browser:

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from sqlalchemy import select
 
-from . import geo
+from . import geo, vocabulary
 from . import models as m
 from .extensions import db
 from .text import EmailLine, Line, Text
@@ -281,6 +281,7 @@ class Catalogue:
     venues: dict[str, VenueIn] = field(default_factory=dict)
     organisations: dict[str, OrganisationIn] = field(default_factory=dict)
     places: list[LocalPlaceIn] = field(default_factory=list)
+    vocabulary: list[vocabulary.VocabularyGroupIn] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     broken_venues: set[str] = field(default_factory=set)
 
@@ -348,7 +349,21 @@ def read_catalogue(root: Path) -> Catalogue:
     _read_venues(root, cat)
     _read_organisations(root, cat)
     _check_references(root, cat)
+    _read_vocabulary(root, cat)
     return cat
+
+
+def _read_vocabulary(root: Path, cat: Catalogue) -> None:
+    path = root / vocabulary.FILE_NAME
+    if not path.exists():
+        return
+    keys = None
+    if cat.taxonomy is not None:
+        keys = {name: {t.key for t in getattr(cat.taxonomy, name)}
+                for name in ("categories", "needs", "accessibility")}
+    cat.vocabulary, errors = vocabulary.read_vocabulary(
+        path, _rel(path, root), _read_yaml(path, root, cat.errors), keys)
+    cat.errors.extend(errors)
 
 
 def _read_pages(root: Path, cat: Catalogue) -> None:
@@ -510,11 +525,13 @@ def load_catalogue(cat: Catalogue) -> dict[str, int]:
     for slug, organisation in cat.organisations.items():
         _load_organisation(slug, organisation, venues, terms)
     _load_places(cat.places, str(current_app.config.get("SITE_AREA") or ""))
+    vocabulary.load_vocabulary(cat.vocabulary)
     db.session.commit()
     geo.forget_local_places()
+    vocabulary.forget()
     return {"pages": len(cat.pages), "venues": len(venues),
             "organisations": len(cat.organisations), "activities": cat.activity_count,
-            "places": len(cat.places)}
+            "places": len(cat.places), "vocabulary groups": len(cat.vocabulary)}
 
 
 def _load_places(places: list[LocalPlaceIn], site_area: str) -> None:
@@ -725,6 +742,9 @@ def export_catalogue(root: Path) -> dict[str, int]:
         "accessibility": [t.key for t in v.accessibility], "directions": v.directions,
     }) for v in venues], root / "directory" / "venues" / "venues.yaml")
     places = _export_places(root)
+    groups = vocabulary.export_vocabulary()
+    if groups:
+        _dump(groups, root / vocabulary.FILE_NAME)
     organisations = db.session.scalars(select(m.Organisation).order_by(m.Organisation.slug)).all()
     for org in organisations:
         _dump(_drop_empty({
@@ -734,7 +754,8 @@ def export_catalogue(root: Path) -> dict[str, int]:
             "activities": [activity_record(a) for a in org.activities],
         }), root / "directory" / "organisations" / f"{org.slug}.yaml")
     return {"pages": len(pages), "venues": len(venues), "organisations": len(organisations),
-            "activities": sum(len(org.activities) for org in organisations), "places": places}
+            "activities": sum(len(org.activities) for org in organisations), "places": places,
+            "vocabulary groups": len(groups)}
 
 
 def _export_places(root: Path) -> int:
@@ -799,7 +820,7 @@ def check_command(path: Path | None) -> None:
                                    f"detail(s) in {path}")
     click.echo(f"{path}: OK — {len(cat.pages)} pages, {len(cat.venues)} venues, "
                f"{len(cat.organisations)} organisations, {cat.activity_count} activities, "
-               f"{len(cat.places)} local place names")
+               f"{len(cat.places)} local place names, {len(cat.vocabulary)} vocabulary groups")
 
 
 @content_cli.command("load")

@@ -1,12 +1,15 @@
-"""The search index: its schema, `to_document()`, rebuild-and-swap, the outbox indexer, CLI.
+"""The search index: its schema, `to_document()`, rebuild-and-swap, the change-log indexer, CLI.
 
-The database is the truth and this index is a cache of it. Only one process writes it: the
-indexer (`flask index worker`, or a thread in the one-process server) drains the ListingChange
-outbox in batches; `flask index rebuild` builds a fresh index in a temporary folder and swaps it
-in. Web workers only ever read (see sitedir/search.py).
+The database is the truth and this index is a cache of it. Only one process per node writes it:
+the indexer (`flask index worker`, or a thread in the one-process server) follows the
+ListingChange log from the position stored in the index itself (one document, committed with the
+documents it describes: see sitedir/changelog.py), so each node's index follows the log on its
+own; `flask index rebuild` builds a fresh index in a temporary folder and swaps it in. Web
+workers only ever read (see sitedir/search.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -21,15 +24,17 @@ from typing import Any, Iterable, Iterator
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from whoosh import columns, fields, index
+from whoosh.index import LockError
 from whoosh.analysis import (
     CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter,
 )
 from whoosh.lang import porter2
 from whoosh.support.charset import accent_map
 
-from . import geo, listing
+from . import changelog, geo, listing
+from .changelog import Position
 from .extensions import db
 from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
 
@@ -65,6 +70,9 @@ def build_schema() -> fields.Schema:
         title=fields.TEXT(analyzer=analyzer, field_boost=3.0, stored=True),
         # Lower-cased title: sort by name, and spot an exact title match to rank it first.
         title_sort=fields.ID(sortable=True),
+        # The one-line summary on its own: it says what the activity is, so it weighs more
+        # than the long description (which repeats it, for snippets).
+        summary=fields.TEXT(analyzer=analyzer),
         # Summary, description and first-visit words: what it is like; stored for snippets.
         body=fields.TEXT(analyzer=analyzer, stored=True),
         # The organisation's name: people search for groups they have heard of.
@@ -100,10 +108,16 @@ def build_schema() -> fields.Schema:
         lon_e6=fields.COLUMN(columns.NumericColumn("q", default=0)),
         # Day number of the last review: sort by "recently reviewed"; fresh ones rank a bit higher.
         reviewed=fields.COLUMN(columns.NumericColumn("i", default=0)),
+        # Only on the one position document (POSITION_UUID): how far this index has read the
+        # change log, as JSON. Kept in the index so it commits atomically with the documents.
+        log_position=fields.STORED(),
     )
 
 
 SCHEMA = build_schema()
+# The uuid of the document that holds the index's change-log position. It is not a listing:
+# marked closed, so search (which leaves closed listings out) never shows it.
+POSITION_UUID = "~change-log-position"
 
 
 def _times_of_day(entries: Iterable[ScheduleEntry]) -> set[str]:
@@ -134,6 +148,7 @@ def to_document(activity: Activity) -> dict[str, Any]:
         "uuid": activity.uuid,
         "title": activity.title,
         "title_sort": " ".join(activity.title.lower().split()),
+        "summary": activity.summary or "",
         "body": "\n".join(part for part in (
             activity.summary, activity.description, activity.welcome, activity.what_to_bring,
             activity.schedule_notes) if part),
@@ -204,25 +219,91 @@ def _activities(uuids: Iterable[str] | None = None) -> Iterator[Activity]:
     yield from db.session.scalars(query.execution_options(yield_per=500))
 
 
+# ---- the index's own change-log position --------------------------------------------------
+
+def position_document(position: Position) -> dict[str, Any]:
+    """The document that records `position` inside the index (replaced by every commit)."""
+    return {"uuid": POSITION_UUID, "status": "closed", "log_position": position.to_json()}
+
+
+def read_position(reader: Any) -> Position | None:
+    """The position stored in an index, from a searcher or a writer's searcher; None if absent."""
+    stored = reader.document(uuid=POSITION_UUID)
+    return Position.from_json(stored["log_position"]) if stored else None
+
+
+# The position last read per index folder, by generation: a new TOC (a commit or a swap)
+# always has a higher generation, so an unchanged generation means an unchanged position, and
+# a poll or /healthz need not open a searcher.
+_known_positions: dict[str, tuple[int, Position | None]] = {}
+
+
+def _position_at(ix: index.Index, path: Path) -> tuple[int, Position | None]:
+    """(generation, position) of the index at `path` as it is now."""
+    known = _known_positions.get(str(path))
+    if known is not None and known[0] == ix.latest_generation():
+        return known
+    with ix.searcher() as searcher:
+        found = (searcher.reader().generation(), read_position(searcher))
+    _known_positions[str(path)] = found
+    return found
+
+
+def index_position(path: Path | None = None) -> Position | None:
+    """The position of the index at `path` (this node's), or None when it has none."""
+    path = path or index_dir()
+    if not index.exists_in(str(path)):
+        return None
+    return _position_at(open_index(path, create=False), path)[1]
+
+
 # ---- rebuild ----------------------------------------------------------------------------------
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Delete temporary folders that killed rebuilds left beside the index (call under its lock)."""
+    removed = []
+    for leftover in target.parent.glob(f".{target.name}-*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
+    return removed
+
 
 def rebuild(app: Flask | None = None, progress: bool = False, parallel: bool = True) -> int:
     """Build a complete index in a temporary folder beside the live one, then swap it in."""
     app = app or current_app
     target = index_dir(app)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Changes already in the outbox are covered by this build; later ones are left to the worker.
-    cursor = db.session.scalar(select(func.max(ListingChange.id))) or 0
-    total = db.session.scalar(select(func.count(Activity.id))) or 0
     live = open_index(target)
     # Hold the live index's lock while building, so the worker cannot write into an index
     # that is about to be replaced (it waits, then writes into the new one).
     lock = live.lock("WRITELOCK")
     if not lock.acquire(blocking=True):
         raise RuntimeError("The search index is locked by another writer")
-    temp = Path(tempfile.mkdtemp(prefix=".search_index-", dir=target.parent))
+    temp = None
     try:
-        fresh = index.create_in(str(temp), SCHEMA)
+        # Holding the lock, no other rebuild of this index runs: any temp folder is a leftover.
+        for leftover in remove_leftovers(target):
+            log.info("Removed %s, left by a rebuild that did not finish", leftover)
+        temp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        count = _build_into(temp, progress, parallel)
+        _swap(temp, target)
+    finally:
+        lock.release()
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    return count
+
+
+def _build_into(folder: Path, progress: bool, parallel: bool) -> int:
+    """Index every activity and the change-log position, read in one database snapshot."""
+    # The position comes from the same snapshot as the documents, so a change that commits
+    # while this runs is not covered by it and is applied by the indexer afterwards.
+    changelog.begin_snapshot()
+    try:
+        position = changelog.snapshot_position()
+        total = db.session.scalar(select(func.count(Activity.id))) or 0
+        fresh = index.create_in(str(folder), SCHEMA)
         # Analysis is the slow part and Python is single-threaded: for big directories, let a
         # second process analyse half the documents (one segment each; no merge needed).
         procs = min(os.cpu_count() or 1, 4) if parallel and total >= PARALLEL_REBUILD_FROM else 1
@@ -234,15 +315,10 @@ def rebuild(app: Flask | None = None, progress: bool = False, parallel: bool = T
                 writer.add_document(**to_document(activity))
                 count += 1
                 bar.update(1)
-        writer.commit(optimize=True)
-        _swap(temp, target)
+        writer.add_document(**position_document(position))
     finally:
-        lock.release()
-        shutil.rmtree(temp, ignore_errors=True)
-    db.session.execute(update(ListingChange).where(
-        ListingChange.id <= cursor, ListingChange.processed_at.is_(None)
-    ).values(processed_at=utcnow()))
-    db.session.commit()
+        db.session.commit()  # end the snapshot
+    writer.commit(optimize=True)
     return count
 
 
@@ -273,38 +349,51 @@ def _swap(built: Path, target: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-# ---- the outbox indexer -----------------------------------------------------------------------
+# ---- the change-log indexer ------------------------------------------------------------------
 
-def drain(batch_size: int = 200, timeout: float = WRITER_TIMEOUT) -> int:
-    """Apply one batch of outbox rows to the index; returns how many rows it handled."""
-    rows = db.session.scalars(select(ListingChange).where(ListingChange.processed_at.is_(None))
-                              .order_by(ListingChange.id).limit(batch_size)).all()
-    if not rows:
-        return 0
-    uuids = {row.activity_uuid for row in rows}
-    ix = open_index(index_dir())
+def _apply(ix: index.Index, batch: changelog.Batch, generation: int, timeout: float) -> bool:
+    """Write a batch and its new position in one commit; False if the index moved meanwhile."""
     writer = ix.writer(timeout=timeout)  # plain writer() gives up at once if locked
     try:
+        if writer.generation != generation + 1:  # a rebuild swapped in while we read
+            writer.cancel()
+            return False
         found = set()
-        for activity in _activities(uuids):
+        for activity in _activities(batch.uuids):
             writer.update_document(**to_document(activity))
             found.add(activity.uuid)
-        for gone in uuids - found:
+        for gone in batch.uuids - found:
             writer.delete_by_term("uuid", gone)
+        writer.update_document(**position_document(batch.advanced))
     except BaseException:
         writer.cancel()
         raise
     writer.commit()
-    # Marked only after the index commit: a crash in between replays the batch (updates are
-    # idempotent), so nothing is lost.
-    db.session.execute(update(ListingChange).where(ListingChange.id.in_([r.id for r in rows]))
-                       .values(processed_at=utcnow()))
-    db.session.commit()
-    return len(rows)
+    return True
+
+
+def drain(batch_size: int = 200, timeout: float = WRITER_TIMEOUT) -> int:
+    """Apply the next changes after this index's position; returns how many it applied."""
+    path = index_dir()
+    ix = open_index(path)
+    generation, position = _position_at(ix, path)
+    if position is None:
+        raise RuntimeError("The search index has no change-log position: rebuild it")
+    batch = changelog.read_changes(position, batch_size)
+    db.session.commit()  # end the read
+    if not batch.rows and batch.advanced == position:
+        return 0
+    # Updates re-read each listing as it is now, so replaying a change is harmless: the
+    # position only ever moves forward with the documents it covers.
+    if not _apply(ix, batch, generation, timeout):
+        return drain(batch_size, timeout)
+    _known_positions[str(path)] = (generation + 1, batch.advanced)
+    return batch.rows
 
 
 def drain_all(batch_size: int = 200) -> int:
-    """Drain the outbox until it is empty."""
+    """Apply changes until the index has caught up with the log (building it if it must)."""
+    _ensure_current_index()
     handled = 0
     while True:
         done = drain(batch_size)
@@ -313,18 +402,55 @@ def drain_all(batch_size: int = 200) -> int:
         handled += done
 
 
+class NodeReporter:
+    """Tells the registry where this node's index is: when it moves, and every HEARTBEAT s."""
+
+    HEARTBEAT = 10.0
+    PRUNE_EVERY = 3600.0
+
+    def __init__(self, app: Flask) -> None:
+        self.name = changelog.node_name(app)
+        self.retention = dt.timedelta(days=float(app.config["INDEX_LOG_RETENTION_DAYS"]))
+        self.last: tuple[Position | None, float] = (None, -self.HEARTBEAT)
+        self.last_prune = time.monotonic() - self.PRUNE_EVERY + 60  # first prune after a minute
+
+    def tick(self) -> None:
+        position = index_position()
+        if position is None:
+            return
+        if position != self.last[0] or time.monotonic() - self.last[1] >= self.HEARTBEAT:
+            changelog.report(self.name, position, changelog.lag_seconds(position))
+            self.last = (position, time.monotonic())
+        if time.monotonic() - self.last_prune >= self.PRUNE_EVERY:
+            pruned = changelog.prune(self.retention)
+            self.last_prune = time.monotonic()
+            if pruned:
+                log.info("Pruned %s change-log rows every node has applied", pruned)
+
+
+def _ensure_current_index() -> None:
+    """Build the index when there is none, or when changes it has not applied were pruned."""
+    position = index_position()
+    if changelog.must_rebuild(position):
+        log.info("Search index %s: building one", "missing or without a change-log position"
+                 if position is None else "behind the pruned change log")
+        rebuild(parallel=False)  # never fork from a thread of a threaded server
+
+
 def run_worker(app: Flask, stop: threading.Event | None = None, once: bool = False) -> None:
-    """Poll the outbox every INDEXER_POLL_SECONDS and apply it, until `stop` is set."""
+    """Follow the change log every INDEXER_POLL_SECONDS into this node's index, until `stop`."""
     stop = stop or threading.Event()
     poll = float(app.config["INDEXER_POLL_SECONDS"])
     with app.app_context():
-        if not index.exists_in(str(index_dir())):
-            log.info("No search index yet: building one")
-            rebuild(parallel=False)  # never fork from a thread of a threaded server
+        reporter = NodeReporter(app)
     while not stop.is_set():
         with app.app_context():
             try:
                 drain_all()
+                reporter.tick()
+            except LockError:
+                log.info("Search index locked (a rebuild is running); waiting")
+                db.session.rollback()
             except Exception:  # keep indexing after a transient error (locked DB, full disk...)
                 log.exception("Indexer batch failed; retrying")
                 db.session.rollback()
@@ -351,7 +477,8 @@ def differences() -> dict[str, list[str]]:
     expected = {activity.uuid: to_document(activity)["digest"] for activity in _activities()}
     ix = open_index(index_dir())
     with ix.searcher() as searcher:
-        indexed = {fields_["uuid"]: fields_["digest"] for fields_ in searcher.all_stored_fields()}
+        indexed = {fields_["uuid"]: fields_["digest"] for fields_ in searcher.all_stored_fields()
+                   if fields_["uuid"] != POSITION_UUID}
     return {
         "missing": sorted(set(expected) - set(indexed)),
         "extra": sorted(set(indexed) - set(expected)),
@@ -372,14 +499,14 @@ def rebuild_command() -> None:
                f"{time.perf_counter() - started:.1f} s")
 
 
-@index_cli.command("worker", help="Apply listing changes from the outbox as they happen.")
-@click.option("--once", is_flag=True, help="Drain the outbox once and exit.")
+@index_cli.command("worker", help="Follow the change log into this node's index as it grows.")
+@click.option("--once", is_flag=True, help="Catch up with the change log once and exit.")
 def worker_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"Indexer watching the outbox every {app.config['INDEXER_POLL_SECONDS']} s "
-               "(Ctrl+C to stop)")
+    click.echo(f"Indexer {changelog.node_name(app)} following the change log every "
+               f"{app.config['INDEXER_POLL_SECONDS']} s (Ctrl+C to stop)")
     try:
         run_worker(app, once=once)
     except KeyboardInterrupt:
@@ -389,17 +516,52 @@ def worker_command(once: bool) -> None:
 @index_cli.command("check", help="Compare the database and the index; exit 1 if they differ.")
 def check_command() -> None:
     found = differences()
-    pending = db.session.scalar(select(func.count(ListingChange.id))
-                                .where(ListingChange.processed_at.is_(None))) or 0
+    position = index_position()
+    if position is None:
+        click.echo("The index has no change-log position. `flask index rebuild` fixes the index.")
+        raise SystemExit(1)
+    waiting = changelog.behind(position)
     if not any(found.values()):
-        click.echo(f"The index matches the database ({pending} changes waiting in the outbox).")
+        click.echo(f"The index matches the database ({waiting} changes not applied yet).")
         return
     for kind, uuids in found.items():
         if uuids:
             click.echo(f"{len(uuids)} {kind}: {', '.join(uuids[:10])}"
                        + (" ..." if len(uuids) > 10 else ""))
-    click.echo(f"{pending} changes waiting in the outbox. `flask index rebuild` fixes the index.")
+    click.echo(f"{waiting} changes not applied yet. `flask index rebuild` fixes the index.")
     raise SystemExit(1)
+
+
+@index_cli.command("status", help="Every node's index: position in the change log and lag.")
+def status_command() -> None:
+    this = changelog.node_name()
+    position = index_position()
+    if position is not None:  # this node's figures, fresh, even if its indexer is not running
+        changelog.report(this, position, changelog.lag_seconds(position))
+    head = db.session.scalar(select(func.max(ListingChange.id))) or 0
+    click.echo(f"Change log: head {head}, pruned through {changelog.pruned_through()}")
+    now = utcnow()
+    click.echo(f"{'node':<50} {'position':>9} {'behind':>7} {'lag s':>8} {'seen s ago':>10}")
+    for node in changelog.nodes():
+        node_position = Position(node.position)
+        behind = changelog.behind(node_position)
+        lag = changelog.lag_seconds(node_position, now)
+        mark = " (this node)" if node.name == this else ""
+        click.echo(f"{node.name + mark:<50} {node.position:>9} {behind:>7} {lag:>8.1f} "
+                   f"{(now - node.last_seen).total_seconds():>10.0f}")
+
+
+def health(app: Flask | None = None) -> tuple[bool, dict[str, Any]]:
+    """This node's readiness: its index exists and lags at most INDEX_MAX_LAG_SECONDS."""
+    app = app or current_app
+    position = index_position(index_dir(app))
+    if position is None:
+        return False, {"index": "missing"}
+    lag = changelog.lag_seconds(position)
+    limit = float(app.config["INDEX_MAX_LAG_SECONDS"])
+    return lag <= limit, {"index": "ready" if lag <= limit else "behind",
+                          "index_position": position.upto,
+                          "index_lag_seconds": round(lag, 1), "max_lag_seconds": limit}
 
 
 def init_app(app: Flask) -> None:

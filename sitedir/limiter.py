@@ -7,7 +7,9 @@ A breach raises a 429 that sitedir.errors renders as a friendly page.
 """
 from __future__ import annotations
 
+import logging
 import secrets
+import sys
 from typing import Callable, NoReturn, TypeVar
 
 from flask import Flask, current_app, session
@@ -16,6 +18,9 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 
 F = TypeVar("F", bound=Callable[..., object])
+log = logging.getLogger(__name__)
+# Modules that only a pre-forking server (several processes) has loaded.
+MULTIPROCESS_SERVERS = {"gunicorn.arbiter": "gunicorn", "uwsgi": "uWSGI"}
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -45,9 +50,24 @@ def form_limits(scope: str) -> Callable[[F], F]:
     return decorate
 
 
+def shared_memory_warning(app: Flask) -> str | None:
+    """A warning when limits are kept in memory:// but several processes serve the site."""
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    server = next((name for module, name in MULTIPROCESS_SERVERS.items()
+                   if module in sys.modules), None)
+    if not storage.startswith("memory://") or server is None:
+        return None
+    return (f"RATELIMIT_STORAGE_URI is memory:// under {server}: each worker process (and "
+            "each node) keeps its own counts, so every rate limit is multiplied by their "
+            "number. Set RATELIMIT_STORAGE_URI=redis://... when more than one process serves.")
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    warning = shared_memory_warning(app)
+    if warning:
+        log.warning(warning)
 
 
 def _user_key() -> str:

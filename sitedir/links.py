@@ -17,13 +17,19 @@ UNSET_MESSAGE = ("PUBLIC_BASE_URL is not set: set it to the site's public addres
                  "codes and feeds are built on it, never on the request's Host header)")
 
 
+TESTING_BASE_URL = "http://localhost"
+
+
 class PublicBaseUrlMissing(RuntimeError):
     """PUBLIC_BASE_URL is needed here and was not set."""
 
 
 def base_url(app: Flask | None = None) -> str:
     """PUBLIC_BASE_URL without a trailing slash; raises PublicBaseUrlMissing when unset."""
-    base = str((app or current_app).config.get("PUBLIC_BASE_URL") or "").strip()
+    app = app or current_app
+    base = str(app.config.get("PUBLIC_BASE_URL") or "").strip()
+    if not base and app.testing:
+        base = TESTING_BASE_URL  # a test app without the setting: fixed, never the Host header
     if not base:
         raise PublicBaseUrlMissing(UNSET_MESSAGE)
     return base.rstrip("/")

@@ -3,15 +3,25 @@
 A request never talks to a mail server. It adds an OutboxEmail row in the same transaction as
 the thing the email is about, so a crash after "thank you" loses nothing. `send_pending()` (run
 by `flask mail worker`, `flask mail send-pending` or the background thread `sitedir.serve`
-starts) claims each due row with a conditional UPDATE, so two senders never send one row, then
-sends it and erases the address and body. The idempotency key is the Message-ID: the file
-backend never writes one key twice, and a mail server can drop a repeat if a sender died between
-the server's "250 OK" and our commit (the only window in which a row is retried after going).
+starts) claims due rows with a conditional UPDATE (status "sending", this sender's name and a
+lease), so two senders never send one row, then sends each over one SMTP connection and erases
+the address and body.
+
+At most one copy, as far as SMTP allows: a server accepts a message only at the final "." of
+DATA. Just before sending that dot the row is moved to "committing" (only if this sender still
+holds the claim), and to "sent" as soon as the server answers. A sender killed before the dot
+leaves a "sending" row the server never accepted: it is sent again, safely. Only a kill between
+the dot and the "sent" commit (one round trip) leaves a "committing" row that may have arrived;
+it is sent again with the same Message-ID (the idempotency key), so a server can drop the
+repeat, and the file backend never writes one key twice. A claim whose sender is dead (same
+host, process gone) is taken back at once; others after MAIL_CLAIM_TIMEOUT.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import smtplib
 import socket
 import sys
@@ -22,12 +32,12 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import click
 from flask.cli import AppGroup
 from flask import Flask, current_app
-from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy import DateTime, Integer, String, Text, and_, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import files, privacy
@@ -39,6 +49,9 @@ from .text import TextError, email_address, header_text
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, EXPIRED = "pending", "sending", "sent", "failed", "expired"
+COMMITTING = "committing"  # the final "." of DATA is on its way: the server may have it
+CLAIMED = (SENDING, COMMITTING)
+CLAIM_BATCH = 20  # rows claimed at once: small, so a dead sender's lease holds back few
 # Waits between attempts; the last repeats until MAIL_MAX_ATTEMPTS.
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)
 
@@ -55,12 +68,17 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(200), default="")
     # Personal data: erased as soon as the email is sent, fails for good or expires.
     to_address: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # The sender's own address for replies, only when they asked for it (same erasure).
+    reply_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
     text_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Which sender holds the claim: "host:pid", so a dead sender's claim on this host is
+    # taken back at once instead of after MAIL_CLAIM_TIMEOUT.
+    claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     last_error: Mapped[str] = mapped_column(String(200), default="")  # never an address
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -68,6 +86,7 @@ class OutboxEmail(db.Model):
     def erase_personal_data(self) -> None:
         """Forget who it was for and what it said; keep that it existed and how it ended."""
         self.to_address = None
+        self.reply_to = None
         self.text_body = None
         self.html_body = None
 
@@ -76,10 +95,10 @@ class OutboxEmail(db.Model):
 
 
 def enqueue(to_address: str, subject: str, text_body: str, html_body: str,
-            kind: str = "") -> OutboxEmail:
+            kind: str = "", reply_to: str | None = None) -> OutboxEmail:
     """Add an email to the outbox in the current transaction; the caller commits."""
     row = OutboxEmail(to_address=to_address, subject=subject, text_body=text_body,
-                      html_body=html_body, kind=kind, status=PENDING,
+                      html_body=html_body, kind=kind, status=PENDING, reply_to=reply_to or None,
                       idempotency_key=str(uuid.uuid4()), next_attempt_at=utcnow())
     db.session.add(row)
     return row
@@ -116,6 +135,8 @@ def build_message(row: OutboxEmail, app: Flask) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender_address(app)
     message["To"] = to_address
+    if row.reply_to:
+        message["Reply-To"] = header_text(row.reply_to)
     message["Subject"] = header_text(row.subject or "")
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = parseaddr(message["From"])[1].rpartition("@")[2] or "localhost"
@@ -159,9 +180,48 @@ class ConsoleBackend:
         print(message.as_string(), file=self.stream, flush=True)  # type: ignore[call-overload]
 
 
+class ClaimLost(Exception):
+    """Another sender took this email over (our lease ran out): do not finish sending it."""
+
+
+class _HookedFinalDot:
+    """An smtplib client that calls `before_final_dot()` just before the "." ending DATA."""
+
+    before_final_dot: Callable[[], None] | None = None
+    _in_data = False
+
+    def data(self, msg):  # type: ignore[no-untyped-def]
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def send(self, s):  # type: ignore[no-untyped-def]
+        # smtplib sends the dot-stuffed message and the closing ".\r\n" in one call: split it.
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self._in_data = False
+            super().send(s[:-3])  # type: ignore[misc]
+            if self.before_final_dot is not None:
+                self.before_final_dot()
+            s = b".\r\n"
+        super().send(s)  # type: ignore[misc]
+
+
+class _SMTP(_HookedFinalDot, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_HookedFinalDot, smtplib.SMTP_SSL):
+    pass
+
+
+Deliver = Callable[[EmailMessage, str, Callable[[], None]], None]
+
+
 @dataclass
 class SMTPBackend:
-    """A real SMTP client: STARTTLS or implicit TLS, optional login."""
+    """A real SMTP client: STARTTLS or implicit TLS, optional login; one connection per batch."""
 
     host: str
     port: int
@@ -171,14 +231,66 @@ class SMTPBackend:
     password: str = ""
     timeout: float = 10.0
 
+    def _connect(self) -> smtplib.SMTP:
+        client = (_SMTPSSL if self.use_ssl else _SMTP)(self.host, self.port, timeout=self.timeout)
+        if self.use_tls and not self.use_ssl:
+            client.starttls()
+        if self.username:
+            client.login(self.username, self.password)
+        return client
+
     def send(self, message: EmailMessage, key: str) -> None:
-        client_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-        with client_class(self.host, self.port, timeout=self.timeout) as client:
-            if self.use_tls and not self.use_ssl:
-                client.starttls()
-            if self.username:
-                client.login(self.username, self.password)
-            client.send_message(message)
+        with self.session() as deliver:
+            deliver(message, key, lambda: None)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Deliver]:
+        """deliver(message, key, before_final_dot) over one connection, reopened after errors."""
+        client: smtplib.SMTP | None = None
+
+        def deliver(message: EmailMessage, key: str, before_final_dot: Callable[[], None]) -> None:
+            nonlocal client
+            if client is None:
+                client = self._connect()
+            client.before_final_dot = before_final_dot  # type: ignore[attr-defined]
+            try:
+                client.send_message(message)
+            except BaseException:
+                _close(client)  # its state is unknown (maybe mid-DATA): start afresh
+                client = None
+                raise
+
+        try:
+            yield deliver
+        finally:
+            if client is not None:
+                try:
+                    client.quit()
+                except (smtplib.SMTPException, OSError):
+                    _close(client)
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.close()
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def deliveries(backend: Backend) -> Iterator[Deliver]:
+    """The backend's deliver(message, key, before_final_dot); SMTP keeps one connection open."""
+    session = getattr(backend, "session", None)
+    if session is not None:
+        with session() as deliver:
+            yield deliver
+        return
+
+    def deliver(message: EmailMessage, key: str, before_final_dot: Callable[[], None]) -> None:
+        before_final_dot()  # file and console backends have no "maybe arrived" moment
+        backend.send(message, key)
+
+    yield deliver
 
 
 def get_backend(app: Flask) -> Backend:
@@ -209,6 +321,7 @@ class SendReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    due: int = 0  # rows that were due when this run looked (a full batch means: run again)
 
     def __str__(self) -> str:
         return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed for good"
@@ -223,17 +336,73 @@ def after_send(app: Flask, hook: Callable[[OutboxEmail], None]) -> None:
     _after_send_hooks(app).append(hook)
 
 
-def _claim(row_id: int, now: dt.datetime, stale_before: dt.datetime) -> bool:
-    """Take one due row for this sender; False if another sender got there first."""
+def sender_name() -> str:
+    """This sender in claims: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str) -> bool:
+    """False only when `owner` was a process on this host that has gone."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _dead_senders() -> list[str]:
+    """Senders on this host that hold claims but whose process has gone (SIGKILL, OOM...)."""
+    owners = db.session.scalars(select(OutboxEmail.claimed_by).distinct().where(
+        OutboxEmail.status.in_(CLAIMED),
+        OutboxEmail.claimed_by.like(f"{socket.gethostname()}:%")))
+    return [owner for owner in owners if owner and not _alive(owner)]
+
+
+def _claimable(now: dt.datetime, stale_before: dt.datetime, dead: list[str]):  # type: ignore
+    """Due rows, and claimed rows whose lease ran out or whose sender is dead."""
+    taken_back = OutboxEmail.claimed_at < stale_before
+    if dead:
+        taken_back = or_(taken_back, OutboxEmail.claimed_by.in_(dead))
+    return or_(and_(OutboxEmail.status == PENDING, OutboxEmail.next_attempt_at <= now),
+               and_(OutboxEmail.status.in_(CLAIMED), taken_back))
+
+
+def _claim_rows(row_ids: list[int], now: dt.datetime, stale_before: dt.datetime,
+                dead: list[str] | None = None) -> list[int]:
+    """Take these rows for this sender if they are still claimable; returns those taken."""
     result = db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.id == row_id,
-               or_((OutboxEmail.status == PENDING) & (OutboxEmail.next_attempt_at <= now),
-                   (OutboxEmail.status == SENDING) & (OutboxEmail.claimed_at < stale_before)))
-        .values(status=SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .where(OutboxEmail.id.in_(row_ids), _claimable(now, stale_before, dead or []))
+        .values(status=SENDING, claimed_at=now, claimed_by=sender_name(),
+                attempts=OutboxEmail.attempts + 1)
+        .returning(OutboxEmail.id)
+        .execution_options(synchronize_session=False))
+    claimed = sorted(result.scalars())
+    db.session.commit()
+    return claimed
+
+
+def _claim(row_id: int, now: dt.datetime, stale_before: dt.datetime) -> bool:
+    """Take one due row for this sender; False if another sender got there first."""
+    return bool(_claim_rows([row_id], now, stale_before))
+
+
+def _committing(row_id: int) -> None:
+    """Record that the server may have the email now, if this sender still holds it."""
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == row_id, OutboxEmail.status == SENDING,
+               OutboxEmail.claimed_by == sender_name())
+        .values(status=COMMITTING, claimed_at=utcnow())
         .execution_options(synchronize_session=False))
     db.session.commit()
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        raise ClaimLost(row_id)
 
 
 def _describe_error(error: Exception) -> str:
@@ -279,48 +448,76 @@ def _finish(row: OutboxEmail, error: Exception | None, app: Flask, report: SendR
 
 
 def send_pending(limit: int = 50, backend: Backend | None = None) -> SendReport:
-    """Send every due email (up to limit), each claimed so no other sender sends it too."""
+    """Send the due emails (up to limit), each claimed so no other sender sends it too."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     backend = backend or get_backend(app)
     report = SendReport()
     now = utcnow()
     stale_before = now - dt.timedelta(seconds=int(app.config["MAIL_CLAIM_TIMEOUT"]))
-    due = db.session.scalars(
-        select(OutboxEmail.id)
-        .where(or_((OutboxEmail.status == PENDING) & (OutboxEmail.next_attempt_at <= now),
-                   (OutboxEmail.status == SENDING) & (OutboxEmail.claimed_at < stale_before)))
-        .order_by(OutboxEmail.id).limit(limit)).all()
+    dead = _dead_senders()
+    due = db.session.execute(
+        select(OutboxEmail.id, OutboxEmail.status)
+        .where(_claimable(now, stale_before, dead)).order_by(OutboxEmail.id).limit(limit)).all()
     db.session.rollback()  # end the read so the claims below start clean transactions
-    for row_id in due:
-        if not _claim(row_id, utcnow(), stale_before):
-            continue
-        row = db.session.get(OutboxEmail, row_id)
-        if row is None or row.to_address is None:  # purged meanwhile: nothing to send
-            continue
-        _finish(row, _try_send(row, app, backend), app, report)
-        db.session.commit()
+    report.due = len(due)
+    unconfirmed = [row_id for row_id, status in due if status == COMMITTING]
+    if unconfirmed:
+        log.warning("Sending %s emails again whose delivery was not confirmed before their "
+                    "sender stopped (same Message-ID)", len(unconfirmed))
+    ids = [row_id for row_id, _ in due]
+    with deliveries(backend) as deliver:
+        for start in range(0, len(ids), CLAIM_BATCH):
+            for row_id in _claim_rows(ids[start:start + CLAIM_BATCH], utcnow(), stale_before,
+                                      dead):
+                _send_one(row_id, deliver, app, report)
     return report
 
 
-def _try_send(row: OutboxEmail, app: Flask, backend: Backend) -> Exception | None:
-    """Build and send one claimed row; the error, if any, decides retry or failure."""
+def _send_one(row_id: int, deliver: Deliver, app: Flask, report: SendReport) -> None:
+    row = db.session.get(OutboxEmail, row_id)
+    if row is None or row.to_address is None:  # purged meanwhile: nothing to send
+        return
+    message, error = _build(row, app)
+    if message is not None:
+        try:
+            deliver(message, row.idempotency_key, lambda: _committing(row_id))
+        except ClaimLost:
+            log.warning("Email %s was taken over by another sender; not sending it here", row_id)
+            db.session.rollback()
+            return
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            error = exc
+        except Exception as exc:  # anything else must still end in retry or failure, not limbo
+            log.exception("Unexpected error sending email %s", row_id)
+            error = exc
+    _finish(row, error, app, report)
+    db.session.commit()
+
+
+def _build(row: OutboxEmail, app: Flask) -> tuple[EmailMessage | None, Exception | None]:
+    """The message of a claimed row, or the permanent error that stops it for good."""
     if row.attempts > int(app.config["MAIL_MAX_ATTEMPTS"]):
         # Claimed again after senders died mid-send: stop before it is tried for ever.
-        return UnsendableEmail(f"no sender finished it in {row.attempts - 1} attempts")
+        return None, UnsendableEmail(f"no sender finished it in {row.attempts - 1} attempts")
     try:
-        message = build_message(row, app)
+        return build_message(row, app), None
     except UnsendableEmail as error:
-        return error
+        return None, error
     except (ValueError, TypeError, LookupError) as error:  # e.g. a header the library refuses
-        return UnsendableEmail(f"the message cannot be built ({type(error).__name__})")
-    try:
-        backend.send(message, row.idempotency_key)
-    except (smtplib.SMTPException, OSError, socket.timeout) as error:
-        return error
-    except Exception as error:  # anything else must still end in retry or failure, not limbo
-        log.exception("Unexpected error sending email %s", row.id)
-        return error
-    return None
+        return None, UnsendableEmail(f"the message cannot be built ({type(error).__name__})")
+
+
+def send_due(batch: int = 50) -> SendReport:
+    """Send batches until nothing is due: a backlog is not held to one batch per poll."""
+    total = SendReport()
+    while True:
+        report = send_pending(limit=batch)
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        total.due += report.due
+        if report.due < batch:
+            return total
 
 
 # --- one-process mode and the worker ------------------------------------------------------------
@@ -343,7 +540,7 @@ def run_sender(app: Flask, stop: threading.Event, interval: float,
     while not stop.is_set():
         with app.app_context():
             try:
-                report = send_pending()
+                report = send_due()
                 if report.sent or report.failed or report.retrying:
                     log.info("Mail: %s", report)
                 if housekeeping and time.monotonic() - last_housekeeping > housekeeping_every:

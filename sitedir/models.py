@@ -310,19 +310,69 @@ class LocalPlace(db.Model):
     also_known_as: Mapped[list] = mapped_column(JSON, default=list)
 
 
+class VocabularyGroup(db.Model):
+    """Words people use for one thing, from content/vocabulary.yaml; search expands with them.
+
+    Read at query time (sitedir/vocabulary.py), so changing the list needs no reindex.
+    """
+
+    __tablename__ = "vocabulary_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)  # order in the file
+    words: Mapped[list] = mapped_column(JSON, default=list)  # each finds the others
+    related: Mapped[list] = mapped_column(JSON, default=list)  # found too, weighted lower
+    categories: Mapped[list] = mapped_column(JSON, default=list)  # taxonomy keys found too
+    helps: Mapped[list] = mapped_column(JSON, default=list)
+    access: Mapped[list] = mapped_column(JSON, default=list)
+    # Changed rows get a new time, so other processes see the list changed (see vocabulary.py).
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 class ListingChange(db.Model):
-    """The outbox: one row per change to how an activity is listed, read by the indexer.
+    """The change log: one row per change to how an activity is listed, read by every indexer.
 
     Rows name the activity by uuid, not by foreign key, so a deletion can be recorded too.
+    Nothing marks a row done: each node's index records how far it has read (see
+    sitedir/indexing.py), and old rows are pruned once every known node is past them.
     """
 
     __tablename__ = "listing_change"
 
-    id: Mapped[int] = mapped_column(primary_key=True)  # increasing: the indexer's cursor
+    id: Mapped[int] = mapped_column(primary_key=True)  # increasing: each index's position
     activity_uuid: Mapped[str] = mapped_column(String(36), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.now())
-    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+
+
+class IndexNode(db.Model):
+    """A node's search index as the node last reported it: how far it has read the change log.
+
+    Nodes know about each other only through this table: `flask index status` lists them, and
+    pruning the change log waits for every node seen within the retention period.
+    """
+
+    __tablename__ = "index_node"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # INDEX_NODE_NAME
+    position: Mapped[int] = mapped_column(Integer, default=0)  # every change up to it applied
+    # The oldest change id below `position` that may still commit (a sequence gap), if any:
+    # pruning must keep it.
+    oldest_gap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lag_seconds: Mapped[float] = mapped_column(Numeric(10, 3, asdecimal=False), default=0.0)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ChangeLogHorizon(db.Model):
+    """One row: the change log has been pruned up to and including `pruned_through`.
+
+    An index whose position is below it has missed changes for good and must be rebuilt.
+    """
+
+    __tablename__ = "change_log_horizon"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def _affected_activities(session: Session) -> set[Activity]:

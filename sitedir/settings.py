@@ -105,7 +105,16 @@ SETTINGS: list[Setting] = [
             "for changed listings to put in the search index."),
     Setting("INDEXER_THREAD", True,
             "Run the indexer as a background thread of `python -m sitedir.serve`. Turn off when "
-            "a separate `flask index worker` process runs (only one indexer may write)."),
+            "a separate `flask index worker` process runs (one indexer per index folder)."),
+    Setting("INDEX_NODE_NAME", "",
+            "This node's name in the index registry (`flask index status`). Empty means the "
+            "host name and the index folder. Give each node its own."),
+    Setting("INDEX_MAX_LAG_SECONDS", 60,
+            "/healthz answers 503 (not ready) when this node's index is further behind the "
+            "database than this: the age of the oldest change it has not applied."),
+    Setting("INDEX_LOG_RETENTION_DAYS", 7,
+            "Change-log rows older than this are pruned once every node has applied them. A "
+            "node that has not been seen for this long is forgotten and rebuilds on return."),
     Setting("COMPRESS_RESPONSES", True,
             "Compress pages, JSON and static files (zstd, brotli or gzip, as the browser "
             "accepts). Turn off when a reverse proxy in front compresses them instead."),

@@ -282,3 +282,37 @@ def test_a_renamed_slug_redirects(make_app: Callable[..., Flask], tmp_path: Path
         "/activities/knit-natter-otley")
     assert client.get("/activities/knit-natter-otley").status_code == 200
     assert client.get("/activities/never-existed").status_code == 404
+
+
+def test_v1_ages_from_eligibilitys_and_v1_terms_through_the_map(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    """The v1 reference API writes "eligibilitys"; its terms carry a vocabulary."""
+    site = make_app()
+    v1 = {"id": "v1-1", "name": "Strollers", "organization": ORG,
+          "eligibilitys": [{"id": "e", "minimum_age": 50, "maximum_age": 90}],
+          "service_taxonomys": [{"id": "t", "taxonomy": {
+              "id": "esd-1", "name": "Walking groups", "vocabulary": "esdServiceTypes"}}],
+          "regular_schedules": [{"id": "r", "weekday": "Tuesday", "opens_at": "10:00",
+                                 "closes_at": "11:00", "freq": "WEEKLY", "byday": "TU"}]}
+    result = invoke(site, save(tmp_path, [v1]))
+    assert result.exit_code == 0, result.output
+    with site.app_context():
+        activity = db.session.scalar(select(Activity).where(Activity.title == "Strollers"))
+        assert (activity.age_min, activity.age_max) == (50, 90)
+        assert [(t.taxonomy, t.key) for t in activity.terms] == [("category", "walking")]
+
+
+def test_a_foreign_term_named_like_our_taxonomy_only_matches_terms_we_have(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    site = make_app()
+    with site.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Term))
+    attributes = [{"id": f"a{i}", "taxonomy_term": {"id": f"t{i}", "name": name,
+                                                    "taxonomy": "Accessibility"}}
+                  for i, name in enumerate(["Hearing loop", "Trampoline access"])]
+    result = invoke(site, save(tmp_path, [service(1, attributes=attributes)]))
+    assert result.exit_code == 0, result.output
+    with site.app_context():
+        activity = db.session.scalar(select(Activity).where(Activity.title == "Group 1"))
+        assert [t.key for t in activity.terms] == ["hearing-loop"]
+        assert db.session.scalar(select(func.count()).select_from(Term)) == before

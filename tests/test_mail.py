@@ -121,8 +121,8 @@ def test_outbox_survives_a_crash_after_thank_you_and_sends_once(make_app, smtp_s
         from tests.connect_support import submit, FAST, RECOMMENDATION
         app = create_app({{"TESTING": True, "SECRET_KEY": "test-secret",
                           "SQLALCHEMY_DATABASE_URI": {database!r}, "WTF_CSRF_ENABLED": False,
-                          "MAIL_SEND_IN_BACKGROUND": False, "PUBLIC_BASE_URL": "http://localhost",
-                          **FAST}})
+                          "PUBLIC_BASE_URL": "http://localhost",
+                          "MAIL_SEND_IN_BACKGROUND": False, **FAST}})
         response = submit(app.test_client(), "/activities/{KNIT}/recommend",
                           {{**RECOMMENDATION, "delivery": "email", "email": "alex@example.org",
                            "consent": "y"}})

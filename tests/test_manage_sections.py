@@ -89,3 +89,24 @@ def test_discard_and_unknown_section(app, editor) -> None:  # type: ignore
     editor.post(f"/manage/activities/{KNIT}/check", data={"action": "discard"})
     assert _changes(app) == []
     assert editor.get(f"/manage/activities/{KNIT}/edit/nothing").status_code == 404
+
+
+def test_queue_diffs_against_the_published_listing_and_marks_second_requests(  # type: ignore
+        app, editor) -> None:
+    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    first = activity_form(app, KNIT, title="Knit and Chat")
+    second = activity_form(app, KNIT, summary="A new summary for the group.")
+    third = activity_form(app, KNIT, summary="Yet another summary.")
+    for form in (first, second, third):
+        editor.post(f"/manage/activities/{KNIT}/edit", data=form)
+    ids = [c.id for c in _changes(app)]
+    queue = moderator.get("/manage/queue").data.decode()
+    assert queue.count("Another request for this listing") == 3
+    moderator.post(f"/manage/queue/changes/{ids[0]}/approve")
+    page = moderator.get(f"/manage/queue/changes/{ids[1]}").data.decode()
+    assert 'id="moved-on"' in page and 'id="other-requests"' in page
+    assert 'id="diff-summary"' in page and 'id="diff-title"' not in page  # title is live now
+    response = moderator.post(f"/manage/queue/changes/{ids[2]}/supersede/{ids[1]}")
+    assert response.status_code == 302
+    assert [c.status for c in _changes(app)] == ["approved", "superseded", "pending"]
+    assert moderator.post(f"/manage/queue/changes/{ids[2]}/supersede/{ids[1]}").status_code == 409

@@ -257,8 +257,9 @@ def test_search_combines_with_the_other_filters(client: FlaskClient, app: Flask)
     assert _names(client, "search=wharfedale&day=SA") == {"Otley Health Walk"}
     category = mapping.taxonomy_id("category")
     assert _names(client, f"search=knit&taxonomy_id={category}") == {"Knit and Natter"}
+    # Lists sink: the full film club comes before the walk last reviewed over a year ago.
     assert _search(client, "/service_at_locations", "search=wharfedale") == [
-        "Otley Health Walk", "Youth Film Club"]
+        "Youth Film Club", "Otley Health Walk"]
     assert _search(client, "/service_at_locations",
                    "search=wharfedale&postcode=LS21 1BQ&proximity=5000") == [
         "Otley Health Walk", "Youth Film Club"]
@@ -272,7 +273,7 @@ def test_search_pages_have_the_right_totals(client: FlaskClient) -> None:
     assert [page["total_items"] for page in pages] == [2, 2]
     assert [page["total_pages"] for page in pages] == [2, 2]
     assert [page["contents"][0]["name"] for page in pages] == [
-        "Otley Health Walk", "Youth Film Club"]  # by title, stable across pages
+        "Youth Film Club", "Otley Health Walk"]  # stale sinks; stable across pages
     past = client.get(f"{API}/services?search=wharfedale&page=3&per_page=1").get_json()
     assert (past["total_items"], past["empty"], past["last_page"]) == (2, True, True)
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from flask import Flask
 
+from sitedir import indexing
 from sitedir.extensions import db
 
 
@@ -138,9 +139,12 @@ def test_json_errors_for_json_paths(client) -> None:
     assert response.get_json()["error"]["status"] == 404
 
 
-def test_security_headers_and_healthz(client) -> None:
-    response = client.get("/healthz")
-    assert response.get_json() == {"status": "ok"}
+def test_security_headers_and_healthz(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    with app.app_context():
+        indexing.rebuild(app)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
 

@@ -43,6 +43,7 @@ def test_links_never_come_from_the_host_header(client) -> None:  # type: ignore[
 
 def test_unset_address_is_a_clear_error_not_a_host_header_link(make_app) -> None:
     app = make_app(PUBLIC_BASE_URL="")
+    app.testing = False
     with app.test_request_context("/", headers={"Host": "evil.example"}):
         with pytest.raises(links.PublicBaseUrlMissing, match="PUBLIC_BASE_URL"):
             links.public_url("public.home")

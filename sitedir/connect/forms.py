@@ -120,6 +120,17 @@ class RecommendForm(GuardedForm):
     large_print = BooleanField("Large print")
     email = StringField("Their email address")  # required only for email: see validate_email
     consent = BooleanField("They have agreed that we email them this once")
+    reply_to = StringField("Your email address for their reply (optional)")
+
+    def validate_reply_to(self, field: StringField) -> None:
+        if self.delivery.data != "email" or not (field.data or "").strip():
+            return
+        try:
+            field.data = email_address(field.data)
+        except TextError as error:
+            raise ValidationError(
+                "Enter your email address in the correct format, like name@example.com, "
+                "or leave it empty") from error
 
     def validate_email(self, field: StringField) -> None:
         if self.delivery.data != "email":
@@ -163,5 +174,6 @@ class ProblemForm(GuardedForm):
         Length(max=DETAILS_MAX, message=f"The details must be {DETAILS_MAX} characters or fewer")])
 
     def validate_details(self, field: TextAreaField) -> None:
-        if self.reason.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Tell us what is wrong")
+        if self.reason.data in ("other", "safeguarding") and not (field.data or "").strip():
+            raise ValidationError("Tell us what is wrong" if self.reason.data == "other" else
+                                  "Tell us what happened, so the safeguarding lead can act")

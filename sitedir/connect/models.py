@@ -35,9 +35,15 @@ DELIVERIES = {
 PROBLEM_REASONS = {
     "closed": "The activity has closed or stopped",
     "wrong_time": "The day or time is wrong",
+    "wrong_place": "The place or address is wrong",
+    "wrong_cost": "The cost is wrong",
+    "wrong_access": "The access information is wrong",
     "wrong_contact": "The contact details are wrong",
+    "safeguarding": "A safeguarding concern: someone may be at risk of harm",
     "other": "Something else",
 }
+# Goes straight to SAFEGUARDING_CONTACT and never into the moderators' queue.
+SAFEGUARDING = "safeguarding"
 
 
 def new_token() -> str:

@@ -50,7 +50,8 @@ def create_recommendation(form: RecommendForm, activities: list[Activity]) -> Re
     db.session.add(recommendation)
     if recommendation.delivery == "email":
         subject, text, html = render_email(recommendation, activities)
-        outbox = mail.enqueue(form.email.data.strip(), subject, text, html, kind="recommendation")
+        outbox = mail.enqueue(form.email.data.strip(), subject, text, html, kind="recommendation",
+                              reply_to=(form.reply_to.data or "").strip() or None)
         db.session.flush()  # the outbox row's id, for the link below
         recommendation.outbox_email_id = outbox.id
     return recommendation

@@ -19,11 +19,15 @@ from ..models import Activity, FULL_ACTIVITY
 from ..notify import notify_moderators
 from . import bp, shortlist
 from .forms import GuardedForm, ProblemForm, RecommendForm, SuggestForm
-from .models import DELIVERIES, PROBLEM_REASONS, ROLES, ProblemReport, Recommendation, Suggestion
-from .signpost import create_recommendation, listing_url, qr_svg, qr_svg_data_uri, sender_line
+from .models import (
+    DELIVERIES, PROBLEM_REASONS, ROLES, SAFEGUARDING, ProblemReport, Recommendation, Suggestion,
+)
+from ..public.share import short_url
+from .signpost import create_recommendation, qr_svg, qr_svg_data_uri, sender_line
 
 RECENT_KEY = "recommendations"  # tokens this browser made: only it may see or reprint them
 RECENT_MAX = 10
+SENDER_KEY = "sender"  # the connector's role and organisation, for their next recommendation
 AUTOMATED_MESSAGE = "Sorry, we could not accept that. Check your answers and send the form again."
 
 
@@ -92,9 +96,26 @@ def shortlist_clear() -> BaseResponse:
 
 # --- recommending ----------------------------------------------------------------------
 
+def _remembered_sender() -> dict[str, str]:
+    """The connector's role and organisation from their last recommendation in this browser
+    session (the signed session cookie only: nothing kept on the server)."""
+    saved = session.get(SENDER_KEY)
+    if not isinstance(saved, dict):
+        return {}
+    return {key: str(saved[key]) for key in ("role", "recommender_organisation")
+            if isinstance(saved.get(key), str) and saved[key]}
+
+
+def _remember_sender(form: RecommendForm) -> None:
+    session[SENDER_KEY] = {"role": form.role.data or "",
+                           "recommender_organisation": (form.recommender_organisation.data
+                                                        or "").strip()}
+
+
 def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-untyped-def]
     """Show the form; on a valid POST commit the recommendation (and email) and redirect."""
-    form = RecommendForm()
+    remembered = _remembered_sender() if request.method == "GET" else {}
+    form = RecommendForm(data=remembered) if remembered else RecommendForm()
     if form.validate_on_submit():
         if form.looks_automated():
             form.restart_timer()
@@ -102,6 +123,7 @@ def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-
         else:
             recommendation = create_recommendation(form, activities)
             db.session.commit()  # the outbox row goes in this same commit
+            _remember_sender(form)
             if recommendation.delivery == "email":
                 mail.wake()
             recent = [recommendation.token] + list(session.get(RECENT_KEY, []))
@@ -111,7 +133,8 @@ def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-
         form.restart_timer()
     status = 400 if form.is_submitted() else 200
     return render_template("connect/recommend.html", form=form, activities=activities,
-                           cancel_url=cancel_url, roles=ROLES, deliveries=DELIVERIES), status
+                           cancel_url=cancel_url, roles=ROLES, deliveries=DELIVERIES,
+                           remembered=bool(remembered)), status
 
 
 @bp.route("/activities/<slug>/recommend", methods=["GET", "POST"])
@@ -142,7 +165,9 @@ def _own_recommendation(token: str) -> Recommendation:
 
 
 def _qr_codes(activities: list[Activity]) -> list[tuple[Activity, str, str]]:
-    return [(activity, listing_url(activity), qr_svg_data_uri(listing_url(activity)))
+    """Each listing with its short link and that link as a QR code: a printed code keeps
+    working when the listing's title (and so its address) changes."""
+    return [(activity, short_url(activity), qr_svg_data_uri(short_url(activity)))
             for activity in activities]
 
 
@@ -170,7 +195,7 @@ def print_sheet(token: str):  # type: ignore[no-untyped-def]
 def activity_qr(slug: str) -> Response:
     """The listing's public address as a QR code (no personal data: cacheable)."""
     activity = _activity_or_404(slug)
-    response = Response(qr_svg(listing_url(activity)), mimetype="image/svg+xml")
+    response = Response(qr_svg(short_url(activity)), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -211,6 +236,35 @@ def suggest():  # type: ignore[no-untyped-def]
         400 if form.is_submitted() else 200
 
 
+def _tell_about_report(item: ProblemReport, activity: Activity) -> bool:
+    """Email whoever must act; True when an email was queued (the caller commits).
+
+    A safeguarding concern goes at once, with what was written, to SAFEGUARDING_CONTACT only;
+    other reports tell the moderators the reason (the reporter's own words stay in the queue).
+    """
+    if item.reason == SAFEGUARDING:
+        contact = str(current_app.config.get("SAFEGUARDING_CONTACT") or "").strip()
+        if contact:
+            listing = public_url("public.activity", slug=activity.slug)
+            mail.enqueue(contact, f"Safeguarding concern about “{activity.title}”",
+                         f"A safeguarding concern was reported about “{activity.title}” "
+                         f"({activity.organisation.name}), {listing}"
+                         f"\n\nWhat they wrote:\n{item.details}\n\nThe reporter was not asked "
+                         "who they are. This report is not shown in the moderation queue.\n",
+                         "", kind="safeguarding")
+            return True
+        # No named person yet (a development install): the moderators hear that one waits.
+        return notify_moderators(
+            "safeguarding", f"a safeguarding concern about “{activity.title}”",
+            "A safeguarding concern was reported, and SAFEGUARDING_CONTACT is not set: set it "
+            "so that these go to your safeguarding lead.", public_url("manage.queue"))
+    return notify_moderators(
+        "report", f"a problem report about “{activity.title}”",
+        f"A member of the public reported a problem with “{activity.title}”: "
+        f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
+        public_url("manage.queue", _anchor=f"report-{item.id}"))
+
+
 @bp.route("/activities/<slug>/report", methods=["GET", "POST"])
 @form_limits("report")
 def report_problem(slug: str):  # type: ignore[no-untyped-def]
@@ -221,12 +275,7 @@ def report_problem(slug: str):  # type: ignore[no-untyped-def]
                              reason=form.reason.data, details=(form.details.data or "").strip())
         db.session.add(item)
         db.session.flush()
-        # The reason is one of a fixed list; the reporter's own words stay in the queue.
-        queued = notify_moderators(
-            "report", f"a problem report about “{activity.title}”",
-            f"A member of the public reported a problem with “{activity.title}”: "
-            f"{PROBLEM_REASONS.get(item.reason, 'something else').lower()}.",
-            public_url("manage.queue", _anchor=f"report-{item.id}"))
+        queued = _tell_about_report(item, activity)
         db.session.commit()
         if queued:
             mail.wake()

@@ -15,6 +15,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select, update
 
 from .auth import admin_required, audit, client_ip, hash_secret
+from ..sessions import fresh_session
 from ..extensions import db
 from ..models import utcnow
 from . import bp
@@ -127,7 +128,7 @@ def sign_in_confirm(token: str):  # type: ignore[no-untyped-def]
     audit("signin.success", user.email, actor=user)
     next_url = row.next_url
     db.session.commit()
-    session.clear()  # a fresh session: nothing from before sign-in carries over
+    fresh_session()  # nothing from before sign-in carries over but the shortlist and the like
     login_user(user)
     return redirect(safe_next(next_url) or url_for("manage.dashboard"))
 

@@ -20,7 +20,10 @@ from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
 from ..notify import notify_moderators
 from .notify import send_email, wake_sender
-from .publish import ChangeError, apply_change, diff, reject_change, submit
+from .publish import (
+    ChangeError, activity_snapshot, apply_change, diff, merged, organisation_snapshot,
+    reject_change, submit,
+)
 
 
 CLAIM_LABELS = {"role_in_group": "Your role in the group", "message": "Your message"}
@@ -39,8 +42,10 @@ def _public_items() -> tuple[list[Any], list[Any]]:
         return [], []
     suggestions = db.session.scalars(select(Suggestion).where(Suggestion.status == "new")
                                      .order_by(Suggestion.id)).all()
-    reports = db.session.scalars(select(ProblemReport).where(ProblemReport.status == "new")
-                                 .order_by(ProblemReport.id)).all()
+    # Safeguarding concerns went to SAFEGUARDING_CONTACT and are kept out of this queue.
+    reports = db.session.scalars(select(ProblemReport).where(
+        ProblemReport.status == "new", ProblemReport.reason != "safeguarding")
+        .order_by(ProblemReport.id)).all()
     return suggestions, reports
 
 
@@ -67,12 +72,54 @@ def _change(change_id: int) -> ChangeRequest:
 @moderator_required
 def change(change_id: int):  # type: ignore[no-untyped-def]
     item = _change(change_id)
+    return render_template("manage/change.html", change=item, error="", **_review(item))
+
+
+def current_rows(item: ChangeRequest) -> tuple[list, bool]:
+    """What approving would change on the listing as published now (three-way merge, as
+    apply_change does), and whether the listing changed since the editor saw it."""
     if item.kind == "register":
-        rows = diff({}, item.payload.get("organisation", {})) + \
-            diff({}, item.payload.get("activity", {}))
-    else:
-        rows = diff(item.base, item.payload)
-    return render_template("manage/change.html", change=item, rows=rows, error="")
+        return diff({}, item.payload.get("organisation", {})) + \
+            diff({}, item.payload.get("activity", {})), False
+    current: dict | None = None
+    if item.kind == "activity" and item.activity_id:
+        activity = db.session.get(Activity, item.activity_id)
+        current = activity_snapshot(activity) if activity else None
+    elif item.kind == "organisation" and item.organisation:
+        current = organisation_snapshot(item.organisation)
+    if current is None or item.status != "pending":
+        return diff(item.base, item.payload), False
+    return diff(current, merged(item.base, item.payload, current)), bool(diff(item.base, current))
+
+
+def other_requests(item: ChangeRequest) -> list[ChangeRequest]:
+    """Other pending requests for the same listing: a second request is marked, not hidden."""
+    if not item.activity_id or item.kind != "activity":
+        return []
+    return db.session.scalars(select(ChangeRequest).where(
+        ChangeRequest.activity_id == item.activity_id, ChangeRequest.status == "pending",
+        ChangeRequest.id != item.id).order_by(ChangeRequest.id)).all()
+
+
+def _review(item: ChangeRequest) -> dict[str, Any]:
+    rows, moved = current_rows(item)
+    return {"rows": rows, "moved_on": moved, "others": other_requests(item)}
+
+
+@bp.post("/queue/changes/<int:change_id>/supersede/<int:older_id>")
+@moderator_required
+def supersede(change_id: int, older_id: int):  # type: ignore[no-untyped-def]
+    """Close an older request for the same listing: this newer one replaces it."""
+    item, older = _change(change_id), _change(older_id)
+    if older.activity_id != item.activity_id or older.id == item.id or item.kind != "activity":
+        abort(400)
+    try:
+        reject_change(older, _me(), f"Replaced by a later change ({item.summary})",
+                      status="superseded")
+    except ChangeError:
+        abort(409)
+    flash(f"Change {older.id} is superseded by change {item.id}.")
+    return redirect(url_for("manage.change", change_id=item.id))
 
 
 def _tell_submitter(item: ChangeRequest, approved: bool) -> None:
@@ -99,9 +146,9 @@ def approve_change(change_id: int):  # type: ignore[no-untyped-def]
     try:
         apply_change(item, _me())
     except ChangeError as exc:
-        rows = diff(item.base, item.payload) if item.kind != "register" else []
-        return render_template("manage/change.html", change=item, rows=rows,
-                               error=f"This change cannot be published: {exc}"), 409
+        return render_template("manage/change.html", change=item,
+                               error=f"This change cannot be published: {exc}",
+                               **_review(item)), 409
     _tell_submitter(item, approved=True)
     db.session.commit()
     wake_sender()
@@ -116,10 +163,9 @@ def reject(change_id: int):  # type: ignore[no-untyped-def]
     values, errors = cleaned_form(request.form, texts=("reason",), labels=REASON_LABELS)
     reason = values["reason"]
     if not reason or errors:
-        rows = diff(item.base, item.payload) if item.kind != "register" else []
-        return render_template("manage/change.html", change=item, rows=rows, error="",
+        return render_template("manage/change.html", change=item, error="",
                                reason_error=errors.get("reason") or "Enter the reason, so the "
-                               "editor can put it right"), 400
+                               "editor can put it right", **_review(item)), 400
     try:
         reject_change(item, _me(), reason[:2000])
     except ChangeError:
@@ -221,6 +267,24 @@ def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
 
 # -- registering a new organisation ------------------------------------------------------------
 
+def _from_suggestion(suggestion_id: int, org_values: dict, values: dict) -> None:
+    """"Start a listing from this suggestion": a moderator's draft pre-filled with what the
+    public suggested (the moderator checks and completes it before sending)."""
+    try:
+        from ..connect.models import Suggestion
+    except ImportError:
+        return
+    item = db.session.get(Suggestion, suggestion_id)
+    if item is None or not current_user.is_moderator:
+        return
+    org_values["name"] = item.group_name[:200]
+    values.update(title=item.group_name[:200], summary=item.description[:200],
+                  description=item.description, schedule_notes=item.when)
+    notes = [f"Where (as suggested): {item.where}" if item.where else "",
+             f"Contact (as suggested): {item.contact}" if item.contact else ""]
+    values["join_notes"] = "\n".join(note for note in notes if note)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @signed_in
 def register():  # type: ignore[no-untyped-def]
@@ -230,6 +294,8 @@ def register():  # type: ignore[no-untyped-def]
     org_values = {name: "" for name in ("name", "summary", "description", "website", "email",
                                         "phone", "charity_number")}
     values, errors = activity_values({}), {}
+    if request.method == "GET" and request.args.get("suggestion", "").isdigit():
+        _from_suggestion(int(request.args["suggestion"]), org_values, values)
     if request.method == "POST":
         more = request.form.get("action") == "more-rows"
         values = values_from_form(request.form, more_rows=more)

@@ -337,11 +337,13 @@ def _tell_moderators(change: ChangeRequest) -> None:
                       public_url("manage.change", change_id=change.id))
 
 
-def reject_change(change: ChangeRequest, reviewer: User, reason: str) -> None:
-    """Close a change request unpublished, with the reason the editor will be sent."""
+def reject_change(change: ChangeRequest, reviewer: User, reason: str,
+                  status: str = "rejected") -> None:
+    """Close a change request unpublished (rejected, or superseded by a later one), with the
+    reason the editor will be sent."""
     from .auth import audit
 
-    _decide(change, "rejected", reviewer)
+    _decide(change, status, reviewer)
     change.reason = reason
-    audit("change.rejected", f"change:{change.id}", actor=reviewer, reason=reason)
+    audit(f"change.{status}", f"change:{change.id}", actor=reviewer, reason=reason)
     db.session.commit()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import geo, listing, search
 from ..extensions import db
+from ..freshness import sink_order
 from ..models import FULL_ACTIVITY, Activity, Organisation, ScheduleEntry, Term
 from . import bp, mapping
 from .openapi import openapi_document
@@ -284,18 +285,18 @@ def _paged(query: Select[Any], order: Any, render: Callable[[Any], Any],
 
 def _paged_activities(query: Select[tuple[Activity]], matched: set[str] | None,
                       render: Callable[[Activity], Any], options: tuple[Any, ...]) -> Response:
-    """A page of activities by title (then id, so pages never overlap), in SQL when possible.
+    """A page of activities in list order (freshness.sink_order: open and fresh first, then id,
+    so pages never overlap), in SQL when possible.
 
     With a large set of search matches, the filtered ids are read in order and the matches
     kept in Python; only the page's activities are then loaded.
     """
-    order = (Activity.title, Activity.id)
+    order = (*sink_order(listing.local_now().date()), Activity.id)
     if matched is None:
         return _paged(query, order, render, options)
     page, per_page = _page_params()
-    filtered = query.subquery()
     ids = [row.id for row in db.session.execute(
-        select(filtered.c.id, filtered.c.uuid).order_by(filtered.c.title, filtered.c.id))
+        query.with_only_columns(Activity.id, Activity.uuid).order_by(*order))
         if row.uuid in matched]
     window = ids[(page - 1) * per_page: page * per_page]
     by_id = {activity.id: activity for activity in db.session.scalars(

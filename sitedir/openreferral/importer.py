@@ -119,15 +119,20 @@ def _find(model: type, source: str, kind: str, external_id: str) -> Any:
     return db.session.scalar(select(model).where(model.uuid == candidate))
 
 
-def _remember(source: str, kind: str, external_id: str, local_uuid: str) -> None:
+def _remember(source: str, kind: str, external_id: str, local_uuid: str,
+              unmapped_terms: list[dict[str, str]] | None = None) -> None:
+    """Record which of our rows a feed id became (and a service's unmapped terms)."""
     row = db.session.scalar(select(ExternalRecord).where(
         ExternalRecord.source == source, ExternalRecord.kind == kind,
         ExternalRecord.external_id == external_id))
     if row is None:
-        db.session.add(ExternalRecord(source=source, kind=kind, external_id=external_id,
-                                      local_uuid=local_uuid))
+        row = ExternalRecord(source=source, kind=kind, external_id=external_id,
+                             local_uuid=local_uuid, unmapped_terms=[])
+        db.session.add(row)
     elif row.local_uuid != local_uuid:
         row.local_uuid = local_uuid
+    if unmapped_terms is not None and (row.unmapped_terms or []) != unmapped_terms:
+        row.unmapped_terms = list(unmapped_terms)
 
 
 def _new_uuid(model: type, external_id: str) -> str:
@@ -281,8 +286,7 @@ def apply_record(record: ActivityRecord, source: str) -> str:
         row.schedule = [ScheduleEntry(weekday=e.weekday, weeks=list(e.weeks), date=e.date,
                                       start_time=e.start, end_time=e.end, title=e.title)
                         for e in record.schedule]
-    _remember(source, "service", record.external_id, row.uuid)
-    _keep_unmapped(source, record)
+    _remember(source, "service", record.external_id, row.uuid, record.unmapped_terms)
     db.session.flush()
     if created:
         return "created"
@@ -290,14 +294,6 @@ def apply_record(record: ActivityRecord, source: str) -> str:
     changed = db.session.scalar(select(ListingChange.id).where(
         ListingChange.id > last_change, ListingChange.activity_uuid == row.uuid).limit(1))
     return "updated" if changed else "unchanged"
-
-
-def _keep_unmapped(source: str, record: ActivityRecord) -> None:
-    row = db.session.scalar(select(ExternalRecord).where(
-        ExternalRecord.source == source, ExternalRecord.kind == "service",
-        ExternalRecord.external_id == record.external_id))
-    if row is not None and (row.unmapped_terms or []) != record.unmapped_terms:
-        row.unmapped_terms = list(record.unmapped_terms)
 
 
 DUPLICATE_RULES = ("first", "last", "reject")

@@ -80,13 +80,23 @@ def _join_text(first: str, rest: str) -> str:
     return "\n\n".join(part for part in (first.strip(), rest.strip()) if part)
 
 
+MARKDOWN_BLOCK = re.compile(r"^(?:#{1,6} |[-*+] |\d+\. |> )")
+
+
 def split_text(text: str, limit: int = 300) -> tuple[str, str]:
-    """'Summary\\n\\nDescription' back into its two parts (summary at most `limit` characters)."""
-    text = (text or "").strip()
-    first, _, rest = text.partition("\n\n")
-    if len(first) <= limit:
-        return first.strip(), rest.strip()
-    return "", text
+    """'Summary\\n\\nDescription' back into its two parts (summary at most `limit` characters).
+
+    The summary is shown as plain text, so it is the first plain paragraph: a description
+    that opens with a heading or a list (converted HTML, usually) keeps those in the rest.
+    """
+    parts = [part.strip() for part in (text or "").strip().split("\n\n") if part.strip()]
+    for index, part in enumerate(parts):
+        if MARKDOWN_BLOCK.match(part):
+            continue
+        if len(part) > limit:
+            break
+        return part, "\n\n".join(parts[:index] + parts[index + 1:])
+    return "", "\n\n".join(parts)
 
 
 def activity_url(activity: Activity) -> str:
@@ -530,16 +540,20 @@ class Lenient:
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def _own_taxonomy(data: dict[str, Any], link_type: str) -> str | None:
-    """One of our three taxonomies when the term says it is ours (our id, or our name)."""
+def _own_taxonomy(data: dict[str, Any], link_type: str) -> tuple[str | None, bool]:
+    """(one of our three taxonomies, True) when the term carries our taxonomy's id (a sitedir
+    feed: its terms may be created); (taxonomy, False) when it only uses a name like ours
+    ("Accessibility"): then it may only match a term we already have."""
     detail = data.get("taxonomy_detail") if isinstance(data.get("taxonomy_detail"), dict) else {}
     taxonomy = TAXONOMY_BY_ID.get(str(data.get("taxonomy_id") or detail.get("id") or ""))
+    if taxonomy is not None:
+        return taxonomy, True
     names = {str(value).strip().lower() for value in (
         data.get("taxonomy"), detail.get("name"), link_type) if value}
     for key, (title, _) in TAXONOMIES.items():
-        if taxonomy is None and (key in names or title.lower() in names):
-            taxonomy = key
-    return taxonomy
+        if key in names or title.lower() in names:
+            return key, False
+    return None, False
 
 
 def _vocabulary(data: dict[str, Any]) -> str:
@@ -559,12 +573,15 @@ def parse_term(data: Any, where: str, link_type: str = "",
     term_id = _id(data.get("id"), f"{where}.id")
     code = _text(data.get("code"), f"{where}.code", 80)
     description = _text(data.get("description"), f"{where}.description")
-    taxonomy = _own_taxonomy(data, link_type)
-    if taxonomy is not None:
-        key = code if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", code) else slugify(name, 80)
+    taxonomy, ours = _own_taxonomy(data, link_type)
+    key = code if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", code) else slugify(name, 80)
+    if ours:
         return [TermRecord(external_id=term_id, taxonomy=taxonomy, key=key, name=name,
                            description=description, create=True)]
     match = (terms_map or TaxonomyMap()).find(term_id, code, name, _vocabulary(data))
+    if match is None and taxonomy is not None:
+        return [TermRecord(external_id=term_id, taxonomy=taxonomy, key=key, name=name,
+                           description=description)]
     if match is None:
         if unmapped is not None:
             unmapped.append({"id": term_id, "code": code, "name": name,
@@ -939,13 +956,20 @@ def parse_service(data: Any, terms_map: TaxonomyMap | None = None) -> ActivityRe
 
 # -- ORUK v1 → v3 shape --------------------------------------------------------------------
 
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
 def v1_to_v3(data: Any) -> Any:
     """Reshape an ORUK v1 service (regular_schedules, physical_addresses, service_taxonomys,
-    eligibilys) into the v3 shape `parse_service` reads. Unknown shapes pass through."""
+    eligibilitys) into the v3 shape `parse_service` reads. Unknown shapes pass through."""
     if not isinstance(data, dict):
         return data
     out = dict(data)
-    eligibility = next((e for e in data.get("eligibilys") or [] if isinstance(e, dict)), {})
+    # "eligibilitys" is what the v1 reference API writes; "eligibilys" its documentation.
+    eligibilities = data.get("eligibilitys") or data.get("eligibilys") or []
+    eligibility = next((e for e in eligibilities if isinstance(e, dict)), {}) \
+        if isinstance(eligibilities, list) else {}
     out.setdefault("minimum_age", eligibility.get("minimum_age"))
     out.setdefault("maximum_age", eligibility.get("maximum_age"))
     if isinstance(data.get("organization"), dict):
@@ -954,7 +978,7 @@ def v1_to_v3(data: Any) -> Any:
         out["organization"] = organization
     out["schedules"] = data.get("schedules") or data.get("regular_schedules") or []
     links = []
-    for link in data.get("service_at_locations") or []:
+    for link in _as_list(data.get("service_at_locations")):
         if not isinstance(link, dict) or not isinstance(link.get("location"), dict):
             links.append(link)
             continue
@@ -962,8 +986,8 @@ def v1_to_v3(data: Any) -> Any:
         location.setdefault("addresses", location.get("physical_addresses") or [])
         links.append({**link, "location": location})
     out["service_at_locations"] = links
-    attributes = list(data.get("attributes") or [])
-    for item in data.get("service_taxonomys") or []:
+    attributes = _as_list(data.get("attributes"))
+    for item in _as_list(data.get("service_taxonomys")):
         taxonomy = item.get("taxonomy") if isinstance(item, dict) else None
         if isinstance(taxonomy, dict):
             attributes.append({"id": item.get("id"), "taxonomy_term": {

@@ -155,26 +155,47 @@ def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
         first = _first_session(activity, entry, now)
         if first is None:
             continue
-        event = Event()
-        event.add("uid", f"{child_id(activity.uuid, 'schedule:' + schedule_key(entry))}@{host}")
-        event.add("summary", header_text(f"{activity.title} – {entry.title}" if entry.title
-                                         else activity.title))
-        event.add("dtstart", dt.datetime.combine(first.date, entry.start_time, tzinfo=zone))
-        event.add("dtend", dt.datetime.combine(first.date, entry.end_time, tzinfo=zone))
-        event.add("dtstamp", (activity.updated_at or dt.datetime(2000, 1, 1)).replace(
-            tzinfo=dt.timezone.utc))
+        uid = f"{child_id(activity.uuid, 'schedule:' + schedule_key(entry))}@{host}"
+        event = _timed_event(activity, uid, entry.title, first.date, entry.start_time,
+                             entry.end_time, zone)
         if entry.date is None:
             day = ICAL_DAYS[entry.weekday or 0]
             event.add("rrule", {"freq": "monthly", "byday": [f"{w}{day}" for w in entry.weeks]}
                       if entry.weeks else {"freq": "weekly", "byday": day})
             for exdate in _holiday_exdates(activity, entry, now, zone):
                 event.add("exdate", exdate)
-        event.add("url", public_url("public.activity", slug=activity.slug))
-        event.add("location", _ics_location(activity))
-        event.add("description", _description(activity))
         calendar.add_component(event)
         added += 1
     return added
+
+
+def _timed_event(activity: Activity, uid: str, title: str, date: dt.date, start: dt.time,
+                 end: dt.time, zone: ZoneInfo) -> Event:
+    """An event for the activity at one date and time, with its link, place and summary."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("summary", header_text(f"{activity.title} – {title}" if title else activity.title))
+    event.add("dtstart", dt.datetime.combine(date, start, tzinfo=zone))
+    event.add("dtend", dt.datetime.combine(date, end, tzinfo=zone))
+    event.add("dtstamp", (activity.updated_at or dt.datetime(2000, 1, 1)).replace(
+        tzinfo=dt.timezone.utc))
+    event.add("url", public_url("public.activity", slug=activity.slug))
+    event.add("location", event_location(activity))
+    event.add("description", _description(activity))
+    return event
+
+
+def add_next_event(calendar: Calendar, activity: Activity) -> int:
+    """Only the next session, as one event (no repeats); returns how many (0 or 1)."""
+    occurrence = listing.next_session(activity) if activity.status != "closed" else None
+    if occurrence is None:
+        return 0
+    key = f"next:{occurrence.date.isoformat()}:{occurrence.start:%H%M}"
+    calendar.add_component(_timed_event(
+        activity, f"{child_id(activity.uuid, key)}@{public_host() or 'sitedir'}",
+        occurrence.title, occurrence.date, occurrence.start, occurrence.end,
+        ZoneInfo(current_app.config["TIMEZONE"])))
+    return 1
 
 
 def _calendar(name: str) -> Calendar:
@@ -198,6 +219,9 @@ def activity_ics(slug: str):  # type: ignore[no-untyped-def]
     activity = db.first_or_404(
         select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     calendar = _calendar(activity.title)
+    if request.args.get("session") == "next":  # "Add the next session" only
+        add_next_event(calendar, activity)
+        return _ics(calendar, f"{activity.slug}-next.ics")
     add_events(calendar, activity, listing.local_now())
     return _ics(calendar, f"{activity.slug}.ics")
 
@@ -242,7 +266,8 @@ def _schedule_ld(entry: ScheduleEntry, timezone: str) -> dict[str, Any]:
     return data
 
 
-def _ics_location(activity: Activity) -> str:
+def event_location(activity: Activity) -> str:
+    """Where, for a calendar: the full address, or only the area for a home-based group."""
     where = listing.public_location(activity)
     if where is None or where.approximate:
         return listing.place_text(activity)

@@ -60,6 +60,11 @@ class Parsed:
     free: bool = False
     radius: int = DEFAULT_RADIUS
     filters: dict[str, list[str]] = field(default_factory=dict)
+    # Filters read from the typed words ("saturday", "free", "teens") and applied, by parameter
+    from_words: dict[str, Any] = field(default_factory=dict)
+    typed_filter_words: list[str] = field(default_factory=list)
+    typed_text: str = ""  # the words as typed, before filter words were taken out
+    words_not_applied: bool = False  # they found nothing, so the search ran without them
 
 
 # ---- parameters --------------------------------------------------------------------------------
@@ -151,6 +156,7 @@ def parse(args: MultiDict) -> Parsed:
     parsed = Parsed(search.SearchRequest(
         text=_text(args), filters=index_filters, age=_int(args, "age", 0, MAX_AGE),
         include_online=_flag(args, "online", True),
+        correct_spelling=not _flag(args, "exact", False),
         page=_int(args, "page", 1, MAX_PAGE) or 1,
         per_page=int(current_app.config["PAGE_SIZE"])),
         near_text=near_text, free=free, radius=_radius(args), filters=filters)
@@ -163,7 +169,50 @@ def parse(args: MultiDict) -> Parsed:
             parsed.request.near = (parsed.place.latitude, parsed.place.longitude)
             parsed.request.radius_miles = parsed.radius
     parsed.request.sort = _sort(args, parsed.place is not None)
+    if not _flag(args, "exact", False):
+        _read_filter_words(parsed)
     return parsed
+
+
+def _read_filter_words(parsed: Parsed) -> None:
+    """Apply the day, time, cost, format and age words typed in the text (said on the page,
+    with a link back to the plain words); not when the URL already sets that filter."""
+    words = search.read_filter_words(parsed.request.text)
+    if not words.found:
+        return
+    request = parsed.request
+    wanted = {"day": words.days, "time": words.times, "format": words.formats}
+    if any(values and name in parsed.filters for name, values in wanted.items()) \
+            or (words.free and parsed.free) or (words.age is not None and request.age is not None):
+        return
+    parsed.typed_text, parsed.typed_filter_words = request.text, words.typed
+    request.text = words.text
+    for name, values in wanted.items():
+        if values:
+            parsed.from_words[name] = values
+            parsed.filters[name] = request.filters[name] = values
+    if words.free:
+        parsed.from_words["free"] = parsed.free = True
+        request.filters["cost"] = ["free"]
+    if words.age is not None:
+        parsed.from_words["age"] = request.age = words.age
+
+
+def _undo_filter_words(parsed: Parsed) -> None:
+    """Search the other words without the filters read from the words (or, when the words
+    were all filters, the words as typed)."""
+    request = parsed.request
+    request.text = request.text or parsed.typed_text
+    for name in ("day", "time", "format"):
+        if name in parsed.from_words:
+            parsed.filters.pop(name, None)
+            request.filters.pop(name, None)
+    if "free" in parsed.from_words:
+        parsed.free = False
+        request.filters.pop("cost", None)
+    if "age" in parsed.from_words:
+        request.age = None
+    parsed.words_not_applied = True
 
 
 # ---- joining ids to records --------------------------------------------------------------------
@@ -177,8 +226,13 @@ def _records(hits: list[search.Hit]) -> list[tuple[Activity, search.Hit]]:
 
 
 def _run(parsed: Parsed, want_points: bool = False) -> search.SearchResult:
+    """The search; when filters read from the words leave nothing, the words as typed."""
     parsed.request.want_points = want_points
-    return search.get_service().search(parsed.request)
+    result = search.get_service().search(parsed.request)
+    if not result.total and parsed.from_words:
+        _undo_filter_words(parsed)
+        result = search.get_service().search(parsed.request)
+    return result
 
 
 def _labels() -> dict[str, dict[str, str]]:
@@ -210,6 +264,31 @@ def _facets(result: search.SearchResult, parsed: Parsed) -> dict[str, list[dict[
 
 
 # ---- JSON ---------------------------------------------------------------------------------------
+
+def _filters_from_words(parsed: Parsed) -> dict[str, Any] | None:
+    """The filters read from the typed words, and whether they were applied."""
+    if not parsed.from_words:
+        return None
+    return {"words": parsed.typed_filter_words, "filters": parsed.from_words,
+            "applied": not parsed.words_not_applied}
+
+
+def filter_words_text(parsed: Parsed) -> str:
+    """ "on Saturday, in the evening, free, online, open to age 15": the filters read from
+    the words, as the page says them."""
+    found = parsed.from_words
+    parts = []
+    if found.get("day"):
+        parts.append("on " + " or ".join(day.title() for day in found["day"]))
+    if found.get("time"):
+        parts.append("in the " + " or ".join(found["time"]))
+    if "free" in found:
+        parts.append("free")
+    parts += [listing.FORMAT_LABELS.get(value, value).lower() for value in found.get("format", [])]
+    if "age" in found:
+        parts.append(f"open to age {found['age']}")
+    return ", ".join(parts)
+
 
 def json_error(parameter: str, message: str, status: int = 400,
                **extra: Any):  # type: ignore[no-untyped-def]
@@ -265,6 +344,10 @@ def search_json():  # type: ignore[no-untyped-def]
         "total": result.total, "page": result.page, "pages": result.pages,
         "per_page": parsed.request.per_page, "sort": result.sort, "results": results,
         "facets": _facets(result, parsed), "did_you_mean": result.suggestion,
+        "searched": result.searched_text, "corrected_from": result.corrected_from,
+        "also_showing": result.also_showing, "unmatched_words": result.unmatched_words,
+        "matched_all_words": result.matched_all_words,
+        "filters_from_words": _filters_from_words(parsed),
     }
     if parsed.place is not None:
         body["near"] = {"name": parsed.place.label, "kind": parsed.place.kind,
@@ -310,17 +393,63 @@ def _map_points(result: search.SearchResult, records: list[tuple[Activity, searc
     return points
 
 
+PLACE_WORDS_MILES = 30  # a place name in the words is offered as "near" only this close to home
+
+
+def place_in_words(parsed: Parsed) -> tuple[geo.Place, str, str] | None:
+    """A town, neighbourhood or postcode typed with the words ("walks in otley"), when no
+    place was given: offered as a one-click "near" search, never applied unasked."""
+    text = parsed.request.text
+    if parsed.near_text or not text:
+        return None
+    locator = current_app.extensions.get(geo.EXTENSION_KEY)
+    if locator is None:
+        return None
+    words = text.split()
+    home = locator.home_point()
+    for size in (2, 1):
+        for start in range(len(words) - size + 1):
+            typed = " ".join(words[start:start + size])
+            place = _known_place(locator, typed, home)
+            if place is not None:
+                rest = search.tidy_words(" ".join(words[:start] + words[start + size:]))
+                return place, typed, rest
+    return None
+
+
+def _known_place(locator: geo.Locator, typed: str,
+                 home: tuple[float, float] | None) -> geo.Place | None:
+    if len(typed) < 3 or typed.lower() in search.SENTENCE_WORDS:
+        return None
+    place = locator.local_place(typed)
+    if place is not None:
+        return place
+    if geo.normalise_postcode(typed) is not None or not typed.replace(" ", "").isalpha():
+        found = locator.gazetteer.lookup(typed, home)
+        return found[0] if found else None
+    if home is None:
+        return None
+    for place in locator.gazetteer.lookup(typed, home)[:1]:
+        if place.kind == "place" and geo.name_key(place.name) == geo.name_key(typed) and \
+                geo.haversine_miles(*home, place.latitude, place.longitude) <= PLACE_WORDS_MILES:
+            return place
+    return None
+
+
 def chosen_filters(facets: dict[str, list[dict[str, Any]]], parsed: Parsed | None,
                    args: MultiDict) -> list[tuple[str, str]]:
     """Each chosen filter as (label, link to the same search without it): the removable tags
     above the results and the n of "Filter (n selected)"."""
     if parsed is None:
         return []
+    # A filter read from the typed words is removed by searching the words as typed.
     chosen = [("Free only" if name == "free" else item["label"],
-               url_with(args, remove=(name, item["value"])))
+               url_with(args, exact=1) if name in parsed.from_words
+               else url_with(args, remove=(name, item["value"])))
               for name, values in facets.items() for item in values if item["selected"]]
     if parsed.request.age is not None:
-        chosen.append((f"Age {parsed.request.age}", url_with(args, age=None)))
+        chosen.append((f"Age {parsed.request.age}", url_with(args, exact=1)
+                       if "age" in parsed.from_words else url_with(args, age=None)))
     if not parsed.request.include_online:
         chosen.append(("No online or phone activities", url_with(args, online=None)))
     return chosen
@@ -406,11 +535,13 @@ def search_page():  # type: ignore[no-untyped-def]
         "search/search.html", parsed=parsed, args=args, result=result, records=records,
         pagination=pagination, facets=facets, chosen=chosen_filters(facets, parsed, args),
         map_points=_map_points(result, records), advice=_empty_advice(parsed, args),
+        place_offer=place_in_words(parsed),
         **_page_context())
 
 
 def _page_context() -> dict[str, Any]:
     return {"RADII": RADII, "SORT_LABELS": SORT_LABELS, "url_with": url_with,
+            "filter_words_text": filter_words_text,
             "DEFAULT_RADIUS": DEFAULT_RADIUS, "format_miles": format_miles}
 
 

@@ -83,6 +83,9 @@ def page(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """For load balancers: the database answers."""
+    """For load balancers: the database answers and this node's index is not too far behind."""
+    from ..indexing import health
+
     db.session.execute(select(1))
-    return {"status": "ok"}
+    ready, details = health()
+    return {"status": "ok" if ready else "not ready", **details}, 200 if ready else 503

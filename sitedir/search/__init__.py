@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .. import indexing
+from .. import indexing, vocabulary
 from .engine import (
     FACET_FIELDS, SORTS, Hit, IndexUnavailable, SearchRequest, SearchResult, SearchService,
 )
+from .filter_words import FilterWords, read_filter_words, tidy_words
 from .query import MAX_QUERY_TERMS, QueryTooLong, clean_text
+from .words import SENTENCE_WORDS
 
-__all__ = ["FACET_FIELDS", "MAX_QUERY_TERMS", "SORTS", "Hit", "IndexUnavailable", "QueryTooLong",
-           "SearchRequest", "SearchResult", "SearchService", "clean_text", "get_service",
-           "init_app"]
+__all__ = ["FACET_FIELDS", "MAX_QUERY_TERMS", "SENTENCE_WORDS", "SORTS", "FilterWords", "Hit",
+           "IndexUnavailable", "QueryTooLong", "SearchRequest", "SearchResult", "SearchService",
+           "clean_text", "get_service", "init_app", "read_filter_words", "tidy_words"]
 
 EXTENSION_KEY = "sitedir.search"
 
@@ -27,4 +29,5 @@ def get_service(app: Flask | None = None) -> SearchService:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = SearchService(
-        lambda: indexing.index_dir(app), int(app.config["STALE_AFTER_DAYS"]))
+        lambda: indexing.index_dir(app), int(app.config["STALE_AFTER_DAYS"]),
+        lambda: vocabulary.current_vocabulary(app))

@@ -18,20 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from markupsafe import Markup
-from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Query, Term
+from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from .. import geo, indexing
-from . import snippets
-from .query import AND_PARSER, OR_PARSER, TEXT_FIELDS, normal_title, parse_query
+from ..vocabulary import Vocabulary
+from . import snippets, spelling, words as search_words
+from .query import AND_PARSER, OR_PARSER, normal_title, parse_query
+from .words import FIELD_WEIGHTS, TEXT_FIELDS, Concept, Matched
 
 FACET_FIELDS = ("category", "helps", "cost", "day", "time", "format", "join", "access")
 SORTS = ("relevance", "distance", "name", "reviewed")
-STALE_FACTOR = 0.85  # a listing not reviewed lately ranks a little lower, never hidden
-EXACT_TITLE_BONUS = 1000.0  # the listing whose title is exactly the query comes first
+# Stale, full and on-a-break listings sink below open ones that match as well; never hidden.
+SINK_FACTOR = 0.5
+EXACT_TITLE_BONUS = 1e6  # the listing whose title is exactly the query comes first
+PHRASE_WEIGHT = 1.5  # the words typed, in order, in a title, summary or description
 MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the order
-# How much a word counts in each field: a word in the title says most about the listing.
-FIELD_WEIGHTS = {"title": 3.0, "topics": 1.5, "organisation": 1.5, "body": 1.0, "place": 1.0}
 WORD_CACHE_SIZE = 4096  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
@@ -51,6 +53,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     want_points: bool = False  # every result's point, for the map
+    correct_spelling: bool = True  # run a confident correction when the words find nothing
 
 
 class IndexUnavailable(RuntimeError):
@@ -79,6 +82,10 @@ class SearchResult:
     suggestion: str | None  # "did you mean" text, when a spelling looks wrong
     sort: str
     matched_all_words: bool = True
+    also_showing: list[str] = field(default_factory=list)  # other words that found results
+    corrected_from: str | None = None  # the words typed, when a correction was searched
+    searched_text: str = ""  # the words searched (the correction, when there was one)
+    unmatched_words: list[str] = field(default_factory=list)  # typed words nothing had
     # Every result's point (uuid, lat, lon), for the map of all results, not just this page.
     points: list[tuple[str, float, float]] = field(default_factory=list)
 
@@ -273,9 +280,11 @@ class SearchService:
     larger part of a request, run outside it.
     """
 
-    def __init__(self, path_getter: Callable[[], Any], stale_after_days: int = 365) -> None:
+    def __init__(self, path_getter: Callable[[], Any], stale_after_days: int = 365,
+                 vocabulary_getter: Callable[[], Vocabulary] = Vocabulary) -> None:
         self._path_getter = path_getter
         self._stale_after_days = stale_after_days
+        self._vocabulary = vocabulary_getter  # the words people use, read at query time
         self._lock = threading.RLock()
         self._current: SearcherCache | None = None
 
@@ -329,8 +338,9 @@ class SearchService:
         """Run a search; a moved-away segment file mid-query is retried on a fresh searcher."""
         for attempt in range(3):
             try:
+                vocab = self._vocabulary()
                 with self._lock:
-                    return _run(self.cache(), request, self._stale_after_days)
+                    return _run(self.cache(), request, self._stale_after_days, vocab)
             except (FileNotFoundError, OSError):
                 self.close()
                 if attempt == 2:
@@ -341,16 +351,16 @@ class SearchService:
         """The uuid of every indexed listing, closed ones included, that has all these words;
         None when the words hold nothing searchable (only stop words, a lone AND). No ranking,
         no snippets. Raises IndexUnavailable when the index is empty or unreadable."""
-        words = parse_query(text, AND_PARSER)
-        if words is None:
+        if not parse_query(text, AND_PARSER):
             return None
+        vocab = self._vocabulary()
         for _attempt in range(2):
             try:
                 with self._lock:
                     cache = self.cache()
                     if not cache.live:
                         break
-                    bits = match_bits(cache, words) & cache.live
+                    bits = _words_bits(cache, text, vocab) & cache.live
                     uuids = cache.column("uuid")
                     return {_text(uuids[doc]) for doc in docs_from_bits(bits)}
             except (OSError, EOFError, ValueError):
@@ -450,11 +460,54 @@ def _rank(cache: SearcherCache, query: Query, candidates: int,
         if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
             break
         tiers = _split(tiers, bits, lambda score, w=weight: score + w)
-    fresh_since = _today().toordinal() - stale_after_days
-    tiers = _split(tiers, cache.stale_bits(fresh_since), lambda score: score * STALE_FACTOR)
+    tiers = _split(tiers, sunk_bits(cache, stale_after_days), _sink)
     exact = cache.term_bits("title_sort", normal_title(request.text))
     tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
     return sorted(tiers, key=lambda tier: -tier[0])
+
+
+def sunk_bits(cache: SearcherCache, stale_after_days: int) -> int:
+    """Listings that sink on every list: not reviewed lately, full, or on a break."""
+    fresh_since = _today().toordinal() - stale_after_days
+    return (cache.stale_bits(fresh_since) | cache.term_bits("status", "full")
+            | cache.term_bits("status", "on_break"))
+
+
+def _sink(score: float) -> float:
+    """Lower the relevance part of a score, keeping how many of the words it has."""
+    covered = score // search_words.COVERAGE_BONUS * search_words.COVERAGE_BONUS
+    return covered + (score - covered) * SINK_FACTOR
+
+
+def _rank_words(cache: SearcherCache, words: _Words, candidates: int,
+                stale_after_days: int) -> list[tuple[float, int]]:
+    """Score tiers for plain words: each concept's best place, phrase, sinking, exact title."""
+    live = max(1, cache.searchable.bit_count())
+    tiers = [(0.0, candidates)]
+    for concept, matched in zip(words.concepts, words.found):
+        if len(tiers) > MAX_TIERS:  # many words: the lightest ones no longer split the order
+            break
+        tiers = search_words.split_levels(
+            tiers, search_words.concept_levels(matched, candidates, live, concept.optional))
+        tiers = search_words.split_levels(
+            tiers, search_words.mention_levels(matched, candidates, live))
+    phrase = _phrase_bits(cache, words.concepts) & candidates
+    if phrase:
+        gain = PHRASE_WEIGHT * math.log(1 + live / phrase.bit_count())
+        tiers = _split(tiers, phrase, lambda score: score + gain)
+    tiers = _split(tiers, sunk_bits(cache, stale_after_days), _sink)
+    exact = cache.term_bits("title_sort", normal_title(words.text))
+    tiers = _split(tiers, exact, lambda score: score + EXACT_TITLE_BONUS)
+    return sorted(tiers, key=lambda tier: -tier[0])
+
+
+def _phrase_bits(cache: SearcherCache, concepts: list[Concept]) -> int:
+    """Listings with all the typed words in order in one text field."""
+    stems = [stem for concept in concepts for stem in concept.alternatives[0].stems]
+    if len(stems) < 2:
+        return 0
+    query = Or([Phrase(name, stems) for name in ("title", "summary", "body")])
+    return cache.query_bits(("phrase", tuple(stems)), query)
 
 
 def _split(tiers: list[tuple[float, int]], bits: int,
@@ -600,6 +653,88 @@ def _text_match(cache: SearcherCache, request: SearchRequest,
     return or_query, or_matched, not or_matched & allowed
 
 
+@dataclass
+class _Words:
+    """Plain words read as concepts, and what each matches in this searcher."""
+
+    text: str
+    concepts: list[Concept]
+    found: list[Matched]
+    bits: int = 0  # what the search shows: every concept, or (when nothing has all) any
+    all_words: bool = True
+    corrected_from: str | None = None
+    suggestion: str | None = None
+
+    @property
+    def unmatched(self) -> list[str]:
+        return [c.text for c, m in zip(self.concepts, self.found)
+                if not m.bits and not c.optional]
+
+    def snippet_query(self) -> Query:
+        return Or([Term("body", stem) for concept in self.concepts
+                   for alternative in concept.alternatives for stem in alternative.stems])
+
+
+def read_concepts(cache: SearcherCache, text: str,
+                  vocab: Vocabulary) -> tuple[list[Concept], list[Matched]]:
+    """Plain words → concepts (vocabulary and word forms added) and where each is found."""
+    concepts = search_words.read_words(text, vocab, indexing.SCHEMA["title"].analyzer)
+    search_words.add_word_forms(cache, concepts)
+    return concepts, [search_words.match(cache, concept) for concept in concepts]
+
+
+def _all_of(cache: SearcherCache, concepts: list[Concept], found: list[Matched]) -> int:
+    """Listings with every concept that matters (sentence words are optional)."""
+    bits = cache.live
+    for concept, matched in zip(concepts, found):
+        if not concept.optional:
+            bits &= matched.bits
+    return bits
+
+
+def _any_of(concepts: list[Concept], found: list[Matched]) -> int:
+    bits = 0
+    for concept, matched in zip(concepts, found):
+        if not concept.optional:
+            bits |= matched.bits
+    return bits
+
+
+def _word_match(cache: SearcherCache, request: SearchRequest, allowed: int,
+                vocab: Vocabulary) -> _Words | None:
+    """Plain words: every concept if any listing has them all, else any; with spelling help."""
+    concepts, found = read_concepts(cache, request.text, vocab)
+    if not concepts:
+        return None
+    words = _Words(request.text, concepts, found)
+    typed_count = (_all_of(cache, concepts, found) & allowed).bit_count()
+    corrected = spelling.correct(cache, request.text, words.concepts, words.found, allowed,
+                                 vocab) \
+        if any(not m.bits & cache.searchable for m in found) else None
+    if corrected is not None:
+        text, new_concepts, new_found, confident = corrected
+        count = (_all_of(cache, new_concepts, new_found) & allowed).bit_count()
+        if count and not typed_count and confident and request.correct_spelling:
+            words = _Words(text, new_concepts, new_found, corrected_from=request.text)
+        elif count > typed_count:
+            words.suggestion = text
+    words.bits = _all_of(cache, words.concepts, words.found)
+    if not words.bits & allowed and len(words.found) > 1:
+        words.all_words = False
+        words.bits = _any_of(words.concepts, words.found)
+    return words
+
+
+def _words_bits(cache: SearcherCache, text: str, vocab: Vocabulary) -> int:
+    """Every listing with all the words, read as the search page reads them (vocabulary,
+    word forms; no spelling correction and no falling back to some of the words)."""
+    if search_words.has_syntax(text):
+        query = parse_query(text, AND_PARSER)
+        return 0 if query is None else match_bits(cache, query)
+    concepts, found = read_concepts(cache, text, vocab)
+    return _all_of(cache, concepts, found) if concepts else 0
+
+
 def _hits(cache: SearcherCache, docs: list[int], scores: dict[int, float],
           distances: dict[int, float], query: Query | None) -> list[Hit]:
     lats, lons = cache.column("lat_e6"), cache.column("lon_e6")
@@ -625,7 +760,8 @@ def _points(cache: SearcherCache, final: int) -> list[tuple[str, float, float]]:
             for doc in docs_from_bits(located)[:MAX_MAP_POINTS]]
 
 
-def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int) -> SearchResult:
+def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int,
+         vocab: Vocabulary) -> SearchResult:
     base = cache.searchable
     pieces = _filter_bits(cache, request)
     distances: dict[int, float] = {}
@@ -636,8 +772,16 @@ def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int) ->
     for bits in pieces.values():
         final &= bits
     start = (request.page - 1) * request.per_page
-    query, matched_all_words, tiers = None, True, []
-    if request.text:
+    query, matched_all_words, tiers, words = None, True, [], None
+    if request.text and not search_words.has_syntax(request.text):
+        words = _word_match(cache, request, final, vocab)
+        if words is not None:
+            base &= words.bits
+            final &= words.bits
+            matched_all_words = words.all_words
+            query = words.snippet_query()
+            tiers = _rank_words(cache, words, final, stale_after_days)
+    elif request.text:
         query, matched, matched_all_words = _text_match(cache, request, final)
         base &= matched
         final &= matched
@@ -650,13 +794,22 @@ def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int) ->
     pages = max(1, math.ceil(total / request.per_page))
     page_docs, scores = _page_of(cache, final, sort, tiers, distances, start,
                                  start + request.per_page)
-    suggestion = _suggest(cache, request.text) if request.text and total < 3 else None
-    return SearchResult(
+    result = SearchResult(
         total=total, page=request.page, pages=pages,
         hits=_hits(cache, page_docs, scores, distances, query),
-        facets=_facets(cache, base, pieces), suggestion=suggestion, sort=sort,
-        matched_all_words=matched_all_words,
+        facets=_facets(cache, base, pieces), suggestion=None, sort=sort,
+        matched_all_words=matched_all_words, searched_text=request.text,
         points=_points(cache, final) if request.want_points else [])
+    if words is not None:
+        result.suggestion = words.suggestion
+        result.corrected_from = words.corrected_from
+        result.searched_text = words.text
+        result.unmatched_words = words.unmatched if not words.all_words else []
+        result.also_showing = search_words.also_showing(
+            words.concepts, words.found, bits_from_docs(page_docs) & final)
+    elif request.text and total < 3:
+        result.suggestion = _suggest(cache, request.text)
+    return result
 
 
 def _snippet(query: Query, stored: dict[str, Any]) -> Markup | None:

@@ -8,6 +8,7 @@ from whoosh import qparser
 from whoosh.query import NullQuery, Query
 
 from .. import indexing
+from .words import TEXT_FIELDS
 
 MAX_QUERY_TERMS = 12
 
@@ -16,7 +17,6 @@ class QueryTooLong(ValueError):
     """The search words are longer than SEARCH_MAX_QUERY_LENGTH."""
 
 
-TEXT_FIELDS = ("title", "body", "organisation", "topics", "place")
 # Wildcards and ranges can expand to every term (`*` alone took 131 ms on 5k listings);
 # fields, boosts and `*:*` would let a visitor reach fields and weights that are ours to set.
 _REMOVED_PLUGINS = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.FieldsPlugin,

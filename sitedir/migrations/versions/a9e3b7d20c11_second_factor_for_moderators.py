@@ -1,7 +1,7 @@
 """second factor for every privileged account: encrypted TOTP secrets, used-step, recovery codes
 
 Revision ID: a9e3b7d20c11
-Revises: f86d91d1f28c
+Revises: b10d7e8f9a01
 Create Date: 2026-12-01 22:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'a9e3b7d20c11'
-down_revision = 'f86d91d1f28c'
+down_revision = 'b10d7e8f9a01'
 branch_labels = None
 depends_on = None
 
