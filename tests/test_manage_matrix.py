@@ -74,6 +74,8 @@ def _routes(app: Flask, ids: dict[str, int]) -> list[tuple[str, str, str, dict[s
         ("POST", f"/manage/queue/changes/{ids['change_b']}/reject", "moderator",
          {"reason": "Please add a time"}),
         ("POST", f"/manage/queue/claims/{ids['claim']}/approve", "moderator", {}),
+        ("POST", f"/manage/queue/changes/{ids['change_a']}/supersede/{ids['change_b']}",
+         "moderator", {}),
         ("POST", f"/manage/queue/suggestions/{ids['suggestion']}/close", "moderator",
          {"outcome": "done"}),
         ("POST", f"/manage/queue/reports/{ids['report']}/close", "moderator",
