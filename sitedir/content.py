@@ -6,269 +6,28 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 import yaml
 from flask import Flask, current_app
-from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-    field_validator, model_validator,
-)
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from . import geo, vocabulary
 from . import models as m
 from .extensions import db
-from .text import EmailLine, Line, Text
-from .web_address import web_address
+from .inputs import (
+    SLUG, ActivityIn, CalendarIn, LocalPlaceIn, OrganisationIn, PageIn, ScheduleIn, TaxonomyIn,
+    VenueIn,
+)
 
-SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PAGE_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
-
-
-def _time(value: Any) -> Any:
-    """Accept "10:00"; also 600, which is how YAML 1.1 reads an unquoted 10:00 (sexagesimal)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return dt.time(value // 60, value % 60)
-    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
-        hours, minutes = (int(part) for part in value.strip().split(":"))
-        if hours < 24 and minutes < 60:
-            return dt.time(hours, minutes)
-    if isinstance(value, dt.time):
-        return value
-    raise ValueError("must be a time like \"09:30\" (24-hour clock, in quotes)")
-
-
-Clock = Annotated[dt.time, BeforeValidator(_time)]
-Slug = Annotated[str, Field(pattern=SLUG, max_length=120)]
-ShortText = Annotated[Line, Field(max_length=300)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class TermIn(Strict):
-    key: Slug
-    name: Annotated[Line, Field(min_length=1, max_length=120)]
-    description: Text = ""
-
-
-class TaxonomyIn(Strict):
-    categories: list[TermIn] = Field(min_length=1)
-    needs: list[TermIn] = []
-    accessibility: list[TermIn] = []
-
-
-class HolidayIn(Strict):
-    name: Line
-    start: dt.date
-    end: dt.date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> HolidayIn:
-        if self.end < self.start:
-            raise ValueError("end is before start")
-        return self
-
-
-class CalendarIn(Strict):
-    school_holidays: list[HolidayIn] = []
-
-
-class PageIn(Strict):
-    title: Annotated[Line, Field(min_length=1, max_length=200)]
-    summary: ShortText = ""
-    order: int = 100
-    body: Text = ""
-
-
-class VenueIn(Strict):
-    slug: Slug
-    name: Annotated[Line, Field(min_length=1, max_length=200)]
-    address: list[Line] = []
-    town: Line = ""
-    postcode: Line
-    latitude: Annotated[float, Field(ge=49.8, le=60.9)]
-    longitude: Annotated[float, Field(ge=-8.7, le=1.8)]
-    accessibility: list[str] = []
-    directions: Text = ""
-
-    @field_validator("postcode")
-    @classmethod
-    def _full_postcode(cls, value: str) -> str:
-        compact = re.sub(r"\s+", "", value).upper()
-        if not re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", compact):
-            raise ValueError("must be a full UK postcode, like LS9 8AB")
-        return f"{compact[:-3]} {compact[-3:]}"
-
-
-class ScheduleIn(Strict):
-    day: Literal[m.WEEKDAYS] | None = None  # type: ignore[valid-type]
-    weeks: list[Annotated[int, Field(ge=-1, le=4)]] = []
-    date: dt.date | None = None
-    start: Clock
-    end: Clock
-    title: Line = ""
-
-    @model_validator(mode="after")
-    def _shape(self) -> ScheduleIn:
-        if (self.day is None) == (self.date is None):
-            raise ValueError("give either a day (repeating) or a date (one session), not both")
-        if self.date is not None and self.weeks:
-            raise ValueError("weeks only goes with day")
-        if 0 in self.weeks:
-            raise ValueError("weeks are 1-4, or -1 for the last week of the month")
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
-
-
-class CostIn(Strict):
-    type: Literal[m.COST_TYPES]  # type: ignore[valid-type]
-    amount: Annotated[Decimal, Field(ge=0, le=10000, decimal_places=2)] | None = None
-    per: Literal[m.COST_PERIODS] | None = None  # type: ignore[valid-type]
-    notes: Text = ""
-
-    @model_validator(mode="after")
-    def _amount(self) -> CostIn:
-        if self.type == "paid" and not self.amount:
-            raise ValueError("a paid activity needs an amount")
-        if self.type == "free" and self.amount:
-            raise ValueError("a free activity has no amount")
-        return self
-
-
-class JoinIn(Strict):
-    how: Literal[m.JOIN_METHODS]  # type: ignore[valid-type]
-    referral_from: list[Literal[m.REFERRERS]] = []  # type: ignore[valid-type]
-    notes: Text = ""
-
-    @model_validator(mode="after")
-    def _referral(self) -> JoinIn:
-        if self.how == "referral" and not self.referral_from:
-            raise ValueError("say who can refer (referral_from)")
-        return self
-
-
-class FirstVisitIn(Strict):
-    bring_friend: bool | None = None
-    what_to_bring: Text = ""
-    welcome: Text = ""
-
-
-class ContactIn(Strict):
-    name: Line = ""
-    phone: Line = ""
-    email: EmailLine = ""
-
-
-class ActivityIn(Strict):
-    slug: Slug
-    title: Annotated[Line, Field(min_length=1, max_length=200)]
-    summary: Annotated[Line, Field(min_length=1, max_length=200)]
-    description: Text = ""
-    categories: list[str] = Field(min_length=1)
-    helps: list[str] = []
-    age_min: Annotated[int, Field(ge=0, le=120)] | None = None
-    age_max: Annotated[int, Field(ge=0, le=120)] | None = None
-    formats: list[Literal[m.FORMATS]] = Field(min_length=1)  # type: ignore[valid-type]
-    venue: Slug | None = None
-    hide_address: bool = False
-    online_details: Text = ""
-    schedule: list[ScheduleIn] = Field(min_length=1)
-    schedule_notes: Text = ""
-    term_time_only: bool = False
-    status: Literal[m.STATUSES] = "running"  # type: ignore[valid-type]
-    waiting_list: bool = False
-    break_until: dt.date | None = None
-    cost: CostIn
-    join: JoinIn
-    first_visit: FirstVisitIn = FirstVisitIn()
-    accessibility: list[str] = []
-    contact: ContactIn = ContactIn()
-    last_reviewed: dt.date | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ActivityIn:
-        if "in_person" in self.formats and not self.venue:
-            raise ValueError("an in-person activity needs a venue")
-        if self.status == "on_break" and not self.break_until:
-            raise ValueError("an activity on a break needs break_until")
-        if self.age_min is not None and self.age_max is not None and self.age_max < self.age_min:
-            raise ValueError("age_max is below age_min")
-        return self
-
-
-class OrganisationIn(Strict):
-    name: Annotated[Line, Field(min_length=1, max_length=200)]
-    summary: ShortText = ""
-    description: Text = ""
-    website: Line = ""
-    email: EmailLine = ""
-    phone: Line = ""
-    charity_number: Line = ""
-    activities: list[ActivityIn] = []
-
-    @field_validator("website")
-    @classmethod
-    def _web_address(cls, value: str) -> str:
-        return web_address(value)
-
-    @field_validator("charity_number", mode="before")
-    @classmethod
-    def _number_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
-
-def _sector(value: str) -> str:
-    """'ls8 5' → 'LS8 5', if the gazetteer knows that postcode sector."""
-    sector = geo.normalise_postcode(value)
-    if sector is None or not re.fullmatch(r"\S+ \d", sector):
-        raise ValueError(f"{value!r} is not a postcode sector like \"LS8 5\"")
-    if sector not in geo.Gazetteer().tables.sectors:
-        raise ValueError(f"unknown postcode sector {sector!r}")
-    return sector
-
-
-PlaceName = Annotated[Line, Field(min_length=1, max_length=120)]
-
-
-class LocalPlaceIn(Strict):
-    name: PlaceName
-    postcode_sectors: list[Annotated[str, AfterValidator(_sector)]] = []
-    latitude: Annotated[float, Field(ge=49.8, le=60.9)] | None = None
-    longitude: Annotated[float, Field(ge=-8.7, le=1.8)] | None = None
-    area: Annotated[Line, Field(max_length=120)] = ""
-    also_known_as: list[PlaceName] = []
-
-    @model_validator(mode="after")
-    def _one_position(self) -> LocalPlaceIn:
-        has_point = self.latitude is not None or self.longitude is not None
-        if bool(self.postcode_sectors) == has_point:
-            raise ValueError("give either postcode_sectors or latitude and longitude")
-        if has_point and (self.latitude is None or self.longitude is None):
-            raise ValueError("give both latitude and longitude")
-        return self
-
-    @property
-    def point(self) -> tuple[float, float]:
-        """Its latitude and longitude, or the mean of its sectors' centres."""
-        if not self.postcode_sectors:
-            assert self.latitude is not None and self.longitude is not None
-            return self.latitude, self.longitude
-        sectors = geo.Gazetteer().tables.sectors
-        points = [sectors[code] for code in self.postcode_sectors]
-        return (round(sum(lat for lat, _ in points) / len(points), 5),
-                round(sum(lon for _, lon in points) / len(points), 5))
 
 
 @dataclass

@@ -36,9 +36,9 @@ from typing import Callable, Iterator, Protocol
 
 import click
 from flask.cli import AppGroup
-from flask import Flask, current_app
-from sqlalchemy import DateTime, Integer, String, Text, and_, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import DateTime, Integer, String, Text, and_, event, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import files, privacy
 from .extensions import db
@@ -527,8 +527,27 @@ def _wake_event(app: Flask) -> threading.Event:
 
 
 def wake(app: Flask | None = None) -> None:
-    """Tell a waiting sender there is something new (call after the commit)."""
+    """Tell a waiting sender there is something new."""
     _wake_event(app or current_app._get_current_object()).set()  # type: ignore[attr-defined]
+
+
+# One after-commit hook wakes the sender whenever a transaction that added an email commits, so
+# no caller has to remember to (and none can wake it before the row is visible).
+@event.listens_for(Session, "after_flush")
+def _note_queued_email(session: Session, flush_context: object) -> None:
+    if any(isinstance(row, OutboxEmail) for row in session.new):
+        session.info["sitedir_mail_queued"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session: Session) -> None:
+    if session.info.pop("sitedir_mail_queued", False) and has_app_context():
+        wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queued_email(session: Session) -> None:
+    session.info.pop("sitedir_mail_queued", None)
 
 
 def run_sender(app: Flask, stop: threading.Event, interval: float,

@@ -24,8 +24,7 @@ def notify_moderators(kind: str, subject: str, description: str, url: str) -> in
     """Queue one email per moderator about a new queue item, in the caller's transaction.
 
     description says what arrived in words safe to email: never the public's names, addresses
-    or free text, which stay in the queue behind the sign-in. Returns how many were queued, so
-    the caller knows whether to wake the sender after its commit.
+    or free text, which stay in the queue behind the sign-in. Returns how many were queued.
     """
     if not current_app.config["MODERATOR_EMAILS_ENABLED"]:
         return 0

@@ -24,6 +24,8 @@ BEHAVIOUR_SETTINGS = ("SITE_NAME", "SITE_AREA", "PUBLIC_BASE_URL", "PRIVACY_RETE
                       "MODERATION_RETENTION_DAYS", "SIGNIN_TOKEN_MINUTES", "REMINDER_AFTER_DAYS",
                       "STALE_AFTER_DAYS", "REMINDER_LINK_DAYS", "NOT_CONFIRMED_AFTER_REMINDERS",
                       "INSIGHT_RETENTION_DAYS", "SECURITY_LOG_RETENTION_DAYS")
+# Retention settings that hold no personal data, so the privacy notice need not state them.
+NOT_PERSONAL_RETENTION = ("INDEX_LOG_RETENTION_DAYS",)  # the index change log: listing ids only
 TOKENS = {name.lower(): name for name in OPERATOR_SETTINGS + BEHAVIOUR_SETTINGS}
 TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 # Text that shows a page was never finished: the shipped "[OPERATOR: ...]" style and its kin.

@@ -48,6 +48,7 @@ _TEMPLATES: dict[str, Path] = {}  # "empty" or a content folder → a migrated S
 _TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="sitedir-test-templates-"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test needs, so a new test cannot forget them."""
     for item in items:

@@ -265,3 +265,19 @@ def test_background_sender_thread_sends_after_wake(make_app, smtp_server) -> Non
         mail.wake(app)
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_commit_that_queues_an_email_wakes_the_sender_and_a_rollback_does_not(make_app) -> None:
+    app = make_app(**FAST)
+    event = mail._wake_event(app)
+    with app.app_context():
+        event.clear()
+        mail.enqueue("alex@example.org", "Hello", "text", "", kind="test")
+        db.session.flush()
+        assert not event.is_set()  # not before the row is committed and visible to the sender
+        db.session.rollback()
+        db.session.commit()
+        assert not event.is_set()
+        mail.enqueue("alex@example.org", "Hello", "text", "", kind="test")
+        db.session.commit()
+        assert event.is_set()

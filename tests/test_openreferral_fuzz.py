@@ -38,7 +38,8 @@ def test_api_never_fails_and_matches_its_document(app: Flask) -> None:
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
             calls.append(case.formatted_path)
-            case.call_and_validate(checks=checks)
+            # Uncompressed: the checks read the body as text (compression has its own tests).
+            case.call_and_validate(checks=checks, headers={"Accept-Encoding": "identity"})
 
         run()
     assert len(set(calls)) >= 9 and len(calls) >= 9 * 5

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from sitedir.content import OrganisationIn
+from sitedir.inputs import OrganisationIn
 from sitedir.extensions import db
 from sitedir.models import Activity, Organisation
 from sitedir.web_address import WebAddressError, is_web_address, link_target, web_address

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-import segno
 
 from .. import links, mail
 from ..extensions import db
@@ -16,18 +15,6 @@ from .models import ROLES, Recommendation, RecommendationItem
 def listing_url(activity: Activity) -> str:
     """The listing's address on the public site (PUBLIC_BASE_URL), for QR codes and emails."""
     return links.public_url("public.activity", slug=activity.slug)
-
-
-def qr_svg_data_uri(url: str) -> str:
-    """A QR code for url as an SVG data URI, drawn on the server (no script, no third party)."""
-    code = segno.make(url, error="m")
-    return code.svg_data_uri(scale=4, border=2, dark="#000", light="#fff")
-
-
-def qr_svg(url: str) -> str:
-    """A QR code for url as an SVG document."""
-    code = segno.make(url, error="m")
-    return code.svg_inline(scale=4, border=2, dark="#000", light="#fff")
 
 
 def _clean(text: str | None) -> str | None:

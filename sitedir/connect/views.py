@@ -23,7 +23,8 @@ from .models import (
     DELIVERIES, PROBLEM_REASONS, ROLES, SAFEGUARDING, ProblemReport, Recommendation, Suggestion,
 )
 from ..public.share import short_url
-from .signpost import create_recommendation, qr_svg, qr_svg_data_uri, sender_line
+from ..qr import qr_svg, qr_svg_data_uri
+from .signpost import create_recommendation, sender_line
 
 RECENT_KEY = "recommendations"  # tokens this browser made: only it may see or reprint them
 RECENT_MAX = 10
@@ -124,8 +125,6 @@ def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-
             recommendation = create_recommendation(form, activities)
             db.session.commit()  # the outbox row goes in this same commit
             _remember_sender(form)
-            if recommendation.delivery == "email":
-                mail.wake()
             recent = [recommendation.token] + list(session.get(RECENT_KEY, []))
             session[RECENT_KEY] = recent[:RECENT_MAX]
             return redirect(url_for("connect.confirmation", token=recommendation.token))
@@ -225,12 +224,10 @@ def suggest():  # type: ignore[no-untyped-def]
         db.session.add(item)
         db.session.flush()
         # What they wrote stays in the queue, behind the moderators' sign-in.
-        queued = notify_moderators(
+        notify_moderators(
             "suggestion", "a suggested activity", "A member of the public suggested an activity.",
             public_url("manage.queue", _anchor=f"suggestion-{item.id}"))
         db.session.commit()
-        if queued:
-            mail.wake()
         return redirect(url_for("connect.thanks", kind="suggestion"))
     return render_template("connect/suggest.html", form=form), \
         400 if form.is_submitted() else 200
@@ -275,10 +272,8 @@ def report_problem(slug: str):  # type: ignore[no-untyped-def]
                              reason=form.reason.data, details=(form.details.data or "").strip())
         db.session.add(item)
         db.session.flush()
-        queued = _tell_about_report(item, activity)
+        _tell_about_report(item, activity)
         db.session.commit()
-        if queued:
-            mail.wake()
         return redirect(url_for("connect.thanks", kind="report", slug=slug))
     return render_template("connect/report.html", form=form, activity=activity,
                            reasons=PROBLEM_REASONS), 400 if form.is_submitted() else 200

@@ -25,7 +25,7 @@ def _roles() -> dict[str, str]:
 
 def _deliveries() -> dict[str, str]:
     from ..connect.models import DELIVERIES
-    return {key: key for key in DELIVERIES}
+    return DELIVERIES
 
 
 def area_label(area: str) -> str:

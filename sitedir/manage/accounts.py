@@ -22,7 +22,7 @@ from . import bp
 from .models import AuditEvent, SignInToken, User, account_email
 from ..links import public_url, safe_next
 from ..text import EMAIL_MESSAGE, TextError
-from .notify import send_email, wake_sender
+from .notify import send_email
 
 
 def over_limit(email: str, ip_hash: str) -> bool:
@@ -77,7 +77,6 @@ def sign_in():  # type: ignore[no-untyped-def]
             issue_sign_in_link(email, next_url)
             audit("signin.requested", email, actor=None)
             db.session.commit()
-            wake_sender()
             # The same answer for known and unknown addresses: the page must not reveal accounts.
             return render_template("manage/check_email.html", email=email,
                                    minutes=current_app.config["SIGNIN_TOKEN_MINUTES"])

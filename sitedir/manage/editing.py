@@ -154,6 +154,7 @@ def activity_status(slug: str):  # type: ignore[no-untyped-def]
         if not errors:
             try:
                 publish_status(activity, checked, _me(), via="dashboard")
+                db.session.commit()
             except ChangeError as exc:
                 errors = {"status": f"This status cannot be published: {exc}"}
             else:

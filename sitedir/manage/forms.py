@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from .. import geo
-from ..content import ActivityIn, OrganisationIn
+from ..inputs import ActivityIn, OrganisationIn
 from ..models import WEEKDAYS
 from ..text import EMAIL_MESSAGE, TextError, clean_line, clean_text, optional_email_address
 from ..web_address import is_web_address
@@ -34,18 +34,23 @@ NEW_VENUE = "new"  # the venue choice that means "a venue not in the list yet"
 NEW_VENUE_FIELDS = ("new_venue_name", "new_venue_address", "new_venue_town",
                     "new_venue_postcode")
 
-# Messages for rules that ActivityIn checks across fields, keyed by its own wording.
+# Rules that the input models check across fields, by their stable code (inputs.broken_rule):
+# the form field each points at, and what to tell the editor.
 RULE_MESSAGES = {
-    "an in-person activity needs a venue": ("venue", "Choose the venue, or untick “In person”"),
-    "an activity on a break needs break_until": (
+    "in_person_needs_venue": ("venue", "Choose the venue, or untick “In person”"),
+    "break_needs_date": (
         "break_until", "Enter the date the activity is back from its break, like 2027-01-11"),
-    "age_max is below age_min": (
+    "ages_reversed": (
         "age_max", "Oldest age must be the same as or more than the youngest age"),
-    "a paid activity needs an amount": ("cost_amount", "Enter the cost, like 3.50"),
-    "a free activity has no amount": (
+    "paid_needs_amount": ("cost_amount", "Enter the cost, like 3.50"),
+    "free_has_no_amount": (
         "cost_amount", "Remove the amount, or choose “Paid” or “Pay what you can”"),
-    "say who can refer (referral_from)": ("referral_from", "Select who can refer people"),
-    "end must be after start": ("end", "The end time must be after the start time"),
+    "referral_needs_referrers": ("referral_from", "Select who can refer people"),
+    "end_after_start": ("end", "The end time must be after the start time"),
+    "end_before_start": ("end", "The end time must be after the start time"),
+    "day_or_date": ("day", "Choose a day for a weekly slot (or a date for a single session)"),
+    "weeks_need_day": ("weeks", "Choose “Every week” for a single dated session"),
+    "weeks_range": ("weeks", "Choose which weeks of the month from the list"),
 }
 FIELD_OF = {("cost", "amount"): "cost_amount", ("cost", "type"): "cost_type",
             ("cost", "per"): "cost_per", ("join", "how"): "join_how",
@@ -248,7 +253,7 @@ def _form_error(error: dict, row_ids: list[str]) -> tuple[str, str]:
     loc = tuple(part for part in error["loc"] if not str(part).startswith(
         ("function-", "literal[", "nullable[", "decimal", "date", "is-instance")))
     message = error["msg"].removeprefix("Value error, ")
-    rule = RULE_MESSAGES.get(message)
+    rule = RULE_MESSAGES.get(error["type"])
     if loc and loc[0] == "schedule":
         return _schedule_error(loc, message, rule, row_ids)
     if rule:
@@ -264,12 +269,10 @@ def _schedule_error(loc: tuple, message: str, rule: tuple[str, str] | None,
         return "slot-0-day", "Add at least one time it runs: a weekly slot or a dated session"
     row = row_ids[loc[1]] if loc[1] < len(row_ids) else "slot-0"
     part = loc[2] if len(loc) > 2 else (rule[0] if rule else "start")
-    if "time like" in message:
-        message = "Enter a time like 10:00 or 18:30"
-    elif "either a day" in message:
-        message = "Choose a day for a weekly slot (or a date for a single session)"
-    elif rule:
+    if rule:
         message = rule[1]
+    elif "time like" in message:  # the clock parser's own error (not a cross-field rule)
+        message = "Enter a time like 10:00 or 18:30"
     return f"{row}-{part}", f"{_row_label(row)}, {ROW_PARTS.get(part, part)}: " \
         f"{message[0].lower()}{message[1:]}"
 

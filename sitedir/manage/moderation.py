@@ -19,7 +19,7 @@ from .limits import check_claim
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
 from ..notify import notify_moderators
-from .notify import send_email, wake_sender
+from .notify import send_email
 from .publish import (
     ChangeError, activity_snapshot, apply_change, diff, merged, organisation_snapshot,
     reject_change, submit,
@@ -118,6 +118,7 @@ def supersede(change_id: int, older_id: int):  # type: ignore[no-untyped-def]
                       status="superseded")
     except ChangeError:
         abort(409)
+    db.session.commit()
     flash(f"Change {older.id} is superseded by change {item.id}.")
     return redirect(url_for("manage.change", change_id=item.id))
 
@@ -151,7 +152,6 @@ def approve_change(change_id: int):  # type: ignore[no-untyped-def]
                                **_review(item)), 409
     _tell_submitter(item, approved=True)
     db.session.commit()
-    wake_sender()
     flash(f"Published: {item.summary}")
     return redirect(url_for("manage.queue"))
 
@@ -172,7 +172,6 @@ def reject(change_id: int):  # type: ignore[no-untyped-def]
         abort(409)
     _tell_submitter(item, approved=False)
     db.session.commit()
-    wake_sender()
     flash(f"Rejected: {item.summary}")
     return redirect(url_for("manage.queue"))
 
@@ -216,7 +215,6 @@ def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
                 f"Someone asks to edit the listings of {organisation.name}.",
                 public_url("manage.queue", _anchor=f"claim-{item.id}"))
             db.session.commit()
-            wake_sender()
             flash(f"Thank you. A moderator will check that you run {organisation.name} and "
                   "email you.")
             return redirect(url_for("manage.dashboard"))
@@ -260,7 +258,6 @@ def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
                (f"A moderator did not confirm you as an editor of {item.organisation.name}.\n\n"
                 f"Their reason:\n{reason}\n"), kind="claim-decision")
     db.session.commit()
-    wake_sender()
     flash(f"Claim {item.status}.")
     return redirect(url_for("manage.queue"))
 

@@ -6,7 +6,6 @@ transaction, sent by the mail worker, so the file backend makes `make run` work 
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import mail
@@ -16,11 +15,6 @@ from ..extensions import db
 def send_email(to: str, subject: str, body: str, kind: str) -> None:
     """Add a plain-text email to the outbox; it goes when the caller's transaction commits."""
     mail.enqueue(to, subject, body, "", kind=kind)
-
-
-def wake_sender() -> None:
-    """Nudge the background sender after a commit, so a sign-in link goes at once."""
-    mail.wake(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def moderator_addresses() -> list[str]:

@@ -16,14 +16,13 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from .. import content, geo
-from ..content import ActivityIn, OrganisationIn
+from ..inputs import ActivityIn, OrganisationIn
 from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
 from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisation, User
 from ..links import public_url
 from ..notify import notify_moderators
-from .notify import wake_sender
 
 ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
                        "charity_number")
@@ -226,9 +225,10 @@ def _decide(change: ChangeRequest, status: str, reviewer: User | None) -> None:
 
 
 def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -> None:
-    """Publish a change request, its history row and audit event, in one transaction.
+    """Publish a change request with its history row and audit event. It flushes; the caller
+    commits, with whatever else belongs to the decision (the email to the submitter).
 
-    Raises ChangeError (and publishes nothing) when the change cannot be published.
+    Raises ChangeError, with the transaction rolled back, when it cannot be published.
     """
     from .auth import audit
 
@@ -240,7 +240,7 @@ def apply_change(change: ChangeRequest, reviewer: User | None, note: str = "") -
             change_request_id=change.id, created_by_id=change.submitted_by_id,
             note=note or f"Change {change.id} published"))
         audit("change.approved", f"change:{change.id}", actor=reviewer, kind=change.kind)
-        db.session.commit()
+        db.session.flush()
     except Exception:
         db.session.rollback()
         raise
@@ -300,18 +300,18 @@ def submit(change: ChangeRequest, user: User) -> bool:
         (user.is_moderator and _privileged_now()) or is_trusted(change.organisation))
     if not publish_now:
         _tell_moderators(change)
+    # Committed before publishing: if publishing fails, the request must still wait in the queue.
     db.session.commit()
     if not publish_now:
-        wake_sender()
         return False
     try:
         apply_change(change, user, note=f"Change {change.id} published without review")
+        db.session.commit()
     except ChangeError:
         # Not published after all: it waits in the queue, so a moderator must hear of it.
         if change.status == "pending":
             _tell_moderators(change)
             db.session.commit()
-            wake_sender()
         raise
     return True
 
@@ -340,10 +340,10 @@ def _tell_moderators(change: ChangeRequest) -> None:
 def reject_change(change: ChangeRequest, reviewer: User, reason: str,
                   status: str = "rejected") -> None:
     """Close a change request unpublished (rejected, or superseded by a later one), with the
-    reason the editor will be sent."""
+    reason the editor will be sent (flushes; the caller commits)."""
     from .auth import audit
 
     _decide(change, status, reviewer)
     change.reason = reason
     audit(f"change.{status}", f"change:{change.id}", actor=reviewer, reason=reason)
-    db.session.commit()
+    db.session.flush()

@@ -163,6 +163,7 @@ def reminder_answer(token: str, answer: str):  # type: ignore[no-untyped-def]
         return render_template("manage/reminder.html", **{**page, "state": "used"}), 410
     try:  # the link came to the organisation's own address: publish without review
         publish_status(activity, values, None, via="reminder email")
+        db.session.commit()
     except ChangeError as exc:
         return render_template("manage/reminder.html", **{**page, "error": str(exc)}), 409
     return render_template("manage/reminder.html", **{**page, "done": True})

@@ -49,7 +49,8 @@ def status_values(answer: str, break_until: str = "", waiting_list: bool = False
 
 def publish_status(activity: Activity, values: dict[str, Any], actor: User | None,
                    via: str) -> ChangeRequest:
-    """Publish a quick status now, as a reviewed change with its history row (one commit).
+    """Publish a quick status now, as a reviewed change with its history row (flushes; the
+    caller commits).
 
     `via` says where the answer came from ("dashboard" or "reminder"), for the history note.
     Any reminder still open for the activity counts as answered: the question is settled.

@@ -27,6 +27,7 @@ PROBE_CHARS = 4  # letters of a term looked for to find the words it came from
 # Accented letters folded one for one (é → e) as the index's CharsetFilter does, so positions
 # in the folded text are positions in the text.
 _FOLD = {code: plain for code, plain in accent_map.items() if len(plain) == 1}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @lru_cache(maxsize=65536)
@@ -66,8 +67,9 @@ def _marks(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     (dying → die) goes unmarked, which a snippet can afford.
     """
     folded = text.lower()
-    if not folded.isascii():  # (translate goes letter by letter: only when there are accents)
-        folded = folded.translate(_FOLD)
+    if not folded.isascii():  # fold only the letters that need it (translate goes one by one)
+        folded = _NON_ASCII.sub(lambda letter: _FOLD.get(ord(letter.group()), letter.group()),
+                                folded)
     if len(folded) != len(text):  # a letter whose lower case is longer: no shared positions
         return []
     marks = set()
