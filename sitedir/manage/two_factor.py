@@ -28,7 +28,7 @@ from ..links import safe_next
 from ..models import utcnow
 from . import bp
 from .models import RecoveryCode, User
-from .notify import send_email, wake_sender
+from .notify import send_email
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0/O or 1/l to confuse
@@ -140,7 +140,6 @@ def _enrolled(user: User, next_url: str):  # type: ignore[no-untyped-def]
                "someone may have access to your email.\n", kind="totp-enrolled")
     audit("totp.enrolled", user.email, actor=user)
     db.session.commit()
-    wake_sender()
     return render_template("manage/recovery_codes.html", codes=codes, next=next_url)
 
 
