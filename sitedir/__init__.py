@@ -11,8 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from . import (
-    assets, connect, content, errors, geo, indexing, insight, limiter, mail, manage,
-    openreferral, privacy, public, search, templating, venue_points,
+    assets, connect, content, crypto, errors, files, geo, indexing, insight, limiter, logs, mail,
+    manage, openreferral, privacy, public, search, security, templating, venue_points,
 )
 from .extensions import csrf, db, migrate
 from .settings import defaults
@@ -31,12 +31,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     else:
         app.config.from_mapping(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    files.private_folder(Path(app.instance_path))
     _derive_config(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
+    security.init_app(app)
+    crypto.init_app(app)
     content.init_app(app)
     geo.init_app(app)
     templating.init_app(app)
@@ -55,14 +57,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     manage.init_app(app)
     openreferral.init_app(app)
     venue_points.init_app(app)
-    insight.init_app(app)  # last: it listens to the pages above without them knowing it
+    insight.init_app(app)  # it listens to the pages above without them knowing it
+    logs.init_app(app)  # last: it reads the token routes from the finished URL map
     return app
 
 
 def _derive_config(app: Flask) -> None:
     """Settings computed from others: the secret key, the database URL."""
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+        app.config["SECRET_KEY"] = files.read_or_create_secret(
+            Path(app.instance_path) / "secret_key", lambda: secrets.token_hex(32))
     url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config["DATABASE_URL"]
     if not url:
         url = "sqlite:///" + str(Path(app.instance_path) / "sitedir.sqlite3")
@@ -71,15 +75,8 @@ def _derive_config(app: Flask) -> None:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    files.protect_database(url)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-
-
-def _instance_secret(path: Path) -> str:
-    """A random key made once per install and kept private in the instance folder."""
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 @event.listens_for(Engine, "connect")

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from .text import EmailLine, Line, Text
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
     field_validator, model_validator,
@@ -46,7 +47,7 @@ def _time(value: Any) -> Any:
 
 Clock = Annotated[dt.time, BeforeValidator(_time)]
 Slug = Annotated[str, Field(pattern=SLUG, max_length=120)]
-ShortText = Annotated[str, Field(max_length=300)]
+ShortText = Annotated[Line, Field(max_length=300)]
 
 
 class Strict(BaseModel):
@@ -55,8 +56,8 @@ class Strict(BaseModel):
 
 class TermIn(Strict):
     key: Slug
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    description: str = ""
+    name: Annotated[Line, Field(min_length=1, max_length=120)]
+    description: Text = ""
 
 
 class TaxonomyIn(Strict):
@@ -114,7 +115,7 @@ class ScheduleIn(Strict):
     date: dt.date | None = None
     start: Clock
     end: Clock
-    title: str = ""
+    title: Line = ""
 
     @model_validator(mode="after")
     def _shape(self) -> ScheduleIn:
@@ -159,21 +160,21 @@ class JoinIn(Strict):
 
 class FirstVisitIn(Strict):
     bring_friend: bool | None = None
-    what_to_bring: str = ""
-    welcome: str = ""
+    what_to_bring: Text = ""
+    welcome: Text = ""
 
 
 class ContactIn(Strict):
-    name: str = ""
-    phone: str = ""
-    email: str = ""
+    name: Line = ""
+    phone: Line = ""
+    email: EmailLine = ""
 
 
 class ActivityIn(Strict):
     slug: Slug
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    summary: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str = ""
+    title: Annotated[Line, Field(min_length=1, max_length=200)]
+    summary: Annotated[Line, Field(min_length=1, max_length=200)]
+    description: Text = ""
     categories: list[str] = Field(min_length=1)
     helps: list[str] = []
     age_min: Annotated[int, Field(ge=0, le=120)] | None = None
@@ -181,9 +182,9 @@ class ActivityIn(Strict):
     formats: list[Literal[m.FORMATS]] = Field(min_length=1)  # type: ignore[valid-type]
     venue: Slug | None = None
     hide_address: bool = False
-    online_details: str = ""
+    online_details: Text = ""
     schedule: list[ScheduleIn] = Field(min_length=1)
-    schedule_notes: str = ""
+    schedule_notes: Text = ""
     term_time_only: bool = False
     status: Literal[m.STATUSES] = "running"  # type: ignore[valid-type]
     waiting_list: bool = False
@@ -207,13 +208,13 @@ class ActivityIn(Strict):
 
 
 class OrganisationIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
     summary: ShortText = ""
-    description: str = ""
-    website: str = ""
-    email: str = ""
-    phone: str = ""
-    charity_number: str = ""
+    description: Text = ""
+    website: Line = ""
+    email: EmailLine = ""
+    phone: Line = ""
+    charity_number: Line = ""
     activities: list[ActivityIn] = []
 
     @field_validator("website")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
-from typing import Callable, TypeVar
+from typing import Callable, NoReturn, TypeVar
 
 from flask import Flask, current_app, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
 
 F = TypeVar("F", bound=Callable[..., object])
 log = logging.getLogger(__name__)
@@ -67,3 +68,35 @@ def init_app(app: Flask) -> None:
     warning = shared_memory_warning(app)
     if warning:
         log.warning(warning)
+
+
+def _user_key() -> str:
+    """The signed-in account (not the session, which a new sign-in would renew)."""
+    from flask_login import current_user
+
+    return "user:" + (str(current_user.id) if current_user.is_authenticated else "anonymous")
+
+
+def _failed(response: object) -> bool:
+    return getattr(response, "status_code", 200) in (400, 401, 403)
+
+
+def failed_attempt_limits(scope: str, setting: str) -> Callable[[F], F]:
+    """Limit failed POSTs (a 400 answer) per account and per IP; successes are not counted."""
+    def limit() -> str:
+        return str(current_app.config[setting])
+
+    def decorate(view: F) -> F:
+        limited = limiter.limit(limit, methods=["POST"], scope=f"{scope}-ip",
+                                deduct_when=_failed)(view)
+        limited = limiter.limit(limit, methods=["POST"], key_func=_user_key,
+                                scope=f"{scope}-user", deduct_when=_failed)(limited)
+        return limited  # type: ignore[return-value]
+    return decorate
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop the request with a 429 whose page says, in plain words, which limit was reached."""
+    error = TooManyRequests(message)
+    error.public_detail = message  # type: ignore[attr-defined]
+    raise error

@@ -8,6 +8,7 @@ point (wsgi.py) refuses to start without it.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request, url_for
 
@@ -74,3 +75,25 @@ def public_host() -> str:
     if netloc.startswith("["):
         return netloc.split("]", 1)[0] + "]"
     return netloc.split(":", 1)[0]
+
+
+NEXT_MAX_LENGTH = 300  # what a sign-in link can carry (SignInToken.next_url)
+
+
+def safe_next(target: object, default: str = "") -> str:
+    """A path on this site to go back to, or default: the one check before any redirect.
+
+    Refused: anything with a scheme or host, "//" or "\\" (browsers read both as another
+    host), and any control character or space, since browsers drop tabs and line breaks from
+    URLs ("/\\t/evil.example" becomes "//evil.example") and a line break in a header is a 500.
+    """
+    if not isinstance(target, str) or not target.startswith("/") or \
+            len(target) > NEXT_MAX_LENGTH:
+        return default
+    if target.startswith("//") or "\\" in target or \
+            any(ord(char) < 0x21 or 0x7f <= ord(char) <= 0x9f for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

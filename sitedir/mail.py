@@ -40,10 +40,11 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import DateTime, Integer, String, Text, and_, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import privacy
+from . import files, privacy
 from .extensions import db
 from .links import public_host
 from .models import utcnow
+from .text import TextError, email_address, header_text
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +116,28 @@ def sender_address(app: Flask) -> str:
     return formataddr((app.config["SITE_NAME"], f"no-reply@{host or 'localhost'}"))
 
 
+class UnsendableEmail(ValueError):
+    """An outbox row no message can be built from (a bad address, a broken header): it fails
+    at once rather than being retried for ever."""
+
+
 def build_message(row: OutboxEmail, app: Flask) -> EmailMessage:
-    """The MIME message for an outbox row: plain text with an HTML alternative."""
+    """The MIME message for an outbox row: plain text with an HTML alternative.
+
+    Headers are built only from safe values: the recipient is re-checked as exactly one
+    address, the subject is made one line (sitedir.text), so nothing in a listing's title
+    can add a header or a recipient.
+    """
+    try:
+        to_address = email_address(row.to_address or "", check_deliverability=False)
+    except TextError as error:
+        raise UnsendableEmail("the recipient is not one valid email address") from error
     message = EmailMessage()
     message["From"] = sender_address(app)
-    message["To"] = row.to_address or ""
+    message["To"] = to_address
     if row.reply_to:
-        message["Reply-To"] = row.reply_to
-    message["Subject"] = row.subject
+        message["Reply-To"] = header_text(row.reply_to)
+    message["Subject"] = header_text(row.subject or "")
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     domain = parseaddr(message["From"])[1].rpartition("@")[2] or "localhost"
     # The idempotency key as Message-ID: a resend after a crash is recognisably the same email.
@@ -146,16 +161,13 @@ class FileBackend:
     directory: Path
 
     def send(self, message: EmailMessage, key: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Addresses, notes and live sign-in links: 0600 files in a 0700 folder, and
+        # `flask privacy purge` deletes them after PRIVACY_RETENTION_DAYS.
+        files.private_folder(self.directory)
         target = self.directory / f"{key}.eml"
         if target.exists():  # already delivered under this key: sending twice is a no-op
             return
-        temporary = target.with_suffix(".tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(message.as_bytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        files.write_private(target, message.as_bytes())
 
 
 @dataclass
@@ -400,7 +412,10 @@ def _describe_error(error: Exception) -> str:
 
 
 def _is_permanent(error: Exception) -> bool:
-    """A 5xx refusal or an address the server rejects will not improve with retrying."""
+    """A 5xx refusal, an address the server rejects or a message that cannot be built will
+    not improve with retrying."""
+    if isinstance(error, UnsendableEmail):
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in error.recipients.values())
     code = getattr(error, "smtp_code", None)
@@ -462,17 +477,34 @@ def _send_one(row_id: int, deliver: Deliver, app: Flask, report: SendReport) -> 
     row = db.session.get(OutboxEmail, row_id)
     if row is None or row.to_address is None:  # purged meanwhile: nothing to send
         return
-    error: Exception | None = None
-    try:
-        deliver(build_message(row, app), row.idempotency_key, lambda: _committing(row_id))
-    except ClaimLost:
-        log.warning("Email %s was taken over by another sender; not sending it here", row_id)
-        db.session.rollback()
-        return
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-        error = exc
+    message, error = _build(row, app)
+    if message is not None:
+        try:
+            deliver(message, row.idempotency_key, lambda: _committing(row_id))
+        except ClaimLost:
+            log.warning("Email %s was taken over by another sender; not sending it here", row_id)
+            db.session.rollback()
+            return
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            error = exc
+        except Exception as exc:  # anything else must still end in retry or failure, not limbo
+            log.exception("Unexpected error sending email %s", row_id)
+            error = exc
     _finish(row, error, app, report)
     db.session.commit()
+
+
+def _build(row: OutboxEmail, app: Flask) -> tuple[EmailMessage | None, Exception | None]:
+    """The message of a claimed row, or the permanent error that stops it for good."""
+    if row.attempts > int(app.config["MAIL_MAX_ATTEMPTS"]):
+        # Claimed again after senders died mid-send: stop before it is tried for ever.
+        return None, UnsendableEmail(f"no sender finished it in {row.attempts - 1} attempts")
+    try:
+        return build_message(row, app), None
+    except UnsendableEmail as error:
+        return None, error
+    except (ValueError, TypeError, LookupError) as error:  # e.g. a header the library refuses
+        return None, UnsendableEmail(f"the message cannot be built ({type(error).__name__})")
 
 
 def send_due(batch: int = 50) -> SendReport:
@@ -600,6 +632,22 @@ def erase_expired(now: dt.datetime) -> dict[str, int]:
     return {"unsent emails expired": expired, "emails erased": erased}
 
 
+def erase_mail_files(now: dt.datetime) -> dict[str, int]:
+    """Retention: .eml files of the file backend (and leftovers of interrupted writes) older
+    than PRIVACY_RETENTION_DAYS are deleted; they hold addresses and sign-in links."""
+    folder = mail_dir(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not folder.is_dir():
+        return {"mail files deleted": 0}
+    cutoff = privacy.days_ago(now, "PRIVACY_RETENTION_DAYS").replace(tzinfo=dt.UTC).timestamp()
+    deleted = 0
+    for path in folder.iterdir():
+        if path.suffix in (".eml", ".tmp") and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return {"mail files deleted": deleted}
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     privacy.register_eraser(app, erase_expired)
+    privacy.register_eraser(app, erase_mail_files)

@@ -132,8 +132,10 @@ SETTINGS: list[Setting] = [
             "must be."),
     Setting("SIGNIN_TOKEN_MINUTES", 10,
             "How long an emailed sign-in link stays valid, in minutes. Each link works once."),
-    Setting("SIGNIN_LIMIT_PER_EMAIL", 5,
-            "Sign-in links that can be requested for one email address per hour."),
+    Setting("SIGNIN_LIMIT_PER_EMAIL_AND_IP", 5,
+            "Sign-in links that can be requested for one email address from one IP address "
+            "per hour. There is deliberately no limit per address alone: someone else's "
+            "requests must not lock a person out."),
     Setting("SIGNIN_LIMIT_PER_IP", 20,
             "Sign-in links that can be requested from one IP address per hour."),
     Setting("REMINDER_AFTER_DAYS", 180,
@@ -145,10 +147,23 @@ SETTINGS: list[Setting] = [
             "After this many unanswered reminders (since the last review), `flask reminders "
             "send` marks a listing \"not confirmed\" instead of reminding again: it sinks in "
             "lists and says so until the group or a moderator reviews it."),
-    Setting("REMINDER_LINK_DAYS", 28,
-            "How long the one-click answers in a reminder email work, in days. Each works once."),
-    Setting("ADMIN_REQUIRE_TOTP", True,
-            "Admin pages ask for a code from an authenticator app (TOTP) once per session."),
+    Setting("REMINDER_LINK_DAYS", 7,
+            "How long the one-click answers in a reminder email work, in days. Each works once "
+            "and publishes without sign-in, so keep it short; the next reminder brings new ones."),
+    Setting("TOTP_REQUIRED", True,
+            "Moderators and admins give a code from an authenticator app (TOTP), or a recovery "
+            "code, before any moderation or admin page or action. Turn off only for development."),
+    Setting("TOTP_VALID_HOURS", 12,
+            "How long a given authenticator code keeps a session able to moderate, in hours."),
+    Setting("TOTP_RATE_LIMIT", "5 per minute;20 per hour",
+            "Most wrong authenticator or recovery codes per account (and per IP address), so a "
+            "code cannot be guessed."),
+    Setting("ENCRYPTION_KEY", "",
+            "Fernet key(s) that encrypt TOTP secrets in the database, comma-separated: the first "
+            "encrypts, all decrypt (for rotation). Make one with `python -c \"from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`. Empty "
+            "means a key generated once and kept in instance/encryption_key (keep it out of "
+            "database backups)."),
     # Recommending (sitedir/connect), email (sitedir/mail.py), privacy, rate limits.
     Setting("MAIL_BACKEND", "file",
             "How emails leave: file (write .eml files to MAIL_FILE_DIR; works offline), smtp "
@@ -180,7 +195,11 @@ SETTINGS: list[Setting] = [
             "How often the mail sender checks the outbox (it is also woken by each new email)."),
     Setting("PRIVACY_RETENTION_DAYS", 7,
             "Days after which `flask privacy purge` erases unsent emails and the names and note "
-            "of recommendations (sent emails are erased at once)."),
+            "of recommendations (sent emails are erased at once), deletes sign-in requests and "
+            "the file mail backend's .eml files, and forgets where reminders were sent."),
+    Setting("SECURITY_LOG_RETENTION_DAYS", 90,
+            "Days after which the audit log of sign-ins and moderation decisions loses IP "
+            "addresses and the addresses typed into sign-in requests (who did what stays)."),
     Setting("MODERATION_RETENTION_DAYS", 180,
             "Days after which suggested activities and problem reports are deleted."),
     Setting("INSIGHT_RETENTION_DAYS", 90,
@@ -200,7 +219,33 @@ SETTINGS: list[Setting] = [
     Setting("CONNECT_RATE_LIMIT_SESSION", "20 per hour",
             "Most recommend, suggest or report forms sent from one browser session."),
     Setting("CONNECT_MIN_FILL_SECONDS", 3,
-            "Forms sent back faster than this after being shown are treated as automated."),
+            "Forms sent back faster than this after being shown are treated as automated. "
+            "Each form shown can be sent once, from the session it was shown in."),
+    Setting("CLAIM_LIMIT_PER_DAY", 5,
+            "Most \"Is this your group?\" claims one account can send in 24 hours."),
+    Setting("REGISTER_LIMIT_PER_DAY", 3,
+            "Most new-organisation registrations one account can send in 24 hours."),
+    Setting("CHANGE_LIMIT_PER_HOUR", 30,
+            "Most change requests one account can send in an hour (each may email every "
+            "moderator)."),
+    Setting("EMAIL_CHECK_DELIVERABILITY", False,
+            "Also check that an email address's domain accepts mail (a DNS lookup) when one is "
+            "typed in. Off by default, so the site works offline."),
+    # Security headers and cookies (sitedir/security.py).
+    Setting("TRUSTED_PROXY_COUNT", 0,
+            "How many reverse proxies in front of the site set X-Forwarded-For and "
+            "X-Forwarded-Proto. 0 ignores those headers; 1 for one nginx or load balancer. "
+            "Rate limits per IP and HSTS depend on it."),
+    Setting("HSTS_SECONDS", 31536000,
+            "Strict-Transport-Security max-age sent on HTTPS responses; 0 sends none."),
+    Setting("HSTS_INCLUDE_SUBDOMAINS", False,
+            "Add includeSubDomains to Strict-Transport-Security: only if every subdomain of "
+            "the site's domain serves HTTPS."),
+    Setting("SESSION_COOKIE_SECURE", None,
+            "Send the session cookie over HTTPS only. Unset means yes when PUBLIC_BASE_URL "
+            "starts with https://."),
+    Setting("SESSION_COOKIE_SAMESITE", "Lax",
+            "SameSite of the session cookie: Lax (default) or Strict."),
     Setting("OPENREFERRAL_MAX_PER_PAGE", 500,
             "Largest per_page the Open Referral UK API (/openreferral/) accepts."),
     Setting("OPENREFERRAL_STATE_PROVINCE", "England",

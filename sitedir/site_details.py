@@ -22,7 +22,7 @@ OPERATOR_SETTINGS = ("OPERATOR_NAME", "OPERATOR_CONTACT", "DATA_CONTROLLER",
 BEHAVIOUR_SETTINGS = ("SITE_NAME", "SITE_AREA", "PUBLIC_BASE_URL", "PRIVACY_RETENTION_DAYS",
                       "MODERATION_RETENTION_DAYS", "SIGNIN_TOKEN_MINUTES", "REMINDER_AFTER_DAYS",
                       "STALE_AFTER_DAYS", "REMINDER_LINK_DAYS", "NOT_CONFIRMED_AFTER_REMINDERS",
-                      "INSIGHT_RETENTION_DAYS")
+                      "INSIGHT_RETENTION_DAYS", "SECURITY_LOG_RETENTION_DAYS")
 # Retention settings that hold no personal data, so the privacy notice need not state them.
 NOT_PERSONAL_RETENTION = ("INDEX_LOG_RETENTION_DAYS",)  # the index change log: listing ids only
 TOKENS = {name.lower(): name for name in OPERATOR_SETTINGS + BEHAVIOUR_SETTINGS}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Flask, Response, g, url_for
+from flask import Flask, g, url_for
 from sqlalchemy import select
 
 from . import freshness, listing, schedule
@@ -36,15 +36,6 @@ def _freshness_note(activity: object) -> str:
     return freshness.freshness_note(activity, listing.local_now().date())  # type: ignore
 
 
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -68,4 +59,3 @@ def init_app(app: Flask) -> None:
         is_not_confirmed=freshness.is_not_confirmed,
     )
     app.context_processor(_nav)
-    app.after_request(_security_headers)

@@ -54,14 +54,37 @@ def sign_in(client: FlaskClient, app: Flask, email: str) -> FlaskClient:
 
 
 def totp_for(app: Flask, email: str) -> str:
-    """The current authenticator code of a user (as their phone would show it)."""
+    """An authenticator code the site will accept now, as the user's phone would show it.
+
+    Each code works once, so this gives the next 30-second step's code (still inside the
+    site's ±1 step window) when this step's was used, and waits for the clock if need be.
+    """
+    import time
+
     import pyotp
 
     from sitedir.manage.models import User
+    from sitedir.manage.two_factor import STEP_SECONDS, totp_secret
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
-        return pyotp.TOTP(user.totp_secret).now()
+        secret, last = totp_secret(user), user.totp_last_step
+        db.session.rollback()
+    while True:
+        now = int(time.time() // STEP_SECONDS)
+        step = now if last is None or last < now else last + 1
+        if step <= now + 1:
+            return pyotp.TOTP(secret).at(step * STEP_SECONDS)
+        time.sleep(1)
+
+
+def sign_in_privileged(client: FlaskClient, app: Flask, email: str) -> FlaskClient:
+    """Sign in a moderator or admin and give the second factor (enrolling on first use)."""
+    sign_in(client, app, email)
+    client.get("/manage/two-factor")  # enrols on the first visit: makes the secret
+    response = client.post("/manage/two-factor", data={"code": totp_for(app, email)})
+    assert response.status_code in (200, 302), response.status_code
+    return client
 
 
 def activity_form(app: Flask, slug: str, **changes: Any) -> dict[str, Any]:

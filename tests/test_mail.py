@@ -241,7 +241,9 @@ def test_file_backend_is_the_offline_default_and_idempotent(make_app, tmp_path) 
         assert files[0].name == f"{row.idempotency_key}.eml"
         # Delivering the same key again (a resend after a crash) writes nothing new.
         backend = mail.get_backend(app)
-        backend.send(mail.build_message(row, app), row.idempotency_key)
+        again = OutboxEmail(to_address="alex@example.org", subject=row.subject, text_body="x",
+                            idempotency_key=row.idempotency_key)  # the row itself is erased
+        backend.send(mail.build_message(again, app), row.idempotency_key)
     assert len(list(mail.mail_dir(app).glob("*.eml"))) == 1
     assert "To: alex@example.org" in files[0].read_text()
     assert os.stat(files[0]).st_size > 500

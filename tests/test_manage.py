@@ -15,7 +15,7 @@ from sitedir.listing import local_now
 from sitedir.manage.models import ChangeRequest, ListingVersion, Membership, User
 from sitedir.models import Activity, ListingChange, Organisation
 from tests.manage_helpers import (
-    activity_form, emails_to, manage_app, sign_in, totp_for,
+    activity_form, emails_to, manage_app, sign_in, sign_in_privileged,
 )
 
 KNIT = "harehills-knit-and-natter"
@@ -33,7 +33,7 @@ def editor(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def moderator(app):  # type: ignore[no-untyped-def]
-    return sign_in(app.test_client(), app, "mod@example.org")
+    return sign_in_privileged(app.test_client(), app, "mod@example.org")
 
 
 def _activity(app: Flask, slug: str = KNIT) -> Activity:
@@ -155,9 +155,7 @@ def test_moderator_and_trusted_organisation_publish_without_review(app, editor, 
     assert _last_change(app).status == "approved" and _activity(app).title == "M"
     editor.post(f"/manage/activities/{KNIT}/edit", data=activity_form(app, KNIT, title="E"))
     assert _last_change(app).status == "pending"
-    admin = sign_in(app.test_client(), app, "admin@example.org")
-    admin.get("/manage/two-factor")
-    admin.post("/manage/two-factor", data={"code": totp_for(app, "admin@example.org")})
+    admin = sign_in_privileged(app.test_client(), app, "admin@example.org")
     admin.post("/manage/admin/organisations/harehills-friends/trust", data={"trusted": "yes"})
     editor.post(f"/manage/activities/{KNIT}/edit", data=activity_form(app, KNIT, title="T"))
     assert _last_change(app).status == "approved" and _activity(app).title == "T"

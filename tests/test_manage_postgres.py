@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from sitedir.extensions import db
 from sitedir.manage.models import ChangeRequest, ListingVersion
-from tests.manage_helpers import activity_form, manage_app, sign_in
+from tests.manage_helpers import activity_form, manage_app, sign_in, sign_in_privileged
 
 KNIT = "harehills-knit-and-natter"
 
@@ -15,7 +15,7 @@ def test_edit_and_approve_on_postgresql(make_app, postgres_url: str) -> None:
     with app.app_context():
         assert db.engine.dialect.name == "postgresql"
     editor = sign_in(app.test_client(), app, "editor@example.org")
-    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    moderator = sign_in_privileged(app.test_client(), app, "mod@example.org")
     form = activity_form(app, KNIT, title="Knit on Postgres", **{
         "date-0-date": "2027-03-05", "date-0-start": "10:00", "date-0-end": "12:00"})
     assert editor.post(f"/manage/activities/{KNIT}/edit", data=form).status_code == 302

@@ -195,7 +195,7 @@ def test_an_answer_in_time_keeps_it_confirmed(app) -> None:  # type: ignore
 
 
 def test_freshness_page_counts_for_moderators(app) -> None:  # type: ignore
-    from tests.manage_helpers import sign_in
+    from tests.manage_helpers import sign_in, sign_in_privileged
 
     for _ in range(3):
         _send(app)
@@ -203,7 +203,7 @@ def test_freshness_page_counts_for_moderators(app) -> None:  # type: ignore
     _send(app)  # marks KNIT not confirmed
     editor = sign_in(app.test_client(), app, "editor@example.org")
     assert editor.get("/manage/freshness").status_code == 403
-    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    moderator = sign_in_privileged(app.test_client(), app, "mod@example.org")
     page = moderator.get("/manage/freshness").data.decode()
     with app.app_context():
         sent = db.session.scalar(select(func.count(Reminder.id)))

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import mail
 from ..extensions import db
 from ..limiter import form_limits
-from ..links import public_url
+from ..links import public_url, safe_next
 from ..models import Activity, FULL_ACTIVITY
 from ..notify import notify_moderators
 from . import bp, shortlist
@@ -45,10 +45,7 @@ def _activity_or_404(slug: str) -> Activity:
 
 def _safe_next(default: str) -> str:
     """Where to go back to: only a path on this site (never an open redirect)."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 # --- the shortlist --------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..manage.auth import can_edit, login_manager, totp_verified
+from ..manage.auth import ask_for_second_factor, can_edit, login_manager, second_factor_given
 from ..extensions import csrf, db
 from ..models import Activity, Organisation
 from . import bp, reports, tables
@@ -34,9 +34,8 @@ def insight_required(view: Callable) -> Callable:
             return login_manager.unauthorized()
         if current_user.role not in INSIGHT_ROLES:
             abort(403)
-        if current_user.role == "admin" and current_app.config["ADMIN_REQUIRE_TOTP"] \
-                and not totp_verified():
-            return redirect(url_for("manage.two_factor", next=request.full_path))
+        if current_user.role == "admin" and not second_factor_given():
+            return ask_for_second_factor()
         return view(*args, **kwargs)
     return wrapped
 

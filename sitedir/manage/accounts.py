@@ -6,53 +6,38 @@ A link carries 256 random bits; only a keyed SHA-256 of it is stored. Opening it
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
-from urllib.parse import urlsplit
 
-import pyotp
 from flask import (
     abort, current_app, flash, redirect, render_template, request, session, url_for,
 )
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select, update
 
-from .auth import admin_required, audit, client_ip, hash_secret, signed_in, totp_verified
+from .auth import admin_required, audit, client_ip, hash_secret
 from ..sessions import fresh_session
 from ..extensions import db
 from ..models import utcnow
 from . import bp
-from .models import AuditEvent, SignInToken, User
-from ..links import public_url
-from ..qr import qr_svg
+from .models import AuditEvent, SignInToken, User, account_email
+from ..links import public_url, safe_next
+from ..text import EMAIL_MESSAGE, TextError
 from .notify import send_email
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def normal_email(value: str) -> str:
-    return value.strip().lower()
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths, so the link cannot bounce people to another site."""
-    if not target:
-        return ""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return ""
-    return target
 
 
 def over_limit(email: str, ip_hash: str) -> bool:
-    """Hourly limits per email address and per IP, counted from the token table itself."""
+    """Hourly limits per (address, IP) and per IP, counted from the token table itself.
+
+    Never per address alone: requests from someone else's network must not lock the owner
+    of an address out of their own account.
+    """
     since = utcnow() - dt.timedelta(hours=1)
-    per_email = db.session.scalar(select(func.count(SignInToken.id)).where(
-        SignInToken.email == email, SignInToken.created_at > since))
-    per_ip = db.session.scalar(select(func.count(SignInToken.id)).where(
-        SignInToken.ip_hash == ip_hash, SignInToken.created_at > since))
+    recent = select(func.count(SignInToken.id)).where(SignInToken.created_at > since,
+                                                      SignInToken.ip_hash == ip_hash)
+    per_address = db.session.scalar(recent.where(SignInToken.email == email))
+    per_ip = db.session.scalar(recent)
     config = current_app.config
-    return per_email >= int(config["SIGNIN_LIMIT_PER_EMAIL"]) \
+    return per_address >= int(config["SIGNIN_LIMIT_PER_EMAIL_AND_IP"]) \
         or per_ip >= int(config["SIGNIN_LIMIT_PER_IP"])
 
 
@@ -80,12 +65,15 @@ def sign_in():  # type: ignore[no-untyped-def]
     errors: dict[str, str] = {}
     email = ""
     if request.method == "POST":
-        email = normal_email(request.form.get("email", ""))
-        if not EMAIL.match(email) or len(email) > 254:
-            errors["email"] = "Enter an email address in the correct format, like name@example.com"
-        elif over_limit(email, hash_secret(client_ip())):
-            abort(429)
-        else:
+        email = request.form.get("email", "")
+        try:
+            email = account_email(email)
+        except TextError:
+            errors["email"] = EMAIL_MESSAGE
+            email = email[:254]  # shown back as typed (escaped), never used
+        if not errors:
+            if over_limit(email, hash_secret(client_ip())):
+                abort(429)
             issue_sign_in_link(email, next_url)
             audit("signin.requested", email, actor=None)
             db.session.commit()
@@ -155,51 +143,6 @@ def sign_out():  # type: ignore[no-untyped-def]
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("manage.sign_in"))
-
-
-@bp.route("/two-factor", methods=["GET", "POST"])
-@signed_in
-def two_factor():  # type: ignore[no-untyped-def]
-    """Admins: enrol an authenticator app on first visit, then give a code once per session."""
-    if not current_user.is_admin:
-        abort(403)
-    user = db.session.get(User, current_user.id)
-    next_url = safe_next(request.values.get("next")) or url_for("manage.admin")
-    if totp_verified():
-        return redirect(next_url)
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-        db.session.commit()
-    error = ""
-    if request.method == "POST":
-        code = re.sub(r"\s", "", request.form.get("code", ""))
-        if _code_ok(user, code):
-            user.totp_confirmed = True
-            session["totp_user"] = user.get_id()
-            audit("totp.verified", user.email, actor=user, code_hash=hash_secret(code))
-            db.session.commit()
-            return redirect(next_url)
-        audit("totp.failed", user.email, actor=user)
-        db.session.commit()
-        error = "Enter the 6-digit code shown in your authenticator app"
-    uri = pyotp.TOTP(user.totp_secret).provisioning_uri(
-        name=user.email, issuer_name=current_app.config["SITE_NAME"])
-    return render_template("manage/two_factor.html", enrolling=not user.totp_confirmed,
-                           secret=user.totp_secret, uri=uri, error=error, next=next_url,
-                           qr_svg=qr_svg(uri, title="QR code for your authenticator app")), \
-        400 if error else 200
-
-
-def _code_ok(user: User, code: str) -> bool:
-    """A current code (±30 s for clock drift), and not the last one used (no replays)."""
-    if not re.fullmatch(r"\d{6}", code):
-        return False
-    if not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
-        return False
-    last = db.session.scalar(select(AuditEvent.detail).where(
-        AuditEvent.actor_id == user.id, AuditEvent.action == "totp.verified")
-        .order_by(AuditEvent.id.desc()).limit(1))
-    return not (last and last.get("code_hash") == hash_secret(code))
 
 
 @bp.get("/admin")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from flask import (
     Flask, abort, current_app, has_request_context, redirect, request, session, url_for,
@@ -16,6 +18,7 @@ from flask import (
 from flask_login import LoginManager, current_user
 
 from ..extensions import db
+from ..links import safe_next
 from ..models import Organisation
 
 login_manager = LoginManager()
@@ -58,11 +61,18 @@ def can_edit(organisation: Organisation | None) -> bool:
 
 
 def require_editor(organisation: Organisation | None) -> None:
-    """Stop the request unless the signed-in user may edit this organisation."""
+    """Stop the request unless the signed-in user may edit this organisation.
+
+    A moderator editing an organisation they are not a member of uses a privileged power,
+    so that needs the second factor too.
+    """
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
     if not can_edit(organisation):
         abort(403)
+    member = any(m.organisation_id == organisation.id for m in current_user.memberships)
+    if not member and not second_factor_given():
+        abort(ask_for_second_factor())
 
 
 def signed_in(view: Callable) -> Callable:
@@ -75,35 +85,55 @@ def signed_in(view: Callable) -> Callable:
     return wrapped
 
 
-def moderator_required(view: Callable) -> Callable:
-    """Moderators and admins."""
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_moderator:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
-
-
 def totp_verified() -> bool:
-    """This session has given a valid authenticator code for this user."""
-    return session.get("totp_user") == current_user.get_id()
+    """This session gave a valid second factor for this user, within TOTP_VALID_HOURS."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return False
+    given = session.get("totp_at")
+    hours = float(current_app.config["TOTP_VALID_HOURS"])
+    return session.get("totp_user") == current_user.get_id() and isinstance(given, (int, float)) \
+        and 0 <= time.time() - given <= hours * 3600
 
 
-def admin_required(view: Callable) -> Callable:
-    """Admins who have given a second factor (TOTP) in this session."""
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        if current_app.config["ADMIN_REQUIRE_TOTP"] and not totp_verified():
-            return redirect(url_for("manage.two_factor", next=request.full_path))
-        return view(*args, **kwargs)
-    return wrapped
+def mark_second_factor_given() -> None:
+    """Record in the session that the signed-in user just gave a second factor."""
+    session["totp_user"] = current_user.get_id()
+    session["totp_at"] = int(time.time())
+
+
+def second_factor_given() -> bool:
+    """True when privileged work may go ahead: TOTP given (or not required by settings)."""
+    return not current_app.config["TOTP_REQUIRED"] or totp_verified()
+
+
+def ask_for_second_factor() -> Any:
+    """Send the user to the authenticator page, and back here (or to where they came from)."""
+    if request.method in ("GET", "HEAD"):
+        back = request.full_path.removesuffix("?")
+    else:  # a POST cannot be replayed after a redirect: return to the page it came from
+        back = urlsplit(request.referrer or "").path or url_for("manage.dashboard")
+    return redirect(url_for("manage.two_factor", next=safe_next(back)))
+
+
+def _privileged(check: Callable[[Any], bool]) -> Callable[[Callable], Callable]:
+    """A decorator: signed in, passes check(user), and has given the second factor."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not check(current_user):
+                abort(403)
+            if not second_factor_given():
+                return ask_for_second_factor()
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+# Moderators and admins: every page and action of theirs needs the second factor (TOTP).
+moderator_required = _privileged(lambda user: user.is_moderator)
+admin_required = _privileged(lambda user: user.is_admin)
 
 
 def audit(action: str, target: str = "", actor: Any = None, **detail: Any) -> None:

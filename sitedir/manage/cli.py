@@ -9,13 +9,18 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Organisation
-from .models import Membership, User
+from ..text import TextError
+from .models import Membership, User, account_email
+from .two_factor import forget_second_factor
 
 
 def create_user(email: str, role: str, organisation_slug: str | None = None) -> User:
     """Create or update a user: role is admin, moderator, insight (read-only anonymous reports)
     or editor (of an organisation)."""
-    email = email.strip().lower()
+    try:
+        email = account_email(email)
+    except TextError as error:
+        raise click.ClickException(f"{email!r}: {error}") from error
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email, session_nonce=secrets.token_hex(16), active=True, role="")
@@ -64,11 +69,11 @@ def list_command() -> None:
 @users_cli.command("reset-totp")
 @click.argument("email")
 def reset_totp_command(email: str) -> None:
-    """Forget an admin's authenticator (lost phone): they enrol again at their next admin visit."""
+    """Forget an authenticator and its recovery codes (lost phone): enrol again next visit."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"no account for {email}")
-    user.totp_secret, user.totp_confirmed = "", False
+    forget_second_factor(user)
     user.session_nonce = secrets.token_hex(16)  # and end their sessions
     db.session.commit()
     click.echo(f"{user.email}: authenticator forgotten; sessions ended.")

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from .. import geo
 from ..inputs import ActivityIn, OrganisationIn
 from ..models import WEEKDAYS
+from ..text import EMAIL_MESSAGE, TextError, clean_line, clean_text, optional_email_address
 from ..web_address import is_web_address
 from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
 
@@ -66,7 +67,9 @@ MISSING_MESSAGES = {
 FORM_LABELS = {**FIELD_LABELS, "cost_amount": "Cost", "cost_type": "Cost",
                "join_how": "How to join", "referral_from": "Who can refer",
                "contact_email": "Contact email", "contact_phone": "Contact phone",
-               "contact_name": "Contact name", "bring_friend": "Bringing a friend"}
+               "contact_name": "Contact name", "bring_friend": "Bringing a friend",
+               "new_venue_name": "The venue’s name", "new_venue_town": "The venue’s town",
+               "new_venue_address": "The venue’s address"}
 
 
 def activity_values(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -183,9 +186,8 @@ def activity_payload(values: dict[str, Any], slug: str) -> tuple[dict[str, Any],
         "contact": {"name": values["contact_name"], "phone": values["contact_phone"],
                     "email": values["contact_email"]},
     }
-    if values["contact_email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
-                                                    values["contact_email"]):
-        errors["contact_email"] = "Enter an email address like name@example.org"
+    if not _email_ok(values["contact_email"]):
+        errors["contact_email"] = EMAIL_MESSAGE
     # Validate even after the form's own errors, so the summary lists every problem at once
     # rather than one more after each submit; the form's own message for a field wins.
     try:
@@ -224,6 +226,12 @@ def _venue_choice(values: dict[str, Any], errors: dict[str, str]) -> str | None:
     """The chosen venue's slug; for a new venue, check its fields and use a stand-in slug."""
     if values["venue"] != NEW_VENUE:
         return values["venue"] or None
+    for name, clean in (("new_venue_name", clean_line), ("new_venue_town", clean_line),
+                        ("new_venue_address", clean_text)):
+        try:
+            clean(values[name])
+        except TextError as refused:
+            errors[name] = f"{FORM_LABELS.get(name, 'The venue')} {refused}"
     if not values["new_venue_name"]:
         errors["new_venue_name"] = "Enter the name of the venue, like “St Mary’s Church Hall”"
     if geo.normalise_postcode(values["new_venue_postcode"], full_only=True) is None:
@@ -233,10 +241,10 @@ def _venue_choice(values: dict[str, Any], errors: dict[str, str]) -> str | None:
 
 def new_venue(values: dict[str, Any]) -> dict[str, Any]:
     """A proposed venue, as the change request carries it."""
-    return {"name": values["new_venue_name"][:200],
-            "address": [line.strip() for line in values["new_venue_address"].splitlines()
-                        if line.strip()][:6],
-            "town": values["new_venue_town"][:100],
+    return {"name": clean_line(values["new_venue_name"])[:200],
+            "address": [clean_line(line) for line in clean_text(values["new_venue_address"])
+                        .splitlines() if clean_line(line)][:6],
+            "town": clean_line(values["new_venue_town"])[:100],
             "postcode": geo.normalise_postcode(values["new_venue_postcode"], full_only=True)}
 
 
@@ -279,9 +287,20 @@ def _row_label(row: str) -> str:
     return f"{'Regular time' if kind == 'slot' else 'Dated session'} {int(index) + 1}"
 
 
+def _email_ok(value: str) -> bool:
+    try:
+        optional_email_address(value)
+    except TextError:
+        return False
+    return True
+
+
 def _plain_message(name: str, error: dict, message: str) -> str:
     label = FORM_LABELS.get(name, name.replace("_", " ").capitalize())
     kind = error["type"]
+    refused = (error.get("ctx") or {}).get("error")
+    if isinstance(refused, TextError):  # an input rule (sitedir.text) in its own words
+        return str(refused) if refused.code.startswith("email") else f"{label} {refused}"
     if kind in ("missing", "string_too_short", "too_short"):
         if name in MISSING_MESSAGES:
             return MISSING_MESSAGES[name]
@@ -301,12 +320,16 @@ def organisation_payload(form: MultiDict,
     payload = {name: _lf(form.get(prefix + name, "")).strip() for name in ORGANISATION_FIELDS}
     errors: dict[str, str] = {}
     try:
-        OrganisationIn.model_validate(payload)
+        item = OrganisationIn.model_validate(payload)
+        payload = {name: getattr(item, name) for name in ORGANISATION_FIELDS}  # as cleaned
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "name"
             label = FIELD_LABELS.get(name, name)
-            if error["type"] in ("missing", "string_too_short"):
+            refused = (error.get("ctx") or {}).get("error")
+            if isinstance(refused, TextError):
+                errors.setdefault(name, _plain_message(name, error, ""))
+            elif error["type"] in ("missing", "string_too_short"):
                 errors.setdefault(name, f"Enter the organisation’s {label.lower()}")
             elif error["type"] == "string_too_long":
                 errors.setdefault(
@@ -315,8 +338,8 @@ def organisation_payload(form: MultiDict,
                 errors.setdefault(name, f"{label}: {error['msg']}")
     if payload["website"] and not is_web_address(payload["website"]):
         errors["website"] = "Enter the full web address, starting with https://"
-    if payload["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", payload["email"]):
-        errors["email"] = "Enter an email address like name@example.org"
+    if not _email_ok(payload["email"]):
+        errors["email"] = EMAIL_MESSAGE
     return payload, errors
 
 

@@ -11,10 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models import Organisation, utcnow
+from ..text import email_address
 
 SITE_ROLES = ("", "moderator", "admin", "insight")  # insight: read-only anonymous reports
 REQUEST_KINDS = ("activity", "new_activity", "organisation", "register")
 REQUEST_STATES = ("draft", "pending", "approved", "rejected", "superseded")
+
+
+def account_email(value: object) -> str:
+    """An account's address: one valid address (sitedir.text), lower-cased, since accounts are
+    matched by address and people type it in any case. Raises TextError."""
+    return email_address(value).lower()
 
 
 class User(db.Model):
@@ -28,8 +35,11 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="")  # see SITE_ROLES
     # Part of the session's user id: changing it ends every session of this user (sign out).
     session_nonce: Mapped[str] = mapped_column(String(32), default="")
-    totp_secret: Mapped[str] = mapped_column(String(64), default="")
+    # Encrypted with ENCRYPTION_KEY (sitedir.crypto); read it through manage.two_factor.
+    totp_secret: Mapped[str] = mapped_column(String(255), default="")
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The 30-second step of the last accepted code: a code is accepted once, never again.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -94,6 +104,19 @@ class SignInToken(db.Model):
     next_url: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app (a lost phone); kept hashed."""
+
+    __tablename__ = "manage_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("manage_user.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 

@@ -14,6 +14,8 @@ from ..extensions import db
 from ..models import Activity, Organisation, utcnow
 from . import bp
 from .forms import activity_payload, activity_values, organisation_payload, values_from_form
+from ..text import cleaned_form
+from .limits import check_claim
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
 from ..notify import notify_moderators
@@ -22,6 +24,10 @@ from .publish import (
     ChangeError, activity_snapshot, apply_change, diff, merged, organisation_snapshot,
     reject_change, submit,
 )
+
+
+CLAIM_LABELS = {"role_in_group": "Your role in the group", "message": "Your message"}
+REASON_LABELS = {"reason": "The reason"}
 
 
 def _me() -> User:
@@ -154,11 +160,12 @@ def approve_change(change_id: int):  # type: ignore[no-untyped-def]
 @moderator_required
 def reject(change_id: int):  # type: ignore[no-untyped-def]
     item = _change(change_id)
-    reason = request.form.get("reason", "").strip()
-    if not reason:
+    values, errors = cleaned_form(request.form, texts=("reason",), labels=REASON_LABELS)
+    reason = values["reason"]
+    if not reason or errors:
         return render_template("manage/change.html", change=item, error="",
-                               reason_error="Enter the reason, so the editor can put it right",
-                               **_review(item)), 400
+                               reason_error=errors.get("reason") or "Enter the reason, so the "
+                               "editor can put it right", **_review(item)), 400
     try:
         reject_change(item, _me(), reason[:2000])
     except ChangeError:
@@ -187,10 +194,17 @@ def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
     errors: dict[str, str] = {}
     values = {"role_in_group": "", "message": ""}
     if request.method == "POST":
-        values = {name: request.form.get(name, "").strip()[:2000] for name in values}
-        if not values["role_in_group"]:
+        values, errors = cleaned_form(request.form, lines=("role_in_group",),
+                                      texts=("message",), labels=CLAIM_LABELS)
+        values = {name: value[:2000] for name, value in values.items()}
+        if not values["role_in_group"] and "role_in_group" not in errors:
             errors["role_in_group"] = "Enter your role in the group, like “volunteer organiser”"
+        if not errors and _pending_claim(user, organisation):
+            flash(f"You have already asked to edit {organisation.name}. A moderator will "
+                  "email you.", "info")
+            return redirect(url_for("manage.dashboard"))
         if not errors:
+            check_claim(user)
             item = Claim(user_id=user.id, organisation_id=organisation.id,
                          role_in_group=values["role_in_group"][:200], message=values["message"])
             db.session.add(item)
@@ -208,6 +222,12 @@ def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
                            errors=errors), 400 if errors else 200
 
 
+def _pending_claim(user: User, organisation: Organisation) -> bool:
+    return db.session.scalar(select(Claim.id).where(
+        Claim.user_id == user.id, Claim.organisation_id == organisation.id,
+        Claim.status == "pending").limit(1)) is not None
+
+
 @bp.post("/queue/claims/<int:claim_id>/<decision>")
 @moderator_required
 def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
@@ -216,7 +236,11 @@ def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
         abort(404)
     if item.status != "pending":
         abort(409)
-    reason = request.form.get("reason", "").strip()[:2000]
+    values, errors = cleaned_form(request.form, texts=("reason",), labels=REASON_LABELS)
+    reason = values["reason"][:2000]
+    if errors:
+        flash(errors["reason"], "info")
+        return redirect(url_for("manage.queue"))
     if decision == "reject" and not reason:
         flash("Enter a reason to reject a claim.", "info")
         return redirect(url_for("manage.queue"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import has_request_context
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
@@ -285,6 +286,9 @@ def submit(change: ChangeRequest, user: User) -> bool:
     """
     from .auth import audit
 
+    from .limits import check_change
+
+    check_change(user, change)  # a 429 before anything is saved or emailed
     change.submitted_by_id = user.id
     if change.kind == "activity":
         record_first_version("activity", db.session.get(Activity, change.activity_id))
@@ -292,8 +296,8 @@ def submit(change: ChangeRequest, user: User) -> bool:
         record_first_version("organisation", change.organisation)
     db.session.add(change)
     audit("change.submitted", f"{change.kind}", actor=user, summary=change.summary)
-    publish_now = change.kind != "register" and (user.is_moderator
-                                                 or is_trusted(change.organisation))
+    publish_now = change.kind != "register" and (
+        (user.is_moderator and _privileged_now()) or is_trusted(change.organisation))
     if not publish_now:
         _tell_moderators(change)
     # Committed before publishing: if publishing fails, the request must still wait in the queue.
@@ -310,6 +314,14 @@ def submit(change: ChangeRequest, user: User) -> bool:
             db.session.commit()
         raise
     return True
+
+
+def _privileged_now() -> bool:
+    """A moderator's change skips review only with the second factor given in this session
+    (outside a request, e.g. a command run by the operator, there is no session to ask)."""
+    from .auth import second_factor_given
+
+    return not has_request_context() or second_factor_given()
 
 
 def _tell_moderators(change: ChangeRequest) -> None:

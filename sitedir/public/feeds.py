@@ -21,6 +21,7 @@ from ..http_cache import revalidated
 from ..links import public_host, public_url
 from ..models import FULL_ACTIVITY, Activity, Organisation, Page, ScheduleEntry, Term
 from ..openreferral.mapping import ICAL_DAYS, child_id, schedule_key
+from ..text import header_text, output_text
 from ..web_address import link_target
 
 bp = Blueprint("feeds", __name__)
@@ -84,7 +85,7 @@ def atom():  # type: ignore[no-untyped-def]
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
         if text is not None:
-            element.text = text
+            element.text = header_text(text)  # one line, no character XML cannot carry
         return element
 
     config = current_app.config
@@ -140,7 +141,7 @@ def _description(activity: Activity) -> str:
     if activity.schedule_notes:
         lines.append(activity.schedule_notes)
     lines.append(public_url("public.activity", slug=activity.slug))
-    return "\n".join(line for line in lines if line)
+    return output_text("\n".join(line for line in lines if line))
 
 
 def add_events(calendar: Calendar, activity: Activity, now: dt.datetime) -> int:
@@ -173,7 +174,7 @@ def _timed_event(activity: Activity, uid: str, title: str, date: dt.date, start:
     """An event for the activity at one date and time, with its link, place and summary."""
     event = Event()
     event.add("uid", uid)
-    event.add("summary", f"{activity.title} – {title}" if title else activity.title)
+    event.add("summary", header_text(f"{activity.title} – {title}" if title else activity.title))
     event.add("dtstart", dt.datetime.combine(date, start, tzinfo=zone))
     event.add("dtend", dt.datetime.combine(date, end, tzinfo=zone))
     event.add("dtstamp", (activity.updated_at or dt.datetime(2000, 1, 1)).replace(
@@ -202,7 +203,7 @@ def _calendar(name: str) -> Calendar:
     calendar.add("prodid", "-//sitedir//community activities//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", header_text(name))
     calendar.add("x-wr-timezone", current_app.config["TIMEZONE"])
     return calendar
 

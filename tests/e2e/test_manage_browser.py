@@ -16,7 +16,7 @@ from sitedir.manage.reminders import send_reminders
 from sitedir.models import Activity
 from tests.conftest import build_app
 from tests.e2e.conftest import LiveServer, axe_violations, screenshot
-from tests.manage_helpers import LINK, emails_to
+from tests.manage_helpers import LINK, emails_to, totp_for
 
 pytestmark = pytest.mark.browser
 KNIT = "harehills-knit-and-natter"
@@ -56,6 +56,22 @@ def _sign_in(page, app: Flask, email: str, check: bool = False) -> None:
     page.click("button:has-text('Sign in')")
 
 
+def _second_factor(page, app: Flask, email: str, check: bool = False) -> None:
+    """Give the authenticator code (enrolling on first use, then past the recovery codes)."""
+    page.goto("/manage/two-factor")
+    if check:
+        assert axe_violations(page) == []
+    enrolling = page.locator("#totp-secret").count() > 0
+    page.fill("#code", totp_for(app, email))
+    page.click("button:has-text('Continue')")
+    if enrolling:
+        page.wait_for_selector("#recovery-codes")
+        if check:
+            assert axe_violations(page) == []
+            screenshot(page, "manage-recovery-codes")
+        page.click("a:has-text('I have saved my codes')")
+
+
 def test_sign_in_edit_and_moderate(browser, manage_server: LiveServer) -> None:
     app = manage_server.app
     context = _context(browser, manage_server)
@@ -87,6 +103,7 @@ def test_sign_in_edit_and_moderate(browser, manage_server: LiveServer) -> None:
 
     moderator = _context(browser, manage_server).new_page()
     _sign_in(moderator, app, "mod@example.org")
+    _second_factor(moderator, app, "mod@example.org", check=True)
     moderator.goto("/manage/queue")
     assert axe_violations(moderator) == []
     moderator.click("a:has-text('Edit “Knit and Natter”')")
@@ -136,6 +153,7 @@ def test_every_manage_page_passes_axe(browser, manage_server: LiveServer) -> Non
     app = manage_server.app
     page = _context(browser, manage_server).new_page()
     _sign_in(page, app, "mod@example.org")
+    _second_factor(page, app, "mod@example.org")
     pages = ["/manage/", "/manage/queue", "/manage/freshness", f"/manage/activities/{KNIT}/status",
              f"/manage/activities/{KNIT}/history", "/manage/organisations/harehills-friends/edit",
              "/manage/organisations/harehills-friends/history",
