@@ -5,6 +5,8 @@ import itertools
 
 import pytest
 
+from tests.search_helpers import rebuild
+
 pytestmark = pytest.mark.fuzz
 
 JUNK_VALUES = ["", "x", "0", "-1", "99999999999999999999", "%00", "<script>", "ü" * 300,
@@ -28,6 +30,7 @@ def _urls(app, method: str):  # type: ignore[no-untyped-def]
 
 def test_get_routes_with_junk_parameters_never_fail(make_app) -> None:
     app = make_app()
+    rebuild(app)  # with its index, as served: /healthz is ready and search has documents
     client = app.test_client()
     params = ["page", "q", "near", "radius", "sort", "category", "day", "age", "per_page",
               "large", "format", "helps", "next"]
@@ -48,6 +51,7 @@ def test_get_routes_with_junk_parameters_never_fail(make_app) -> None:
 ])
 def test_post_routes_with_junk_forms_never_fail(make_app, form: dict) -> None:
     app = make_app()
+    rebuild(app)  # with its index, as served: /healthz is ready and search has documents
     client = app.test_client()
     failures = []
     urls = set(_urls(app, "POST"))

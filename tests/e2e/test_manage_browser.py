@@ -81,6 +81,8 @@ def test_sign_in_edit_and_moderate(browser, manage_server: LiveServer) -> None:
     assert axe_violations(page) == []
     screenshot(page, "manage-dashboard")
 
+    # Edit opens the section summary ("check your answers"); the whole form is one link on.
+    page.click(f"a[href='/manage/activities/{KNIT}/check']")
     page.click(f"a[href='/manage/activities/{KNIT}/edit']")
     page.wait_for_selector("h1:has-text('Edit Knit and Natter')")
     assert axe_violations(page) == []
