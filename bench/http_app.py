@@ -50,10 +50,10 @@ def add_floor(app: Flask) -> None:
     kept: dict[str, tuple[str, Any]] = {}
 
     @app.get(_FLOOR_PREFIX + "/<path:path>")
-    def floor(path: str):  # type: ignore[no-untyped-def]
+    def floor(path: str):
         url = request.full_path.removeprefix(_FLOOR_PREFIX)
         if url not in kept:
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            app = current_app._get_current_object()
             kept[url] = _capture(app, url)
         kind, payload = kept[url]
         if kind == "json":

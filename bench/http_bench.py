@@ -124,7 +124,7 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def kinds_of_listing(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def kinds_of_listing(app) -> dict[str, str]:
     """One slug per kind of listing the generator makes (and the sample content has)."""
     from sitedir.extensions import db
     from sitedir.models import Activity
@@ -152,7 +152,7 @@ def kinds_of_listing(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def check_pages(app, port: int) -> list[str]:  # type: ignore[no-untyped-def]
+def check_pages(app, port: int) -> list[str]:
     """Every kind of listing on its own page, on its organisation's cards, in search results."""
     from sitedir.extensions import db
     from sitedir.models import Activity

@@ -44,7 +44,7 @@ class Counting:
         self.seen: collections.Counter[str] = collections.Counter()
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(self.delay)  # a real server writes the message to disk first
         for line in envelope.content.decode("utf-8", "replace").splitlines():
             if line.lower().startswith("message-id:"):
@@ -54,7 +54,7 @@ class Counting:
         return "250 OK queued"
 
 
-def _app(folder: Path, port: int):  # type: ignore[no-untyped-def]
+def _app(folder: Path, port: int):
     config = {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db'}",
               "SEARCH_INDEX_DIR": str(folder / "index"), "MAIL_BACKEND": "smtp",
               "MAIL_HOST": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False}
@@ -66,7 +66,7 @@ def _app(folder: Path, port: int):  # type: ignore[no-untyped-def]
                  for k, v in config.items()}
 
 
-def _queue(app, count: int) -> None:  # type: ignore[no-untyped-def]
+def _queue(app, count: int) -> None:
     with app.app_context():
         for number in range(count):
             enqueue(f"person{number}@example.org", f"Bench {number}", "Hello", "<p>Hello</p>",
@@ -74,7 +74,7 @@ def _queue(app, count: int) -> None:  # type: ignore[no-untyped-def]
         db.session.commit()
 
 
-def _left(app) -> int:  # type: ignore[no-untyped-def]
+def _left(app) -> int:
     with app.app_context():
         left = db.session.scalar(select(func.count(OutboxEmail.id)).where(
             OutboxEmail.status.in_(("pending", "sending", "committing")))) or 0

@@ -21,7 +21,7 @@ from tests.conftest import build_app  # noqa: E402
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 
 
-def identities(app):  # type: ignore[no-untyped-def]
+def identities(app):
     with app.app_context():
         return {
             "activity slugs": dict(tuple(row) for row in db.session.execute(

@@ -45,7 +45,7 @@ def scores(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     }
 
 
-def _site(tmp: Path):  # type: ignore[no-untyped-def]
+def _site(tmp: Path):
     from flask_migrate import upgrade
 
     from sitedir import create_app, indexing

@@ -76,7 +76,7 @@ def _towns() -> list[tuple[float, float, int]]:
             for r in rows]
 
 
-def populate(app, size: int, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+def populate(app, size: int, rng: random.Random) -> None:
     """Insert `size` synthetic listings with core inserts (the outbox is irrelevant: we rebuild)."""
     from sitedir.extensions import db
     from sitedir.models import Activity, Organisation, ScheduleEntry, Term, Venue, activity_term
@@ -173,7 +173,7 @@ def query_mixes(rng: random.Random, towns: list[tuple[float, float, int]],
     return mixes
 
 
-def measure(app, requests) -> list[float]:  # type: ignore[no-untyped-def]
+def measure(app, requests) -> list[float]:
     from sitedir import search
 
     service = search.get_service(app)
@@ -186,7 +186,7 @@ def measure(app, requests) -> list[float]:  # type: ignore[no-untyped-def]
     return timings
 
 
-def publish_latency(app, trials: int = 5) -> list[float]:  # type: ignore[no-untyped-def]
+def publish_latency(app, trials: int = 5) -> list[float]:
     """Commit an edit with the indexer thread running; time until a search finds it."""
     from sitedir import indexing, search
     from sitedir.extensions import db
@@ -215,7 +215,7 @@ def publish_latency(app, trials: int = 5) -> list[float]:  # type: ignore[no-unt
     return results
 
 
-def cold_after_commit(app, trials: int = 3) -> list[float]:  # type: ignore[no-untyped-def]
+def cold_after_commit(app, trials: int = 3) -> list[float]:
     """The first search after an index commit: it opens a new searcher and rebuilds its
     caches (bitmaps, columns, name order), which every later search reuses."""
     from sitedir import indexing, search
@@ -246,7 +246,7 @@ def bench_config(folder: Path) -> dict[str, object]:
     }
 
 
-def make_directory(size: int, rng: random.Random):  # type: ignore[no-untyped-def]
+def make_directory(size: int, rng: random.Random):
     """A temporary site with the sample content plus `size` synthetic listings, indexed.
 
     Returns (app, folder, figures) where figures holds populate and rebuild seconds."""
@@ -308,11 +308,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"rebuild: {figures['rebuild_s']:.1f} s")
         for name in ("text only", "text+radius", "text+radius+facets", "browse",
                      "http text+radius+facets"):
-            p50, p95 = figures[name]  # type: ignore[misc]
+            p50, p95 = figures[name]
             print(f"{name:<26} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
         print(f"first search after a commit  {figures['cold']:.0f} ms "
               "(new searcher, caches rebuilt)")
-        median, worst = figures["publish->searchable"]  # type: ignore[misc]
+        median, worst = figures["publish->searchable"]
         print(f"publish->searchable       median {median:.2f} s   max {worst:.2f} s "
               "(INDEXER_POLL_SECONDS=1)")
         sys.stdout.flush()

@@ -28,7 +28,7 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("SITEDIR_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def when_ready(server):  # type: ignore[no-untyped-def]
+def when_ready(server):
     """Say at startup when rate limits would be counted per process (see README)."""
     storage = os.environ.get("FLASK_RATELIMIT_STORAGE_URI", "")
     if server.cfg.workers > 1 and storage.startswith("memory://"):

@@ -96,7 +96,7 @@ def _keep_gap(gap: Gap, xmin: int | None, now: float) -> bool:
 
 def _rows(where: object, limit: int | None = None) -> list[tuple[int, str]]:
     query = select(ListingChange.id, ListingChange.activity_uuid).where(where) \
-        .order_by(ListingChange.id)  # type: ignore[arg-type]
+        .order_by(ListingChange.id)
     if limit:
         query = query.limit(limit)
     return [(row_id, uuid) for row_id, uuid in db.session.execute(query)]
@@ -159,7 +159,7 @@ def must_rebuild(position: Position | None) -> bool:
     return position is None or position.safe < pruned_through()
 
 
-def _unapplied(position: Position) -> list:  # type: ignore[type-arg]
+def _unapplied(position: Position) -> list:
     """Conditions matching the committed changes this position has not applied."""
     gap_ids = sorted(position.gaps)
     return [ListingChange.id > position.upto] + [

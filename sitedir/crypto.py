@@ -34,7 +34,7 @@ def _keys(app: Flask) -> MultiFernet:
 
 
 def _box() -> MultiFernet:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     if "sitedir_crypto" not in app.extensions:
         app.extensions["sitedir_crypto"] = _keys(app)
     return app.extensions["sitedir_crypto"]

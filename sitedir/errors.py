@@ -23,7 +23,7 @@ def wants_json() -> bool:
     return path.endswith(".json") or path.startswith(("/api/", "/openreferral/"))
 
 
-def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+def handle_http_error(error: HTTPException):
     code = error.code or 500
     title, advice = MESSAGES.get(code, SERVER_ERROR)
     if wants_json():
@@ -32,7 +32,7 @@ def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]
                            detail=getattr(error, "public_detail", None)), code
 
 
-def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+def handle_unexpected(error: Exception):
     """Anything not an HTTP error is a bug: log it, show the friendly 500 page."""
     if isinstance(error, HTTPException):
         return handle_http_error(error)

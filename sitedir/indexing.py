@@ -46,14 +46,14 @@ WRITER_TIMEOUT = 10.0  # seconds to wait for the index lock (a rebuild may hold 
 PARALLEL_REBUILD_FROM = 5000  # listings; below this, starting processes costs more than it saves
 
 
-def text_analyzer():  # type: ignore[no-untyped-def]
+def text_analyzer():
     """Words for matching: lower case, accents folded (café → cafe), porter2 stems (knit)."""
     # Whoosh's default stemmer turns "knitting" into "knitt" and misses cycle/cycling.
     return (RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter()
             | StemFilter(stemfn=porter2.stem))
 
 
-def spelling_analyzer():  # type: ignore[no-untyped-def]
+def spelling_analyzer():
     """Whole words, unstemmed, for "did you mean": suggestions must be real words."""
     return RegexTokenizer(r"[^\W\d_]{3,}") | LowercaseFilter() | CharsetFilter(accent_map)
 
@@ -504,7 +504,7 @@ def rebuild_command() -> None:
 def worker_command(once: bool) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     click.echo(f"Indexer {changelog.node_name(app, index_dir(app))} following the change log every "
                f"{app.config['INDEXER_POLL_SECONDS']} s (Ctrl+C to stop)")
     try:

@@ -110,7 +110,7 @@ class VenueIn(Strict):
 
 
 class ScheduleIn(Strict):
-    day: Literal[m.WEEKDAYS] | None = None  # type: ignore[valid-type]
+    day: Literal[m.WEEKDAYS] | None = None
     weeks: list[Annotated[int, Field(ge=-1, le=4)]] = []
     date: dt.date | None = None
     start: Clock
@@ -132,9 +132,9 @@ class ScheduleIn(Strict):
 
 
 class CostIn(Strict):
-    type: Literal[m.COST_TYPES]  # type: ignore[valid-type]
+    type: Literal[m.COST_TYPES]
     amount: Annotated[Decimal, Field(ge=0, le=10000, decimal_places=2)] | None = None
-    per: Literal[m.COST_PERIODS] | None = None  # type: ignore[valid-type]
+    per: Literal[m.COST_PERIODS] | None = None
     notes: str = ""
 
     @model_validator(mode="after")
@@ -147,8 +147,8 @@ class CostIn(Strict):
 
 
 class JoinIn(Strict):
-    how: Literal[m.JOIN_METHODS]  # type: ignore[valid-type]
-    referral_from: list[Literal[m.REFERRERS]] = []  # type: ignore[valid-type]
+    how: Literal[m.JOIN_METHODS]
+    referral_from: list[Literal[m.REFERRERS]] = []
     notes: str = ""
 
     @model_validator(mode="after")
@@ -179,14 +179,14 @@ class ActivityIn(Strict):
     helps: list[str] = []
     age_min: Annotated[int, Field(ge=0, le=120)] | None = None
     age_max: Annotated[int, Field(ge=0, le=120)] | None = None
-    formats: list[Literal[m.FORMATS]] = Field(min_length=1)  # type: ignore[valid-type]
+    formats: list[Literal[m.FORMATS]] = Field(min_length=1)
     venue: Slug | None = None
     hide_address: bool = False
     online_details: Text = ""
     schedule: list[ScheduleIn] = Field(min_length=1)
     schedule_notes: Text = ""
     term_time_only: bool = False
-    status: Literal[m.STATUSES] = "running"  # type: ignore[valid-type]
+    status: Literal[m.STATUSES] = "running"
     waiting_list: bool = False
     break_until: dt.date | None = None
     cost: CostIn

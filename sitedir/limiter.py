@@ -46,7 +46,7 @@ def form_limits(scope: str) -> Callable[[F], F]:
         limited = limiter.limit(_ip_limit, methods=["POST"], scope=f"{scope}-ip")(view)
         limited = limiter.limit(_session_limit, methods=["POST"], key_func=session_key,
                                 scope=f"{scope}-session")(limited)
-        return limited  # type: ignore[return-value]
+        return limited
     return decorate
 
 
@@ -91,12 +91,12 @@ def failed_attempt_limits(scope: str, setting: str) -> Callable[[F], F]:
                                 deduct_when=_failed)(view)
         limited = limiter.limit(limit, methods=["POST"], key_func=_user_key,
                                 scope=f"{scope}-user", deduct_when=_failed)(limited)
-        return limited  # type: ignore[return-value]
+        return limited
     return decorate
 
 
 def refuse(message: str) -> NoReturn:
     """Stop the request with a 429 whose page says, in plain words, which limit was reached."""
     error = TooManyRequests(message)
-    error.public_detail = message  # type: ignore[attr-defined]
+    error.public_detail = message
     raise error

@@ -72,7 +72,7 @@ def plain_word(value: object) -> object:
 
 
 def money(amount: object) -> str:
-    text = f"£{float(amount):,.2f}"  # type: ignore[arg-type]
+    text = f"£{float(amount):,.2f}"
     return text.removesuffix(".00")
 
 

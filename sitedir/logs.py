@@ -71,7 +71,7 @@ def _install_record_factory() -> None:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         return redact_record(previous(*args, **kwargs))
 
-    factory.sitedir_redacts = True  # type: ignore[attr-defined]
+    factory.sitedir_redacts = True
     logging.setLogRecordFactory(factory)
 
 

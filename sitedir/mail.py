@@ -177,7 +177,7 @@ class ConsoleBackend:
     stream: object = field(default_factory=lambda: sys.stdout)
 
     def send(self, message: EmailMessage, key: str) -> None:
-        print(message.as_string(), file=self.stream, flush=True)  # type: ignore[call-overload]
+        print(message.as_string(), file=self.stream, flush=True)
 
 
 class ClaimLost(Exception):
@@ -190,22 +190,22 @@ class _HookedFinalDot:
     before_final_dot: Callable[[], None] | None = None
     _in_data = False
 
-    def data(self, msg):  # type: ignore[no-untyped-def]
+    def data(self, msg):
         self._in_data = True
         try:
-            return super().data(msg)  # type: ignore[misc]
+            return super().data(msg)
         finally:
             self._in_data = False
 
-    def send(self, s):  # type: ignore[no-untyped-def]
+    def send(self, s):
         # smtplib sends the dot-stuffed message and the closing ".\r\n" in one call: split it.
         if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
             self._in_data = False
-            super().send(s[:-3])  # type: ignore[misc]
+            super().send(s[:-3])
             if self.before_final_dot is not None:
                 self.before_final_dot()
             s = b".\r\n"
-        super().send(s)  # type: ignore[misc]
+        super().send(s)
 
 
 class _SMTP(_HookedFinalDot, smtplib.SMTP):
@@ -252,7 +252,7 @@ class SMTPBackend:
             nonlocal client
             if client is None:
                 client = self._connect()
-            client.before_final_dot = before_final_dot  # type: ignore[attr-defined]
+            client.before_final_dot = before_final_dot
             try:
                 client.send_message(message)
             except BaseException:
@@ -363,7 +363,7 @@ def _dead_senders() -> list[str]:
     return [owner for owner in owners if owner and not _alive(owner)]
 
 
-def _claimable(now: dt.datetime, stale_before: dt.datetime, dead: list[str]):  # type: ignore
+def _claimable(now: dt.datetime, stale_before: dt.datetime, dead: list[str]):
     """Due rows, and claimed rows whose lease ran out or whose sender is dead."""
     taken_back = OutboxEmail.claimed_at < stale_before
     if dead:
@@ -449,7 +449,7 @@ def _finish(row: OutboxEmail, error: Exception | None, app: Flask, report: SendR
 
 def send_pending(limit: int = 50, backend: Backend | None = None) -> SendReport:
     """Send the due emails (up to limit), each claimed so no other sender sends it too."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     backend = backend or get_backend(app)
     report = SendReport()
     now = utcnow()
@@ -528,7 +528,7 @@ def _wake_event(app: Flask) -> threading.Event:
 
 def wake(app: Flask | None = None) -> None:
     """Tell a waiting sender there is something new."""
-    _wake_event(app or current_app._get_current_object()).set()  # type: ignore[attr-defined]
+    _wake_event(app or current_app._get_current_object()).set()
 
 
 # One after-commit hook wakes the sender whenever a transaction that added an email commits, so
@@ -604,7 +604,7 @@ def send_pending_command(limit: int) -> None:
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between checks.")
 def worker_command(interval: float) -> None:
     """Keep sending due emails until stopped (run one per site, beside the web server)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     click.echo(f"Mail worker: backend {app.config['MAIL_BACKEND']}, every {interval}s")
     stop = threading.Event()
     try:
@@ -635,7 +635,7 @@ def erase_expired(now: dt.datetime) -> dict[str, int]:
 def erase_mail_files(now: dt.datetime) -> dict[str, int]:
     """Retention: .eml files of the file backend (and leftovers of interrupted writes) older
     than PRIVACY_RETENTION_DAYS are deleted; they hold addresses and sign-in links."""
-    folder = mail_dir(current_app._get_current_object())  # type: ignore[attr-defined]
+    folder = mail_dir(current_app._get_current_object())
     if not folder.is_dir():
         return {"mail files deleted": 0}
     cutoff = privacy.days_ago(now, "PRIVACY_RETENTION_DAYS").replace(tzinfo=dt.UTC).timestamp()

@@ -29,7 +29,7 @@ def _parser() -> MarkdownIt:
     return parser
 
 
-def _shift_headings(state) -> None:  # type: ignore[no-untyped-def]
+def _shift_headings(state) -> None:
     for token in state.tokens:
         if token.type in ("heading_open", "heading_close") and token.tag == "h1":
             token.tag = "h2"

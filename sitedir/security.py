@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
     configure_cookies(app)
     proxies = int(app.config["TRUSTED_PROXY_COUNT"])
     if proxies > 0:  # only then are X-Forwarded-For/-Proto/-Host believed
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)
     app.extensions["sitedir_csp"] = content_security_policy(app)
     app.extensions["sitedir_hsts"] = _hsts(app)

@@ -33,7 +33,7 @@ def activity_url(slug: str) -> str:
 
 def _freshness_note(activity: object) -> str:
     """Why an open listing's details are in doubt ("" when they are not), as of today."""
-    return freshness.freshness_note(activity, listing.local_now().date())  # type: ignore
+    return freshness.freshness_note(activity, listing.local_now().date())
 
 
 def init_app(app: Flask) -> None:

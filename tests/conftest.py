@@ -202,12 +202,12 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
 
 
 @pytest.fixture()
-def client(app: Flask):  # type: ignore[no-untyped-def]
+def client(app: Flask):
     return app.test_client()
 
 
 @pytest.fixture()
-def runner(app: Flask):  # type: ignore[no-untyped-def]
+def runner(app: Flask):
     return app.test_cli_runner()
 
 

@@ -57,7 +57,7 @@ def hidden_value(html: str, name: str) -> str:
     return found.group(1) if found else ""
 
 
-def submit(client, url: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
+def submit(client, url: str, data: dict[str, str]):
     """GET the form (for its start time and CSRF token), then POST data like a browser."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code

@@ -48,7 +48,7 @@ def rebuild(app: Flask) -> None:
         indexing.rebuild(app)
 
 
-def slugs(client, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+def slugs(client, url: str) -> list[str]:
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)
     return [item["slug"] for item in response.get_json()["results"]]

@@ -31,7 +31,7 @@ def test_plain_and_outdated_static_names_are_cached_briefly(client) -> None:
     assert client.get("/static/../setup.cfg").status_code == 404
 
 
-def test_a_changed_file_gets_a_new_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_file_gets_a_new_name(tmp_path) -> None:
     from sitedir.assets import Fingerprints
 
     (tmp_path / "css").mkdir()

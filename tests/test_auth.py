@@ -14,11 +14,11 @@ from tests.manage_helpers import (
 
 
 @pytest.fixture()
-def app(make_app):  # type: ignore[no-untyped-def]
+def app(make_app):
     return manage_app(make_app)
 
 
-def test_link_email_is_queued_and_token_stored_hashed(app) -> None:  # type: ignore[no-untyped-def]
+def test_link_email_is_queued_and_token_stored_hashed(app) -> None:
     client = app.test_client()
     path = request_link(client, app, "Editor@Example.org")
     token = path.rsplit("/", 1)[1]
@@ -30,7 +30,7 @@ def test_link_email_is_queued_and_token_stored_hashed(app) -> None:  # type: ign
         assert rows[0].email == "editor@example.org"
 
 
-def test_get_shows_button_and_does_not_consume(app) -> None:  # type: ignore[no-untyped-def]
+def test_get_shows_button_and_does_not_consume(app) -> None:
     client = app.test_client()
     path = request_link(client, app, "editor@example.org")
     for _ in range(3):  # a mail scanner fetching the link, then the person
@@ -43,7 +43,7 @@ def test_get_shows_button_and_does_not_consume(app) -> None:  # type: ignore[no-
     assert client.get("/manage/organisations/harehills-friends").status_code == 200
 
 
-def test_link_works_once(app) -> None:  # type: ignore[no-untyped-def]
+def test_link_works_once(app) -> None:
     first, second = app.test_client(), app.test_client()
     path = request_link(first, app, "editor@example.org")
     assert first.post(path).status_code == 302
@@ -52,7 +52,7 @@ def test_link_works_once(app) -> None:  # type: ignore[no-untyped-def]
     assert second.get("/manage/organisations/harehills-friends").status_code == 302
 
 
-def test_link_expires_after_configured_minutes(app) -> None:  # type: ignore[no-untyped-def]
+def test_link_expires_after_configured_minutes(app) -> None:
     client = app.test_client()
     path = request_link(client, app, "editor@example.org")
     with app.app_context():
@@ -77,7 +77,7 @@ def test_unknown_address_gets_same_answer_and_account_on_first_use(app) -> None:
         assert user is not None and user.role == "" and user.memberships == []
 
 
-def test_rate_limited_per_email_and_ip_and_per_ip(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limited_per_email_and_ip_and_per_ip(make_app) -> None:
     app = manage_app(make_app, SIGNIN_LIMIT_PER_EMAIL_AND_IP=2, SIGNIN_LIMIT_PER_IP=4)
     client = app.test_client()
     codes = [client.post("/manage/sign-in", data={"email": "a@example.org"}).status_code
@@ -97,13 +97,13 @@ def test_rate_limited_per_email_and_ip_and_per_ip(make_app) -> None:  # type: ig
     assert len(emails_to(app, "a@example.org")) == 3
 
 
-def test_invalid_email_shows_error_summary(app) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_email_shows_error_summary(app) -> None:
     response = app.test_client().post("/manage/sign-in", data={"email": "not an email"})
     assert response.status_code == 400
     assert b"There is a problem" in response.data and b'href="#email"' in response.data
 
 
-def test_sign_out_invalidates_the_session_cookie(app) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_invalidates_the_session_cookie(app) -> None:
     client = sign_in(app.test_client(), app, "editor@example.org")
     stolen = client.get_cookie("session").value
     assert client.post("/manage/sign-out").status_code == 302
@@ -113,7 +113,7 @@ def test_sign_out_invalidates_the_session_cookie(app) -> None:  # type: ignore[n
     assert replay.get("/manage/organisations/harehills-friends").status_code == 302
 
 
-def test_next_only_follows_same_site_paths(app) -> None:  # type: ignore[no-untyped-def]
+def test_next_only_follows_same_site_paths(app) -> None:
     client = app.test_client()
     client.post("/manage/sign-in",
                 data={"email": "mod@example.org", "next": "https://evil.example/"})
@@ -122,7 +122,7 @@ def test_next_only_follows_same_site_paths(app) -> None:  # type: ignore[no-unty
     assert client.post(path).headers["Location"].endswith("/manage/")
 
 
-def test_sign_ins_are_audited(app) -> None:  # type: ignore[no-untyped-def]
+def test_sign_ins_are_audited(app) -> None:
     client = sign_in(app.test_client(), app, "mod@example.org")
     client.post("/manage/sign-out")
     with app.app_context():
@@ -130,7 +130,7 @@ def test_sign_ins_are_audited(app) -> None:  # type: ignore[no-untyped-def]
     assert actions == ["signin.requested", "signin.success", "signout"]
 
 
-def test_admin_pages_need_totp_enrolment_then_a_code(app) -> None:  # type: ignore[no-untyped-def]
+def test_admin_pages_need_totp_enrolment_then_a_code(app) -> None:
     client = sign_in(app.test_client(), app, "admin@example.org")
     response = client.get("/manage/admin")
     assert response.status_code == 302 and "/manage/two-factor" in response.headers["Location"]
@@ -153,7 +153,7 @@ def test_admin_pages_need_totp_enrolment_then_a_code(app) -> None:  # type: igno
     assert client.post("/manage/two-factor", data={"code": code}).status_code == 400
 
 
-def test_two_factor_is_for_moderators_and_admins(app) -> None:  # type: ignore[no-untyped-def]
+def test_two_factor_is_for_moderators_and_admins(app) -> None:
     client = sign_in(app.test_client(), app, "editor@example.org")
     assert client.get("/manage/two-factor").status_code == 403
     moderator = sign_in(app.test_client(), app, "mod@example.org")
@@ -161,7 +161,7 @@ def test_two_factor_is_for_moderators_and_admins(app) -> None:  # type: ignore[n
     assert moderator.get("/manage/admin").status_code == 403
 
 
-def test_users_create_command(app) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_command(app) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "create", "New@Example.org", "--role", "editor",
                                  "--organisation", "gipton-befrienders"])
@@ -178,13 +178,13 @@ def test_users_create_command(app) -> None:  # type: ignore[no-untyped-def]
     assert "new@example.org\teditor\tgipton-befrienders" in listing
 
 
-def test_signed_out_page_says_so(app) -> None:  # type: ignore[no-untyped-def]
+def test_signed_out_page_says_so(app) -> None:
     client = sign_in(app.test_client(), app, "editor@example.org")
     page = client.post("/manage/sign-out", follow_redirects=True).data.decode()
     assert "You have signed out." in page and "<h1 class=\"govuk-heading-xl\">Sign in</h1>" in page
 
 
-def test_reset_totp_makes_the_admin_enrol_again(app) -> None:  # type: ignore[no-untyped-def]
+def test_reset_totp_makes_the_admin_enrol_again(app) -> None:
     client = sign_in_privileged(app.test_client(), app, "admin@example.org")
     assert client.get("/manage/admin").status_code == 200
     result = app.test_cli_runner().invoke(args=["users", "reset-totp", "admin@example.org"])

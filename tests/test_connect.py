@@ -17,7 +17,7 @@ WALK = "otley-health-walk"
 
 
 @pytest.fixture()
-def connect_app(make_app):  # type: ignore[no-untyped-def]
+def connect_app(make_app):
     return make_app(**FAST)
 
 

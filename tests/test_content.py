@@ -118,7 +118,7 @@ def test_load_updates_a_changed_listing_and_records_it(make_app, content_copy: P
         assert len(changes) == before + 1 and changes[-1].activity_uuid == knit.uuid
 
 
-def _unordered(activity) -> dict:  # type: ignore[no-untyped-def]
+def _unordered(activity) -> dict:
     """An activity's fields with its term lists as sets: their order carries no meaning."""
     data = activity.model_dump()
     for name in ("categories", "helps", "accessibility"):

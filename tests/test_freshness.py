@@ -26,7 +26,7 @@ STATES = {  # slug suffix → (status, break_until, days since review, not confi
 
 
 @pytest.fixture()
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app) -> Flask:
     """One organisation with one activity in each state, all in one category."""
     app = make_app(STALE_AFTER_DAYS=365)
     with app.app_context():
@@ -59,7 +59,7 @@ def _order(page: str) -> list[str]:
     return [name for name in re.findall(r'id="card-state-(\w+)"', page)]
 
 
-def test_category_and_organisation_pages_sink_doubtful_listings(app) -> None:  # type: ignore
+def test_category_and_organisation_pages_sink_doubtful_listings(app) -> None:
     client = app.test_client()
     for url in (f"/categories/{app.config['TEST_CATEGORY']}",
                 f"/organisations/{app.config['TEST_ORGANISATION']}"):
@@ -74,7 +74,7 @@ def test_category_and_organisation_pages_sink_doubtful_listings(app) -> None:  #
         assert "On a break until" in page and ">Full<" in page and ">Closed<" in page
 
 
-def test_sql_and_python_rules_agree(app) -> None:  # type: ignore
+def test_sql_and_python_rules_agree(app) -> None:
     with app.app_context():
         today = local_now().date()
         by_sql = db.session.scalars(select(Activity).where(Activity.slug.like("state-%"))
@@ -87,7 +87,7 @@ def test_sql_and_python_rules_agree(app) -> None:  # type: ignore
     assert reasons["state-full"] == "Full"
 
 
-def test_a_review_lifts_not_confirmed(app) -> None:  # type: ignore
+def test_a_review_lifts_not_confirmed(app) -> None:
     with app.app_context():
         activity = db.session.scalar(select(Activity).where(Activity.slug == "state-unconfirmed"))
         assert freshness.is_not_confirmed(activity)
@@ -95,6 +95,6 @@ def test_a_review_lifts_not_confirmed(app) -> None:  # type: ignore
         assert not freshness.is_not_confirmed(activity)
 
 
-def test_activity_page_says_not_confirmed(app) -> None:  # type: ignore
+def test_activity_page_says_not_confirmed(app) -> None:
     page = app.test_client().get("/activities/state-unconfirmed").data.decode()
     assert 'id="not-confirmed-notice"' in page and 'id="stale-notice"' not in page

@@ -38,11 +38,11 @@ def test_short_code_round_trip(uuid: str) -> None:
 
 
 @pytest.mark.parametrize("code", ["", "abc", "abcdefghi", "abcd-fgh", "../../etc"])
-def test_bad_short_codes_are_404(client, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_short_codes_are_404(client, code: str) -> None:
     assert client.get(f"/a/{code}").status_code == 404
 
 
-def test_short_link_survives_a_slug_change(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_short_link_survives_a_slug_change(make_app) -> None:
     app = make_app()
     client = app.test_client()
     code = short_code(_activity(app).uuid)
@@ -147,7 +147,7 @@ def test_reply_to_is_opt_in_and_erased_after_sending(make_app, tmp_path) -> None
     assert sorted(filter(None, headers)) == ["sam@library.example"]
 
 
-def test_signing_in_keeps_the_shortlist(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_signing_in_keeps_the_shortlist(make_app) -> None:
     app = manage_app(make_app, **FAST)
     client = app.test_client()
     client.post("/shortlist/add", data={"slug": KNIT})

@@ -46,7 +46,7 @@ def normalised(service: dict[str, Any]) -> dict[str, Any]:
 def counts(app: Flask) -> tuple[int, int, int, int]:
     with app.app_context():
         return tuple(db.session.scalar(select(func.count()).select_from(model))
-                     for model in (Activity, Organisation, Venue, ListingChange))  # type: ignore
+                     for model in (Activity, Organisation, Venue, ListingChange))
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +209,7 @@ def test_a_record_that_fails_in_the_database_leaves_nothing_behind(
     bad = ActivityRecord(external_id="bad", title="Bad group",
                          organisation=OrganisationRecord("org-bad", "Half-applied organisation"),
                          formats=["online"],
-                         schedule=[ScheduleRecord(0, [], None, None,  # type: ignore[arg-type]
+                         schedule=[ScheduleRecord(0, [], None, None,
                                                   dt.time(11))])
     with site.app_context():
         report = import_records([("bad", bad), ("good", good)], "test")

@@ -41,7 +41,7 @@ def test_spelling_words_are_whole_and_folded() -> None:
         "knitting", "cafe"]
 
 
-def test_document_of_a_hidden_address_is_rounded(app) -> None:  # type: ignore[no-untyped-def]
+def test_document_of_a_hidden_address_is_rounded(app) -> None:
     with app.app_context():
         sewing = db.session.scalar(
             select(Activity).where(Activity.slug == "gipton-home-sewing-circle"))
@@ -52,7 +52,7 @@ def test_document_of_a_hidden_address_is_rounded(app) -> None:  # type: ignore[n
     assert doc["located"] == "1" and doc["cell"]
 
 
-def test_document_fields(app) -> None:  # type: ignore[no-untyped-def]
+def test_document_fields(app) -> None:
     with app.app_context():
         knit = db.session.scalar(
             select(Activity).where(Activity.slug == "harehills-knit-and-natter"))
@@ -66,7 +66,7 @@ def test_document_fields(app) -> None:  # type: ignore[no-untyped-def]
     assert doc["age_min"] == 0 and doc["age_max"] == 150
 
 
-def test_rebuild_check_and_outbox(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_rebuild_check_and_outbox(make_app) -> None:
     app = make_app()
     runner = app.test_cli_runner()
     result = runner.invoke(args=["index", "rebuild"])
@@ -110,7 +110,7 @@ def test_new_and_deleted_listings_go_through_the_outbox(make_app) -> None:
         assert indexing.differences() == {"missing": [], "extra": [], "stale": []}
 
 
-def test_rebuild_swaps_under_an_open_searcher(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_rebuild_swaps_under_an_open_searcher(make_app) -> None:
     app = make_app()
     rebuild(app)
     client = app.test_client()
@@ -150,7 +150,7 @@ def _worker(app_dir: Path, db_uri: str, index_dir: str) -> subprocess.Popen:
         cwd=app_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _pending(app) -> int:  # type: ignore[no-untyped-def]
+def _pending(app) -> int:
     """Changes the index has not applied yet, by the position stored in it."""
     with app.app_context():
         return changelog.behind(indexing.index_position())

@@ -19,7 +19,7 @@ ABSENT = "/search?q=underwater+basket+weaving&near=LS9+8AB"
 
 
 @pytest.fixture()
-def insight_app(make_app):  # type: ignore[no-untyped-def]
+def insight_app(make_app):
     app = manage_app(make_app, INSIGHT_FLUSH_SECONDS=0, **FAST)
     rebuild(app)
     from sitedir.manage.cli import create_user
@@ -32,16 +32,16 @@ def on_day(monkeypatch, day: dt.date) -> None:
     monkeypatch.setattr(recording, "today", lambda: day)
 
 
-def flush(app) -> None:  # type: ignore[no-untyped-def]
+def flush(app) -> None:
     with app.app_context():
         app.extensions["insight"].flush()
 
 
-def commissioner(app):  # type: ignore[no-untyped-def]
+def commissioner(app):
     return sign_in(app.test_client(), app, "commissioner@example.org")
 
 
-def search_on_days(app, monkeypatch, url: str, days: int) -> None:  # type: ignore[no-untyped-def]
+def search_on_days(app, monkeypatch, url: str, days: int) -> None:
     client = app.test_client()
     start = dt.date.today() - dt.timedelta(days=days)
     for offset in range(days):
@@ -275,7 +275,7 @@ def test_a_failed_flush_keeps_the_counts_for_the_next_one(insight_app, monkeypat
     insight_app.test_client().get(f"/activities/{KNIT}", headers=BROWSER)
     recorder = insight_app.extensions["insight"]
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError("database gone")
 
     monkeypatch.setattr(recording, "_write", broken)

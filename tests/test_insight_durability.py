@@ -18,7 +18,7 @@ BATCH = 25
 KILLS = 3
 
 
-def _run_until_killed(app, tmp_path, rng):  # type: ignore[no-untyped-def]
+def _run_until_killed(app, tmp_path, rng):
     """Start the worker, let it acknowledge some work, SIGKILL it at a random moment."""
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.insight_kill_worker",

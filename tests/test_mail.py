@@ -24,17 +24,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
-def smtp_server():  # type: ignore[no-untyped-def]
+def smtp_server():
     with LocalSMTPServer() as server:
         yield server
 
 
 @pytest.fixture()
-def smtp_app(make_app, smtp_server):  # type: ignore[no-untyped-def]
+def smtp_app(make_app, smtp_server):
     return make_app(**{**FAST, **smtp_server.config()})
 
 
-def _parts(message) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _parts(message) -> tuple[str, str]:
     text = html = ""
     for part in message.walk():
         if part.get_content_type() == "text/plain":
@@ -44,7 +44,7 @@ def _parts(message) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     return text, html
 
 
-def _outbox_count(app, **filters) -> int:  # type: ignore[no-untyped-def]
+def _outbox_count(app, **filters) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(OutboxEmail.id)).filter_by(**filters))
 

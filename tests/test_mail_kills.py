@@ -14,13 +14,13 @@ from tests.connect_support import FAST, LocalSMTPServer
 
 
 @pytest.fixture()
-def smtp_server():  # type: ignore[no-untyped-def]
+def smtp_server():
     with LocalSMTPServer() as server:
         yield server
 
 
 @pytest.fixture()
-def outbox(make_app, smtp_server):  # type: ignore[no-untyped-def]
+def outbox(make_app, smtp_server):
     """An app with three queued emails."""
     app = make_app(content=None, **{**FAST, **smtp_server.config(), "MAIL_CLAIM_TIMEOUT": 300})
     with app.app_context():
@@ -63,7 +63,7 @@ def test_the_final_dot_waits_for_the_committing_record(outbox, smtp_server) -> N
 
 
 def test_a_dead_senders_claims_are_taken_back_at_once_and_sent_once(
-        outbox, smtp_server) -> None:  # type: ignore[no-untyped-def]
+        outbox, smtp_server) -> None:
     with outbox.app_context():
         _leave(mail.SENDING, _dead_sender())  # killed before the dot: the server has nothing
         report = mail.send_pending()
@@ -82,7 +82,7 @@ def test_a_live_senders_claims_are_left_alone(outbox, smtp_server) -> None:
 
 
 def test_unconfirmed_emails_go_again_with_the_same_message_id(
-        outbox, smtp_server, caplog) -> None:  # type: ignore[no-untyped-def]
+        outbox, smtp_server, caplog) -> None:
     with outbox.app_context():
         _leave(mail.COMMITTING, _dead_sender())  # killed between the dot and "sent"
         keys = set(db.session.scalars(select(OutboxEmail.idempotency_key)))

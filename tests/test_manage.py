@@ -22,17 +22,17 @@ KNIT = "harehills-knit-and-natter"
 
 
 @pytest.fixture()
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app) -> Flask:
     return manage_app(make_app)
 
 
 @pytest.fixture()
-def editor(app):  # type: ignore[no-untyped-def]
+def editor(app):
     return sign_in(app.test_client(), app, "editor@example.org")
 
 
 @pytest.fixture()
-def moderator(app):  # type: ignore[no-untyped-def]
+def moderator(app):
     return sign_in_privileged(app.test_client(), app, "mod@example.org")
 
 
@@ -220,7 +220,7 @@ def test_more_rows_button_works_without_javascript(app, editor) -> None:
     assert 'name="slot-4-day"' in page and _last_change(app) is None
 
 
-def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:  # type: ignore
+def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:
     url = f"/manage/activities/{KNIT}/status"
     missing = editor.post(url, data={"status": "on_break", "break_until": ""})
     assert missing.status_code == 400 and b'href="#break_until"' in missing.data
@@ -243,7 +243,7 @@ def test_quick_status_publishes_at_once_as_a_review(app, editor) -> None:  # typ
     assert bad.status_code == 400 and b'href="#status"' in bad.data
 
 
-def test_still_right_button_is_a_review_that_keeps_the_status(app, editor) -> None:  # type: ignore
+def test_still_right_button_is_a_review_that_keeps_the_status(app, editor) -> None:
     url = f"/manage/activities/{KNIT}/status"
     editor.post(url, data={"status": "full", "waiting_list": "yes"})
     with app.app_context():
@@ -276,7 +276,7 @@ def test_new_activity_and_organisation_edit(app, editor, moderator) -> None:
     assert b"Harehills Friends CIO" in editor.get("/organisations/harehills-friends").data
 
 
-def test_history_and_restore(app, editor, moderator) -> None:  # type: ignore[no-untyped-def]
+def test_history_and_restore(app, editor, moderator) -> None:
     editor.post(f"/manage/activities/{KNIT}/edit", data=activity_form(app, KNIT, title="New"))
     moderator.post(f"/manage/queue/changes/{_last_change(app).id}/approve")
     page = editor.get(f"/manage/activities/{KNIT}/history").data.decode()
@@ -297,7 +297,7 @@ def test_history_and_restore(app, editor, moderator) -> None:  # type: ignore[no
     assert other.post(f"/manage/activities/{walk}/history/{first}/restore").status_code == 404
 
 
-def test_claim_then_edit(app, moderator) -> None:  # type: ignore[no-untyped-def]
+def test_claim_then_edit(app, moderator) -> None:
     assert b"Is this your group?" in moderator.get(f"/activities/{KNIT}").data
     newcomer = sign_in(app.test_client(), app, "sue@example.org")
     assert newcomer.get(f"/manage/activities/{KNIT}/edit").status_code == 403
@@ -314,7 +314,7 @@ def test_claim_then_edit(app, moderator) -> None:  # type: ignore[no-untyped-def
     assert "You can now sign in" in emails_to(app, "sue@example.org")[-1].text_body
 
 
-def test_register_a_new_organisation(app, moderator) -> None:  # type: ignore[no-untyped-def]
+def test_register_a_new_organisation(app, moderator) -> None:
     newcomer = sign_in(app.test_client(), app, "chess@example.org")
     form = activity_form(app, KNIT, title="Chess for all", summary="Learn and play chess.")
     form.update(org_name="Leeds Chess Friends", org_summary="A chess club.", org_website="",

@@ -137,7 +137,7 @@ def _setup(make_app: Any) -> tuple[Flask, dict[str, int]]:
     return app, ids
 
 
-def _client(app: Flask, role: str):  # type: ignore[no-untyped-def]
+def _client(app: Flask, role: str):
     client = app.test_client()
     if role == "anonymous":
         return client
@@ -148,7 +148,7 @@ def _client(app: Flask, role: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_authorisation_matrix(make_app, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_authorisation_matrix(make_app, role: str) -> None:
     app, ids = _setup(make_app)
     client = _client(app, role)
     failures = []
@@ -175,7 +175,7 @@ def test_authorisation_matrix(make_app, role: str) -> None:  # type: ignore[no-u
     assert failures == []
 
 
-def test_matrix_covers_every_manage_route(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_matrix_covers_every_manage_route(make_app) -> None:
     app, ids = _setup(make_app)
     listed = {(method, _rule_of(app, method, path)) for method, path, _, _ in _routes(app, ids)}
     public = {"manage.sign_in", "manage.sign_in_link", "manage.sign_in_confirm",

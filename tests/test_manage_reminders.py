@@ -18,7 +18,7 @@ KNIT = "harehills-knit-and-natter"
 
 
 @pytest.fixture()
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app) -> Flask:
     app = manage_app(make_app, REMINDER_AFTER_DAYS=100, REMINDER_REPEAT_DAYS=30,
                      REMINDER_LINK_DAYS=28)
     with app.app_context():
@@ -85,7 +85,7 @@ def test_still_running_link_works_once_without_signing_in(app) -> None:
     assert other.status_code == 410 and b"already been used" in other.data
 
 
-def test_on_break_asks_for_the_date(app) -> None:  # type: ignore[no-untyped-def]
+def test_on_break_asks_for_the_date(app) -> None:
     _send(app)
     path = _links(app)["On a break"]
     client = app.test_client()
@@ -97,7 +97,7 @@ def test_on_break_asks_for_the_date(app) -> None:  # type: ignore[no-untyped-def
     assert b"On a break until" in client.get(f"/activities/{KNIT}").data
 
 
-def test_links_expire(app) -> None:  # type: ignore[no-untyped-def]
+def test_links_expire(app) -> None:
     _send(app)
     path = _links(app)["Closed"]
     with app.app_context():
@@ -110,7 +110,7 @@ def test_links_expire(app) -> None:  # type: ignore[no-untyped-def]
     assert _activity(app).status == "running"
 
 
-def test_unanswered_listing_shows_out_of_date_banner(app) -> None:  # type: ignore[no-untyped-def]
+def test_unanswered_listing_shows_out_of_date_banner(app) -> None:
     with app.app_context():
         db.session.execute(update(Activity).where(Activity.slug == KNIT).values(
             last_reviewed=local_now().date() - dt.timedelta(days=400)))
@@ -119,7 +119,7 @@ def test_unanswered_listing_shows_out_of_date_banner(app) -> None:  # type: igno
     assert 'id="stale-notice"' in page and "may be out of date" in page
 
 
-def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:  # type: ignore
+def test_reminder_link_and_dashboard_give_the_same_result(make_app) -> None:
     """The same answer by either path leaves the same listing, reviewed today, no moderator."""
     from tests.manage_helpers import sign_in
 
@@ -164,7 +164,7 @@ def _age_reminders(app: Flask, days: int) -> None:
         db.session.commit()
 
 
-def test_third_unanswered_reminder_marks_not_confirmed(app) -> None:  # type: ignore
+def test_third_unanswered_reminder_marks_not_confirmed(app) -> None:
     for _ in range(3):
         assert "0 listing(s) marked not confirmed" in _send(app)
         _age_reminders(app, 31)
@@ -179,7 +179,7 @@ def test_third_unanswered_reminder_marks_not_confirmed(app) -> None:  # type: ig
     assert "0 listing(s) marked" in _send(app) and "Queued 0" in _send(app)
 
 
-def test_an_answer_in_time_keeps_it_confirmed(app) -> None:  # type: ignore
+def test_an_answer_in_time_keeps_it_confirmed(app) -> None:
     for _ in range(2):
         _send(app)
         _age_reminders(app, 31)
@@ -194,7 +194,7 @@ def test_an_answer_in_time_keeps_it_confirmed(app) -> None:  # type: ignore
     assert _activity(app).not_confirmed_since is None
 
 
-def test_freshness_page_counts_for_moderators(app) -> None:  # type: ignore
+def test_freshness_page_counts_for_moderators(app) -> None:
     from tests.manage_helpers import sign_in, sign_in_privileged
 
     for _ in range(3):

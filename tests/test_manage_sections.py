@@ -16,12 +16,12 @@ KNIT = "harehills-knit-and-natter"
 
 
 @pytest.fixture()
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app) -> Flask:
     return manage_app(make_app)
 
 
 @pytest.fixture()
-def editor(app):  # type: ignore[no-untyped-def]
+def editor(app):
     return sign_in(app.test_client(), app, "editor@example.org")
 
 
@@ -32,7 +32,7 @@ def _changes(app: Flask) -> list[ChangeRequest]:
         return rows
 
 
-def test_every_section_shows_only_its_own_fields(app, editor) -> None:  # type: ignore
+def test_every_section_shows_only_its_own_fields(app, editor) -> None:
     form = activity_form(app, KNIT)
     for key, (title, fields, _) in SECTIONS.items():
         page = editor.get(f"/manage/activities/{KNIT}/edit/{key}").data.decode()
@@ -44,7 +44,7 @@ def test_every_section_shows_only_its_own_fields(app, editor) -> None:  # type: 
     assert set(form) >= {"title", "contact_email"}
 
 
-def test_sections_then_check_your_answers_then_send(app, editor) -> None:  # type: ignore
+def test_sections_then_check_your_answers_then_send(app, editor) -> None:
     url = f"/manage/activities/{KNIT}"
     form = activity_form(app, KNIT)
     about = {k: v for k, v in form.items() if section_of(k) == "about"}
@@ -65,7 +65,7 @@ def test_sections_then_check_your_answers_then_send(app, editor) -> None:  # typ
     assert change.payload["contact"]["name"] == "Priya Natter"
 
 
-def test_section_errors_name_the_row_and_field_once(app, editor) -> None:  # type: ignore
+def test_section_errors_name_the_row_and_field_once(app, editor) -> None:
     form = activity_form(app, KNIT)
     when = {k: v for k, v in form.items() if section_of(k) == "when" or k.endswith("_count")}
     when.update({"slot-0-start": "9am", "slot-1-day": "monday", "slot-1-start": "25:00",
@@ -82,7 +82,7 @@ def test_section_errors_name_the_row_and_field_once(app, editor) -> None:  # typ
     assert [c.status for c in _changes(app)] == []
 
 
-def test_discard_and_unknown_section(app, editor) -> None:  # type: ignore
+def test_discard_and_unknown_section(app, editor) -> None:
     form = activity_form(app, KNIT)
     access = {k: v for k, v in form.items() if section_of(k) == "access"}
     editor.post(f"/manage/activities/{KNIT}/edit/access", data={**access, "accessibility": []})
@@ -91,7 +91,7 @@ def test_discard_and_unknown_section(app, editor) -> None:  # type: ignore
     assert editor.get(f"/manage/activities/{KNIT}/edit/nothing").status_code == 404
 
 
-def test_queue_diffs_against_the_published_listing_and_marks_second_requests(  # type: ignore
+def test_queue_diffs_against_the_published_listing_and_marks_second_requests(
         app, editor) -> None:
     moderator = sign_in(app.test_client(), app, "mod@example.org")
     first = activity_form(app, KNIT, title="Knit and Chat")

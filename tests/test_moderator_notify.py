@@ -32,7 +32,7 @@ def _app(make_app: Any, **config: Any) -> Flask:
 
 
 @pytest.fixture()
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app) -> Flask:
     return _app(make_app)
 
 
@@ -182,7 +182,7 @@ def test_a_problem_report_names_the_listing_but_not_the_reporters_words(app) -> 
     assert f'id="report-{report_id}"' in moderator.get("/manage/queue").text
 
 
-def test_no_emails_when_the_setting_is_off(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_no_emails_when_the_setting_is_off(make_app) -> None:
     app = _app(make_app, MODERATOR_EMAILS_ENABLED=False)
     editor = sign_in(app.test_client(), app, "editor@example.org")
     editor.post(f"/manage/activities/{KNIT}/edit", data=activity_form(app, KNIT, title="Off"))

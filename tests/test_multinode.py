@@ -145,7 +145,7 @@ def _marker(random_: random.Random) -> str:
 class Editors:
     """Threads that retitle distinct listings, each holding its transaction open a moment."""
 
-    def __init__(self, app, uuids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, uuids: list[str]) -> None:
         self.app, self.uuids = app, uuids
         self.committed: dict[str, tuple[str, float]] = {}  # marker -> (uuid, commit time)
         self.lock = threading.Lock()
@@ -206,7 +206,7 @@ def _searchable_over_http(node: Node, markers: list[str]) -> list[str]:
     return missing
 
 
-def _wait_for(predicate, timeout: float, what: str,  # type: ignore[no-untyped-def]
+def _wait_for(predicate, timeout: float, what: str,
               every: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

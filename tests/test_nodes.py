@@ -120,7 +120,7 @@ def test_healthz_without_an_index_is_not_ready(make_app) -> None:
 
 
 def test_prune_waits_for_every_node_and_a_node_left_behind_rebuilds(
-        make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        make_app, tmp_path: Path) -> None:
     first = make_app(INDEX_NODE_NAME="a")
     with first.app_context():
         indexing.rebuild(first)

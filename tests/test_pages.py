@@ -10,7 +10,7 @@ from sitedir import indexing
 from sitedir.extensions import db
 
 
-def text_of(response) -> str:  # type: ignore[no-untyped-def]
+def text_of(response) -> str:
     """The page's visible text, whitespace folded, for asserting facts as people read them."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
@@ -123,7 +123,7 @@ def test_unexpected_error_is_a_friendly_500(make_app) -> None:
     app = make_app(content=None)
 
     @app.get("/boom")
-    def boom():  # type: ignore[no-untyped-def]
+    def boom():
         raise RuntimeError("secret internals")
 
     response = app.test_client().get("/boom")
@@ -139,7 +139,7 @@ def test_json_errors_for_json_paths(client) -> None:
     assert response.get_json()["error"]["status"] == 404
 
 
-def test_security_headers_and_healthz(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_security_headers_and_healthz(make_app) -> None:
     app = make_app()
     with app.app_context():
         indexing.rebuild(app)

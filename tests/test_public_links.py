@@ -36,7 +36,7 @@ def test_a_configured_address_wins_over_the_serving_address(make_app) -> None:
     assert app.config["PUBLIC_BASE_URL"] == "https://activities.example.org/leeds"
 
 
-def test_links_never_come_from_the_host_header(client) -> None:  # type: ignore[no-untyped-def]
+def test_links_never_come_from_the_host_header(client) -> None:
     sitemap = client.get("/sitemap.xml", headers={"Host": "evil.example"}).get_data(as_text=True)
     assert "evil.example" not in sitemap and "<loc>http://localhost/</loc>" in sitemap
 
@@ -49,7 +49,7 @@ def test_unset_address_is_a_clear_error_not_a_host_header_link(make_app) -> None
             links.public_url("public.home")
 
 
-def _start_wsgi(tmp_path, **env: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+def _start_wsgi(tmp_path, **env: str) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("FLASK_")}
     environment.update(env)

@@ -16,7 +16,7 @@ def test_reasons_cover_place_cost_access_and_safeguarding() -> None:
     assert {"wrong_place", "wrong_cost", "wrong_access", "safeguarding"} <= set(PROBLEM_REASONS)
 
 
-def test_safeguarding_goes_to_the_named_person_and_not_the_queue(make_app) -> None:  # type: ignore
+def test_safeguarding_goes_to_the_named_person_and_not_the_queue(make_app) -> None:
     app = manage_app(make_app, **FAST)
     client = app.test_client()
     form = client.get(f"/activities/{KNIT}/report").text
@@ -40,7 +40,7 @@ def test_safeguarding_goes_to_the_named_person_and_not_the_queue(make_app) -> No
     assert sorted(reasons) == ["safeguarding", "wrong_cost"]
 
 
-def test_start_a_listing_from_a_suggestion(make_app) -> None:  # type: ignore
+def test_start_a_listing_from_a_suggestion(make_app) -> None:
     app = manage_app(make_app, **FAST)
     submit(app.test_client(), "/suggest", {"group_name": "Chapel Allerton Choir",
                                            "description": "A friendly community choir.",

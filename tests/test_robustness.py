@@ -14,7 +14,7 @@ JUNK_VALUES = ["", "x", "0", "-1", "99999999999999999999", "%00", "<script>", "Ã
 SKIP = {"static"}
 
 
-def _urls(app, method: str):  # type: ignore[no-untyped-def]
+def _urls(app, method: str):
     """Each rule of the given method, with its path arguments filled by junk."""
     for rule in app.url_map.iter_rules():
         if method not in (rule.methods or ()) or rule.endpoint in SKIP:

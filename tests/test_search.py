@@ -24,7 +24,7 @@ def indexed(indexed_app: Flask) -> Flask:
 
 
 @pytest.fixture()
-def api(indexed: Flask):  # type: ignore[no-untyped-def]
+def api(indexed: Flask):
     return indexed.test_client()
 
 
@@ -38,11 +38,11 @@ def api(indexed: Flask):  # type: ignore[no-untyped-def]
     ("Harehills", "harehills-knit-and-natter"),  # the place is searchable as words
     ("Wharfedale", "otley-health-walk"),  # and the organisation
 ])
-def test_words_find_listings(api, query: str, slug: str) -> None:  # type: ignore[no-untyped-def]
+def test_words_find_listings(api, query: str, slug: str) -> None:
     assert slug in slugs(api, f"/search.json?q={query}")
 
 
-def test_accents_fold_both_ways(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_accents_fold_both_ways(make_app) -> None:
     app = make_app()
     with app.app_context():
         made = {add_activity("Café Conversations", 53.8, -1.5).slug,
@@ -54,12 +54,12 @@ def test_accents_fold_both_ways(make_app) -> None:  # type: ignore[no-untyped-de
     assert made <= set(slugs(client, "/search.json?q=café"))
 
 
-def test_closed_listings_are_left_out(api) -> None:  # type: ignore[no-untyped-def]
+def test_closed_listings_are_left_out(api) -> None:
     assert "harehills-closed-group" not in slugs(api, "/search.json?q=computer")
     assert "harehills-closed-group" not in slugs(api, "/search.json")
 
 
-def test_exact_title_match_comes_first(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_exact_title_match_comes_first(make_app) -> None:
     app = make_app()
     with app.app_context():
         add_activity("Walking Football", 53.8, -1.5, summary="Walking football walking walking")
@@ -74,7 +74,7 @@ def test_exact_title_match_comes_first(make_app) -> None:  # type: ignore[no-unt
     assert slugs(client, "/search.json?q=Walking+Football")[0] != exact_slug
 
 
-def test_fresh_listings_rank_a_little_higher(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_fresh_listings_rank_a_little_higher(make_app) -> None:
     app = make_app()
     with app.app_context():
         stale = add_activity("Pottery one", 53.8, -1.5, summary="pottery",
@@ -86,7 +86,7 @@ def test_fresh_listings_rank_a_little_higher(make_app) -> None:  # type: ignore[
     assert slugs(app.test_client(), "/search.json?q=pottery") == order
 
 
-def test_did_you_mean(api) -> None:  # type: ignore[no-untyped-def]
+def test_did_you_mean(api) -> None:
     # A confident correction is searched at once (tests/test_search_words.py); asked for the
     # words exactly, the page offers it instead.
     body = api.get("/search.json?q=kniting&exact=1").get_json()
@@ -94,7 +94,7 @@ def test_did_you_mean(api) -> None:  # type: ignore[no-untyped-def]
     assert api.get("/search.json?q=knitting").get_json()["did_you_mean"] is None
 
 
-def test_any_word_when_no_listing_has_all(api) -> None:  # type: ignore[no-untyped-def]
+def test_any_word_when_no_listing_has_all(api) -> None:
     found = slugs(api, "/search.json?q=knitting+zebra")
     assert found == ["harehills-knit-and-natter"]
 
@@ -108,18 +108,18 @@ def test_query_syntax_is_restricted_and_safe(api, text: str) -> None:
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
-def test_field_syntax_is_just_words(api) -> None:  # type: ignore[no-untyped-def]
+def test_field_syntax_is_just_words(api) -> None:
     # "title:knit" is not a field query: it finds what "title knit" finds.
     assert "harehills-knit-and-natter" in slugs(api, "/search.json?q=title:knit")
 
 
-def test_query_length_is_bounded(api) -> None:  # type: ignore[no-untyped-def]
+def test_query_length_is_bounded(api) -> None:
     response = api.get("/search.json", query_string={"q": "a" * 201})
     assert response.status_code == 400
     assert response.get_json()["error"]["parameter"] == "q"
 
 
-def test_snippets_are_marked_and_escaped(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_snippets_are_marked_and_escaped(make_app) -> None:
     app = make_app()
     with app.app_context():
         add_activity("Choir", 53.8, -1.5, summary="Sing <b>loud</b>",
@@ -156,7 +156,7 @@ def test_facet_counts_match_the_database(indexed: Flask, api) -> None:
     assert _facet(body, "free") == {"1": free}
 
 
-def test_filters_narrow_and_facets_show_alternatives(api) -> None:  # type: ignore[no-untyped-def]
+def test_filters_narrow_and_facets_show_alternatives(api) -> None:
     everything = api.get("/search.json").get_json()
     crafts = api.get("/search.json?category=arts-and-crafts").get_json()
     assert crafts["total"] == _facet(everything, "category")["arts-and-crafts"]
@@ -170,7 +170,7 @@ def test_filters_narrow_and_facets_show_alternatives(api) -> None:  # type: igno
     assert all(item["free"] for item in free["results"])
 
 
-def test_day_time_format_join_age_filters(api) -> None:  # type: ignore[no-untyped-def]
+def test_day_time_format_join_age_filters(api) -> None:
     tuesday_mornings = slugs(api, "/search.json?day=tuesday&time=morning")
     assert "harehills-knit-and-natter" in tuesday_mornings
     assert "harehills-monthly-supper" not in tuesday_mornings  # Monday evenings
@@ -185,7 +185,7 @@ def test_day_time_format_join_age_filters(api) -> None:  # type: ignore[no-untyp
 # ---- distance ----------------------------------------------------------------------------------
 
 @pytest.fixture()
-def ring(make_app):  # type: ignore[no-untyped-def]
+def ring(make_app):
     """Listings at hand-computed distances north and east of 54.0, -2.0 (a field in the Dales)."""
     app = make_app()
     centre_lat, centre_lon = 54.0, -2.0
@@ -210,7 +210,7 @@ def ring(make_app):  # type: ignore[no-untyped-def]
     return app, made
 
 
-def test_radius_keeps_exactly_the_listings_within_it(ring) -> None:  # type: ignore[no-untyped-def]
+def test_radius_keeps_exactly_the_listings_within_it(ring) -> None:
     app, made = ring
     client = app.test_client()
     near = "near=54.0,-2.0&online=0"
@@ -222,7 +222,7 @@ def test_radius_keeps_exactly_the_listings_within_it(ring) -> None:  # type: ign
     assert made[("N", 24.0)] in slugs(client, f"/search.json?{near}&radius=25")
 
 
-def test_distances_are_reported_and_sorted(ring) -> None:  # type: ignore[no-untyped-def]
+def test_distances_are_reported_and_sorted(ring) -> None:
     app, made = ring
     body = app.test_client().get("/search.json?near=54.0,-2.0&radius=25&online=0").get_json()
     distances = [item["distance_miles"] for item in body["results"]
@@ -232,7 +232,7 @@ def test_distances_are_reported_and_sorted(ring) -> None:  # type: ignore[no-unt
     assert body["sort"] == "distance"
 
 
-def test_online_activities_are_included_on_request(ring) -> None:  # type: ignore[no-untyped-def]
+def test_online_activities_are_included_on_request(ring) -> None:
     app, made = ring
     client = app.test_client()
     with_online = client.get("/search.json?near=54.0,-2.0&radius=1").get_json()["results"]
@@ -243,14 +243,14 @@ def test_online_activities_are_included_on_request(ring) -> None:  # type: ignor
     assert made["online"] not in slugs(client, "/search.json?near=54.0,-2.0&radius=1&online=0")
 
 
-def test_places_postcodes_and_outcodes(api) -> None:  # type: ignore[no-untyped-def]
+def test_places_postcodes_and_outcodes(api) -> None:
     for near in ("LS8 5QD", "ls85qd", "LS8", "Leeds", "53.81,-1.53"):
         body = api.get("/search.json", query_string={"near": near, "radius": 3}).get_json()
         assert "harehills-knit-and-natter" in [r["slug"] for r in body["results"]], near
         assert body["near"]["radius_miles"] == 3
 
 
-def test_unknown_and_ambiguous_places(api) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_and_ambiguous_places(api) -> None:
     unknown = api.get("/search.json?near=Qwertyville")
     assert unknown.status_code == 400
     assert unknown.get_json()["error"]["parameter"] == "near"
@@ -261,7 +261,7 @@ def test_unknown_and_ambiguous_places(api) -> None:  # type: ignore[no-untyped-d
     assert "Isle of Wight" in page.get_data(as_text=True)
 
 
-def test_hidden_addresses_are_approximate(api) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_addresses_are_approximate(api) -> None:
     body = api.get("/search.json?q=sewing&near=LS9&radius=5").get_json()
     item = next(r for r in body["results"] if r["slug"] == "gipton-home-sewing-circle")
     assert item["approximate_location"] is True
@@ -273,7 +273,7 @@ def test_hidden_addresses_are_approximate(api) -> None:  # type: ignore[no-untyp
 
 # ---- pages and the JSON shape ----------------------------------------------------------------
 
-def test_pagination_bounds(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_pagination_bounds(make_app) -> None:
     app = make_app(PAGE_SIZE=2)
     rebuild(app)
     client = app.test_client()
@@ -298,7 +298,7 @@ RESULT_TYPES = {
 }
 
 
-def test_json_schema(api) -> None:  # type: ignore[no-untyped-def]
+def test_json_schema(api) -> None:
     body = api.get("/search.json?q=walk&near=Otley&radius=10").get_json()
     assert {"total", "page", "pages", "results", "facets"} <= set(body)
     assert isinstance(body["total"], int) and body["page"] == 1 and body["pages"] >= 1
@@ -332,7 +332,7 @@ def test_bad_parameters_are_named(api, query: str, parameter: str) -> None:
 
 # ---- readers and writers at once -------------------------------------------------------------
 
-def test_readers_survive_concurrent_commits(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_readers_survive_concurrent_commits(make_app) -> None:
     app = make_app()
     rebuild(app)
     errors: list[BaseException] = []
@@ -385,7 +385,7 @@ def test_publish_becomes_searchable_through_the_worker_thread(make_app) -> None:
         stop.set()
 
 
-def test_searchers_are_closed(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_searchers_are_closed(make_app) -> None:
     app = make_app()
     rebuild(app)
     service = search.get_service(app)

@@ -12,11 +12,11 @@ from tests.search_helpers import rebuild
 
 
 @pytest.fixture()
-def pages(indexed_app: Flask):  # type: ignore[no-untyped-def]
+def pages(indexed_app: Flask):
     return indexed_app.test_client()
 
 
-def html(client, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+def html(client, url: str, status: int = 200) -> str:
     response = client.get(url)
     assert response.status_code == status, response.get_data(as_text=True)[:2000]
     return response.get_data(as_text=True)
@@ -30,14 +30,14 @@ def test_search_page_lists_results_like_category_pages(pages) -> None:
     assert "<mark>" in page  # the matched words are highlighted
 
 
-def test_facet_counts_are_shown_beside_filters(pages) -> None:  # type: ignore[no-untyped-def]
+def test_facet_counts_are_shown_beside_filters(pages) -> None:
     page = html(pages, "/search")
     assert re.search(r'for="f-category-arts-and-crafts">Arts and crafts '
                      r'<span class="sd-facet-count">\(\d+\)</span>', page)
     assert 'id="f-free"' in page and "Free only" in page
 
 
-def test_chosen_filters_can_be_removed_one_by_one(pages) -> None:  # type: ignore[no-untyped-def]
+def test_chosen_filters_can_be_removed_one_by_one(pages) -> None:
     page = html(pages, "/search?category=arts-and-crafts&free=1&q=knit")
     assert "Your filters" in page
     # The remove link for the category keeps the other choices and drops the page number.
@@ -46,7 +46,7 @@ def test_chosen_filters_can_be_removed_one_by_one(pages) -> None:  # type: ignor
             'value="arts-and-crafts" checked') in page
 
 
-def test_distance_and_map_data(pages) -> None:  # type: ignore[no-untyped-def]
+def test_distance_and_map_data(pages) -> None:
     page = html(pages, "/search?near=LS9&radius=5")
     assert "within 5 miles of LS9" in page
     assert re.search(r"\d+(\.\d)? miles?", page)
@@ -68,26 +68,26 @@ def test_map_without_a_tile_server_still_has_markers(make_app) -> None:
     assert '<script src="/static/vendor/leaflet/leaflet.js"' not in page  # loaded on demand
 
 
-def test_nothing_found_gives_advice(pages) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_found_gives_advice(pages) -> None:
     page = html(pages, "/search?q=knitting&near=Otley&radius=1&free=1")
     assert "No activities found" in page
     assert "Search within 3 miles instead of 1" in page
     assert "Remove all filters" in page
 
 
-def test_did_you_mean_links_to_the_corrected_search(pages) -> None:  # type: ignore[no-untyped-def]
+def test_did_you_mean_links_to_the_corrected_search(pages) -> None:
     page = html(pages, "/search?q=kniting&exact=1")  # else the correction is searched at once
     assert 'Did you mean <a class="govuk-link" href="/search?q=knitting">knitting</a>' in page
 
 
-def test_place_problems_are_explained(pages) -> None:  # type: ignore[no-untyped-def]
+def test_place_problems_are_explained(pages) -> None:
     page = html(pages, "/search?near=Qwertyville")
     assert "There is a problem" in page and "Qwertyville" in page
     page = html(pages, "/search?near=Newport")
     assert "Newport, Isle of Wight" in page and "Choose the one you mean" in page
 
 
-def test_bad_parameters_show_an_error_page(pages) -> None:  # type: ignore[no-untyped-def]
+def test_bad_parameters_show_an_error_page(pages) -> None:
     page = html(pages, "/search?radius=9", status=400)
     assert "There is a problem" in page and "radius must be one of" in page
 
@@ -99,7 +99,7 @@ def test_format_miles(miles: float, text: str) -> None:
     assert format_miles(miles) == text
 
 
-def test_default_order_is_not_carried_into_a_new_search(pages):  # type: ignore[no-untyped-def]
+def test_default_order_is_not_carried_into_a_new_search(pages):
     browse = html(pages, "/search")
     assert '<option value="">Name (A to Z)</option>' in browse
     words = html(pages, "/search?q=knitting")

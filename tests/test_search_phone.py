@@ -12,12 +12,12 @@ from tests.search_helpers import rebuild
 
 
 @pytest.fixture(scope="module")
-def pages(app: Flask):  # type: ignore[no-untyped-def]
+def pages(app: Flask):
     rebuild(app)
     return app.test_client()
 
 
-def _redirect(client, url: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _redirect(client, url: str) -> list[tuple[str, str]]:
     response = client.get(url)
     assert response.status_code == 302, response.status_code
     location = urlsplit(response.headers["Location"])
@@ -74,12 +74,12 @@ def test_filters_fold_behind_a_count_and_show_as_removable_tags(pages) -> None:
     assert "(0 selected)" in none and 'id="applied-filters"' not in none
 
 
-def test_skip_link_goes_to_the_results(pages) -> None:  # type: ignore[no-untyped-def]
+def test_skip_link_goes_to_the_results(pages) -> None:
     page = pages.get("/search?q=knitting").get_data(as_text=True)
     assert '<a href="#results" class="govuk-skip-link"' in page and 'id="results"' in page
 
 
-def test_subscribe_to_these_activities(pages) -> None:  # type: ignore[no-untyped-def]
+def test_subscribe_to_these_activities(pages) -> None:
     page = pages.get("/search?q=knitting").get_data(as_text=True)
     assert '<a class="govuk-link" href="/search.ics?q=knitting" id="subscribe-link">' \
            'Subscribe to these activities</a>' in page
@@ -88,7 +88,7 @@ def test_subscribe_to_these_activities(pages) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.parametrize("url", ["/", "/search?q=knitting", "/search?q=zzzzqqq", "/pages/privacy"])
-def test_suggest_an_activity_is_findable(pages, url: str) -> None:  # type: ignore[no-untyped-def]
+def test_suggest_an_activity_is_findable(pages, url: str) -> None:
     page = pages.get(url).get_data(as_text=True)
     assert 'href="/suggest" id="footer-suggest">Suggest an activity</a>' in page
     if url == "/":

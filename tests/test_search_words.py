@@ -42,7 +42,7 @@ def worded(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 
 @pytest.fixture()
-def api(worded: Flask):  # type: ignore[no-untyped-def]
+def api(worded: Flask):
     return worded.test_client()
 
 

@@ -44,7 +44,7 @@ BAD_ADDRESSES = ["victim,evil@example.org", "victim@example.org,evil@example.org
 
 # --- 1. headers on every response -------------------------------------------------------------
 
-def _sample_path(rule) -> str:  # type: ignore[no-untyped-def]
+def _sample_path(rule) -> str:
     """A concrete URL for a rule: real slugs where a slug goes, something plausible elsewhere."""
     values = {}
     for name in rule.arguments:
@@ -54,7 +54,7 @@ def _sample_path(rule) -> str:  # type: ignore[no-untyped-def]
     return rule.build(values, append_unknown=False)[1]
 
 
-def _assert_security_headers(response, what: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_security_headers(response, what: str) -> None:
     csp = response.headers.get("Content-Security-Policy", "")
     for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
                       "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'",
@@ -90,7 +90,7 @@ def test_every_route_and_response_type_carries_the_security_headers(app: Flask) 
     assert "Strict-Transport-Security" not in client.get("/").headers  # plain HTTP: no HSTS
 
 
-def test_hsts_over_https_and_behind_a_trusted_proxy_only(make_app) -> None:  # type: ignore
+def test_hsts_over_https_and_behind_a_trusted_proxy_only(make_app) -> None:
     app = make_app(content=None, TRUSTED_PROXY_COUNT=1, PUBLIC_BASE_URL="https://example.org")
     client = app.test_client()
     proxied = client.get("/static/js/sitedir.js", headers={"X-Forwarded-Proto": "https"})
@@ -103,7 +103,7 @@ def test_hsts_over_https_and_behind_a_trusted_proxy_only(make_app) -> None:  # t
         "/static/js/sitedir.js", base_url="https://localhost").headers
 
 
-def test_session_cookie_flags_follow_the_public_address(make_app) -> None:  # type: ignore
+def test_session_cookie_flags_follow_the_public_address(make_app) -> None:
     secure = make_app(content=None, PUBLIC_BASE_URL="https://directory.example.org")
     cookie = secure.test_client().get("/suggest", base_url="https://localhost").headers.get(
         "Set-Cookie", "")
@@ -114,7 +114,7 @@ def test_session_cookie_flags_follow_the_public_address(make_app) -> None:  # ty
     assert "SameSite=Lax" in plain.test_client().get("/suggest").headers["Set-Cookie"]
 
 
-def test_the_configured_tile_host_is_allowed_for_images(make_app) -> None:  # type: ignore
+def test_the_configured_tile_host_is_allowed_for_images(make_app) -> None:
     app = make_app(content=None, MAP_TILE_URL="https://{s}.tiles.example.net/{z}/{x}/{y}.png")
     csp = app.test_client().get("/static/js/sitedir.js").headers["Content-Security-Policy"]
     assert "img-src 'self' data: https://*.tiles.example.net;" in csp
@@ -169,14 +169,14 @@ def test_bidi_overrides_are_refused(override: str) -> None:
         assert refused.value.code == "bidi"
 
 
-def _publish_title(app: Flask, title: str):  # type: ignore[no-untyped-def]
+def _publish_title(app: Flask, title: str):
     """A moderator (second factor given) edits the title: it publishes at once."""
     client = sign_in_privileged(app.test_client(), app, "mod@example.org")
     return client.post(f"/manage/activities/{KNIT}/edit",
                        data=activity_form(app, KNIT, title=title))
 
 
-def test_a_title_with_a_line_break_is_one_line_everywhere(make_app) -> None:  # type: ignore
+def test_a_title_with_a_line_break_is_one_line_everywhere(make_app) -> None:
     app = manage_app(make_app, **FAST)
     assert _publish_title(app, "Knit\r\nand Natter\x00").status_code == 302
     with app.app_context():
@@ -198,7 +198,7 @@ def test_bidi_in_a_form_field_is_refused_with_a_message_on_the_field(make_app) -
     assert suggest.status_code == 400 and "must not contain hidden characters" in suggest.text
 
 
-def test_text_already_stored_cannot_break_feeds_calendars_or_emails(make_app, tmp_path) -> None:  # type: ignore  # noqa: E501
+def test_text_already_stored_cannot_break_feeds_calendars_or_emails(make_app, tmp_path) -> None:  # noqa: E501
     """Rows written before the rule (or by hand) are made safe where headers and XML are built."""
     app = manage_app(make_app, **FAST, MAIL_FILE_DIR=str(tmp_path / "mail"))
     with app.app_context():
@@ -262,7 +262,7 @@ def test_sign_in_refuses_anything_but_one_address(app: Flask, address: str) -> N
         assert db.session.scalar(select(func.count(OutboxEmail.id))) == before
 
 
-def test_recommend_and_listing_forms_refuse_bad_addresses(make_app) -> None:  # type: ignore
+def test_recommend_and_listing_forms_refuse_bad_addresses(make_app) -> None:
     app = manage_app(make_app, **FAST)
     client = app.test_client()
     for address in ("victim,evil@example.org", "<victim@example.org>"):
@@ -275,7 +275,7 @@ def test_recommend_and_listing_forms_refuse_bad_addresses(make_app) -> None:  # 
     assert response.status_code == 400 and 'href="#contact_email"' in response.text
 
 
-def test_an_address_that_cannot_be_sent_to_fails_and_is_erased(make_app, tmp_path) -> None:  # type: ignore  # noqa: E501
+def test_an_address_that_cannot_be_sent_to_fails_and_is_erased(make_app, tmp_path) -> None:  # noqa: E501
     """Even a bad address already in the outbox: no raw value ever reaches a To: header."""
     app = make_app(**FAST, MAIL_FILE_DIR=str(tmp_path / "mail"))
     with app.app_context():
@@ -288,7 +288,7 @@ def test_an_address_that_cannot_be_sent_to_fails_and_is_erased(make_app, tmp_pat
     assert not list(mail.mail_dir(app).glob("*.eml"))
 
 
-def test_a_failed_email_shows_on_the_confirmation_page(make_app) -> None:  # type: ignore
+def test_a_failed_email_shows_on_the_confirmation_page(make_app) -> None:
     app = make_app(**FAST)
     client = app.test_client()
     response = submit(client, f"/activities/{KNIT}/recommend", {
@@ -301,7 +301,7 @@ def test_a_failed_email_shows_on_the_confirmation_page(make_app) -> None:  # typ
     assert "The email could not be sent" in page and "Email on its way" not in page
 
 
-def test_an_email_no_sender_finishes_is_failed_after_the_maximum(make_app) -> None:  # type: ignore
+def test_an_email_no_sender_finishes_is_failed_after_the_maximum(make_app) -> None:
     app = make_app(**FAST, MAIL_MAX_ATTEMPTS=3, MAIL_CLAIM_TIMEOUT=0)
     with app.app_context():
         row = mail.enqueue("alex@example.org", "Hi", "body", "")
@@ -397,7 +397,7 @@ def test_a_moderator_without_the_second_factor_cannot_publish_without_review(mak
             "Knit and Chat"
 
 
-def test_a_used_code_is_refused_even_from_another_session(make_app) -> None:  # type: ignore
+def test_a_used_code_is_refused_even_from_another_session(make_app) -> None:
     app = manage_app(make_app, **FAST)
     first = sign_in(app.test_client(), app, "mod@example.org")
     first.get("/manage/two-factor")
@@ -409,7 +409,7 @@ def test_a_used_code_is_refused_even_from_another_session(make_app) -> None:  # 
     assert second.get("/manage/queue").status_code == 302
 
 
-def test_wrong_codes_are_rate_limited(make_app) -> None:  # type: ignore
+def test_wrong_codes_are_rate_limited(make_app) -> None:
     app = manage_app(make_app, **FAST)
     client = sign_in(app.test_client(), app, "admin@example.org")
     client.get("/manage/two-factor")
@@ -422,7 +422,7 @@ def test_wrong_codes_are_rate_limited(make_app) -> None:  # type: ignore
     assert other.status_code == 429
 
 
-def test_recovery_codes_work_once_each(make_app) -> None:  # type: ignore
+def test_recovery_codes_work_once_each(make_app) -> None:
     app = manage_app(make_app, **FAST)
     client = sign_in(app.test_client(), app, "admin@example.org")
     client.get("/manage/two-factor")
@@ -444,7 +444,7 @@ def test_recovery_codes_work_once_each(make_app) -> None:  # type: ignore
     assert not any(code.replace("-", "") in value for value in stored for code in codes)
 
 
-def test_totp_secrets_are_stored_encrypted(make_app, tmp_path: Path) -> None:  # type: ignore
+def test_totp_secrets_are_stored_encrypted(make_app, tmp_path: Path) -> None:
     from cryptography.fernet import Fernet
 
     key = Fernet.generate_key().decode()
@@ -467,7 +467,7 @@ def test_totp_secrets_are_stored_encrypted(make_app, tmp_path: Path) -> None:  #
         crypto.decrypt(stored)
 
 
-def test_a_legacy_plain_secret_is_encrypted_at_next_use(make_app) -> None:  # type: ignore
+def test_a_legacy_plain_secret_is_encrypted_at_next_use(make_app) -> None:
     app = manage_app(make_app, **FAST)
     secret = pyotp.random_base32()
     with app.app_context():
@@ -486,7 +486,7 @@ def test_a_legacy_plain_secret_is_encrypted_at_next_use(make_app) -> None:  # ty
 
 # --- 6. limits that hold --------------------------------------------------------------------------
 
-def test_claims_registrations_and_changes_are_limited_per_account(make_app) -> None:  # type: ignore
+def test_claims_registrations_and_changes_are_limited_per_account(make_app) -> None:
     app = manage_app(make_app, **FAST, CLAIM_LIMIT_PER_DAY=2, CHANGE_LIMIT_PER_HOUR=2)
     client = sign_in(app.test_client(), app, "new@example.org")
     organisations = ["harehills-friends", "gipton-befrienders", "wharfedale-walkers"]
@@ -509,7 +509,7 @@ def test_claims_registrations_and_changes_are_limited_per_account(make_app) -> N
     assert edits == [302, 302, 429]
 
 
-def test_registrations_are_limited_per_day(make_app) -> None:  # type: ignore
+def test_registrations_are_limited_per_day(make_app) -> None:
     from sitedir.manage.limits import check_change
     from werkzeug.exceptions import TooManyRequests
 
@@ -528,7 +528,7 @@ def test_registrations_are_limited_per_day(make_app) -> None:  # type: ignore
         check_change(user, ChangeRequest(kind="activity"))  # other kinds are still accepted
 
 
-def test_public_form_timer_is_bound_to_its_session_and_works_once(make_app) -> None:  # type: ignore
+def test_public_form_timer_is_bound_to_its_session_and_works_once(make_app) -> None:
     app = make_app(**FAST)
     first = app.test_client()
     page = first.get("/suggest").text
@@ -560,7 +560,7 @@ def test_safe_next_keeps_own_paths() -> None:
     assert safe_next("/search?q=walk&near=LS9#results") == "/search?q=walk&near=LS9#results"
 
 
-def test_no_redirect_leaves_the_site_or_fails(make_app) -> None:  # type: ignore
+def test_no_redirect_leaves_the_site_or_fails(make_app) -> None:
     app = manage_app(make_app, **FAST)
     client = app.test_client()
     for target in ("/\t/evil.example", "/x\r\nLocation: //evil.example", "//evil.example"):
@@ -620,7 +620,7 @@ def test_database_instance_folder_and_keys_are_private(make_app, tmp_path: Path)
     assert _mode(crypto_key) == 0o600
 
 
-def test_typed_addresses_and_ips_have_a_retention(make_app) -> None:  # type: ignore
+def test_typed_addresses_and_ips_have_a_retention(make_app) -> None:
     app = manage_app(make_app, **FAST)
     app.test_client().post("/manage/sign-in", data={"email": "someone.else@example.org"})
     sign_in(app.test_client(), app, "editor@example.org")

@@ -73,7 +73,7 @@ def test_operator_details_are_on_the_pages(sample_site: Flask) -> None:
     assert "access@example.org" in access and "Equality Advisory and Support Service" in access
 
 
-def test_privacy_notice_follows_the_retention_settings(make_app) -> None:  # type: ignore
+def test_privacy_notice_follows_the_retention_settings(make_app) -> None:
     """Every retention setting is a token in the notice, and the page shows its real value."""
     source = (REPO_CONTENT / "pages" / "privacy.md").read_text()
     used = {match.group(1).lower() for match in TOKEN.finditer(source)}
@@ -93,7 +93,7 @@ def test_content_check_passes_on_a_configured_site(sample_site: Flask) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_content_check_fails_on_each_unfilled_placeholder(  # type: ignore
+def test_content_check_fails_on_each_unfilled_placeholder(
         make_app, tmp_path: Path) -> None:
     copy = tmp_path / "content"
     shutil.copytree(REPO_CONTENT, copy)
@@ -115,7 +115,7 @@ def test_every_operator_detail_is_documented_and_used() -> None:
     assert used <= set(TOKENS)
 
 
-def _start_wsgi(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:  # type: ignore
+def _start_wsgi(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("FLASK_")}
     environment.update(FLASK_SECRET_KEY="x" * 32,

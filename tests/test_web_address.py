@@ -62,7 +62,7 @@ def activity_uuid(site: Flask, slug: str) -> str:
 
 
 def test_an_imported_script_address_is_dropped_with_a_warning(
-        make_app: Callable[..., Flask], tmp_path) -> None:  # type: ignore[no-untyped-def]
+        make_app: Callable[..., Flask], tmp_path) -> None:
     site = make_app(content=None)
     path = tmp_path / "feed.json"
     path.write_text('{"contents": [{"id": "s1", "name": "Group", "organization": {"id": "o1", '

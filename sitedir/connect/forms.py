@@ -69,7 +69,7 @@ class GuardedForm(FlaskForm):
     started = HiddenField()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.started.data = _new_timer()
 

@@ -51,7 +51,7 @@ def _safe_next(default: str) -> str:
 # --- the shortlist --------------------------------------------------------------------------------
 
 @bp.get("/shortlist")
-def shortlist_page():  # type: ignore[no-untyped-def]
+def shortlist_page():
     return render_template("connect/shortlist.html", activities=shortlist.activities(),
                            max_items=shortlist.MAX_ITEMS)
 
@@ -83,7 +83,7 @@ def shortlist_remove() -> BaseResponse:
 
 
 @bp.post("/shortlist/move")
-def shortlist_move():  # type: ignore[no-untyped-def]
+def shortlist_move():
     activity = _activity_or_404(request.form.get("slug", ""))
     shortlist.move(activity.id, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("connect.shortlist_page") + f"#item-{activity.slug}")
@@ -113,7 +113,7 @@ def _remember_sender(form: RecommendForm) -> None:
                                                         or "").strip()}
 
 
-def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-untyped-def]
+def _recommend(activities: list[Activity], cancel_url: str):
     """Show the form; on a valid POST commit the recommendation (and email) and redirect."""
     remembered = _remembered_sender() if request.method == "GET" else {}
     form = RecommendForm(data=remembered) if remembered else RecommendForm()
@@ -138,14 +138,14 @@ def _recommend(activities: list[Activity], cancel_url: str):  # type: ignore[no-
 
 @bp.route("/activities/<slug>/recommend", methods=["GET", "POST"])
 @form_limits("recommend")
-def recommend_one(slug: str):  # type: ignore[no-untyped-def]
+def recommend_one(slug: str):
     activity = _activity_or_404(slug)
     return _recommend([activity], url_for("public.activity", slug=slug))
 
 
 @bp.route("/shortlist/recommend", methods=["GET", "POST"])
 @form_limits("recommend")
-def recommend_list():  # type: ignore[no-untyped-def]
+def recommend_list():
     activities = shortlist.activities()
     if not activities:
         flash("Add at least one activity to your list first", "error")
@@ -171,7 +171,7 @@ def _qr_codes(activities: list[Activity]) -> list[tuple[Activity, str, str]]:
 
 
 @bp.get("/recommendations/<token>")
-def confirmation(token: str):  # type: ignore[no-untyped-def]
+def confirmation(token: str):
     recommendation = _own_recommendation(token)
     email = db.session.get(mail.OutboxEmail, recommendation.outbox_email_id) \
         if recommendation.outbox_email_id else None
@@ -182,7 +182,7 @@ def confirmation(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/recommendations/<token>/print")
-def print_sheet(token: str):  # type: ignore[no-untyped-def]
+def print_sheet(token: str):
     recommendation = _own_recommendation(token)
     large = request.args.get("large", "1" if recommendation.large_print else "") == "1"
     return render_template("connect/print.html", recommendation=recommendation,
@@ -214,7 +214,7 @@ def _guarded_post(form: GuardedForm) -> bool:
 
 @bp.route("/suggest", methods=["GET", "POST"])
 @form_limits("suggest")
-def suggest():  # type: ignore[no-untyped-def]
+def suggest():
     form = SuggestForm()
     if _guarded_post(form):
         item = Suggestion(
@@ -264,7 +264,7 @@ def _tell_about_report(item: ProblemReport, activity: Activity) -> bool:
 
 @bp.route("/activities/<slug>/report", methods=["GET", "POST"])
 @form_limits("report")
-def report_problem(slug: str):  # type: ignore[no-untyped-def]
+def report_problem(slug: str):
     activity = _activity_or_404(slug)
     form = ProblemForm()
     if _guarded_post(form):

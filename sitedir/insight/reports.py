@@ -276,7 +276,7 @@ def fold_expired() -> tuple[int, int]:
     return deleted, kept  # the caller commits (privacy purge commits all erasers at once)
 
 
-def _raw_groups(*conditions):  # type: ignore[no-untyped-def]
+def _raw_groups(*conditions):
     """Raw unmet rows grouped by words, filters and area: days, searches, no results, last day."""
     return (select(UnmetSearch.words, UnmetSearch.filters, UnmetSearch.area,
                    func.count(func.distinct(UnmetSearch.day)), func.count(UnmetSearch.id),

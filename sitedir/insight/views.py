@@ -162,13 +162,13 @@ def _report(name: str) -> Report:
 
 @bp.get("/")
 @insight_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     return render_template("insight/index.html", reports=REPORTS)
 
 
 @bp.get("/<name>")
 @insight_required
-def report(name: str):  # type: ignore[no-untyped-def]
+def report(name: str):
     item = _report(name)
     period, days = _period() if item.periods else ("all", None)
     return render_template("insight/report.html", name=name, report=item, period=period,

@@ -58,7 +58,7 @@ def issue_sign_in_link(email: str, next_url: str = "") -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in():  # type: ignore[no-untyped-def]
+def sign_in():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("manage.dashboard"))
@@ -93,7 +93,7 @@ def _usable_token(token: str) -> SignInToken | None:
 
 
 @bp.get("/sign-in/<token>")
-def sign_in_link(token: str):  # type: ignore[no-untyped-def]
+def sign_in_link(token: str):
     """Show the "Sign in" button; never consumes the token."""
     row = _usable_token(token)
     return render_template("manage/sign_in_link.html", valid=row is not None,
@@ -101,7 +101,7 @@ def sign_in_link(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/sign-in/<token>")
-def sign_in_confirm(token: str):  # type: ignore[no-untyped-def]
+def sign_in_confirm(token: str):
     """Consume the token (once, even with two racing requests) and sign in."""
     row = _usable_token(token)
     if row is None:
@@ -133,7 +133,7 @@ def sign_in_confirm(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/sign-out")
-def sign_out():  # type: ignore[no-untyped-def]
+def sign_out():
     if current_user.is_authenticated:
         user = db.session.get(User, current_user.id)
         user.session_nonce = secrets.token_hex(16)  # ends this and every copy of the session
@@ -147,7 +147,7 @@ def sign_out():  # type: ignore[no-untyped-def]
 
 @bp.get("/admin")
 @admin_required
-def admin():  # type: ignore[no-untyped-def]
+def admin():
     from ..models import Organisation
     from .models import TrustedOrganisation
 
@@ -161,7 +161,7 @@ def admin():  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/organisations/<slug>/trust")
 @admin_required
-def set_trusted(slug: str):  # type: ignore[no-untyped-def]
+def set_trusted(slug: str):
     from ..models import Organisation
     from .models import TrustedOrganisation
 

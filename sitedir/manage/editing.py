@@ -51,7 +51,7 @@ def _pending(organisation: Organisation) -> list[ChangeRequest]:
 
 @bp.get("/")
 @signed_in
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard():
     user = _me()
     if len(user.organisations) == 1 and not user.is_moderator and request.args.get("all") is None:
         return redirect(url_for("manage.organisation", slug=user.organisations[0].slug))
@@ -60,7 +60,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<slug>")
 @signed_in
-def organisation(slug: str):  # type: ignore[no-untyped-def]
+def organisation(slug: str):
     org = _organisation(slug)
     recent = db.session.scalars(select(ChangeRequest).where(
         ChangeRequest.organisation_id == org.id, ChangeRequest.status != "pending")
@@ -95,7 +95,7 @@ def _submitted(change: ChangeRequest, published: bool, organisation: Organisatio
 
 @bp.route("/activities/<slug>/edit", methods=["GET", "POST"])
 @signed_in
-def edit_activity(slug: str):  # type: ignore[no-untyped-def]
+def edit_activity(slug: str):
     activity = _activity(slug)
     base = activity_snapshot(activity)
     values, errors = activity_values(base), {}
@@ -120,7 +120,7 @@ def edit_activity(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/organisations/<slug>/activities/new", methods=["GET", "POST"])
 @signed_in
-def new_activity(slug: str):  # type: ignore[no-untyped-def]
+def new_activity(slug: str):
     org = _organisation(slug)
     values, errors = activity_values({}), {}
     if request.method == "POST":
@@ -138,7 +138,7 @@ def new_activity(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/activities/<slug>/status", methods=["GET", "POST"])
 @signed_in
-def activity_status(slug: str):  # type: ignore[no-untyped-def]
+def activity_status(slug: str):
     """Quick status: running, full / waiting list, on a break until a date, closed.
 
     Published at once, as a reminder answer is: the organisation's own editor says so.
@@ -175,7 +175,7 @@ def current_status(activity: Activity) -> dict[str, Any]:
 
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
 @signed_in
-def edit_organisation(slug: str):  # type: ignore[no-untyped-def]
+def edit_organisation(slug: str):
     org = _organisation(slug)
     base = organisation_snapshot(org)
     values, errors = dict(base), {}
@@ -194,7 +194,7 @@ def edit_organisation(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/activities/<slug>/history")
 @signed_in
-def activity_history(slug: str):  # type: ignore[no-untyped-def]
+def activity_history(slug: str):
     activity = _activity(slug)
     return _history(activity.uuid, activity.organisation, activity_snapshot(activity),
                     activity.title, "manage.restore_activity", slug)
@@ -202,7 +202,7 @@ def activity_history(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/organisations/<slug>/history")
 @signed_in
-def organisation_history(slug: str):  # type: ignore[no-untyped-def]
+def organisation_history(slug: str):
     org = _organisation(slug)
     return _history(org.uuid, org, organisation_snapshot(org), org.name,
                     "manage.restore_organisation", slug)
@@ -227,7 +227,7 @@ def _version(uuid: str, version_id: int) -> ListingVersion:
 
 @bp.post("/activities/<slug>/history/<int:version>/restore")
 @signed_in
-def restore_activity(slug: str, version: int):  # type: ignore[no-untyped-def]
+def restore_activity(slug: str, version: int):
     """Restoring is an edit back to an old version: a change request like any other."""
     activity = _activity(slug)
     old = _version(activity.uuid, version)
@@ -240,7 +240,7 @@ def restore_activity(slug: str, version: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/organisations/<slug>/history/<int:version>/restore")
 @signed_in
-def restore_organisation(slug: str, version: int):  # type: ignore[no-untyped-def]
+def restore_organisation(slug: str, version: int):
     org = _organisation(slug)
     old = _version(org.uuid, version)
     change = ChangeRequest(kind="organisation", organisation=org, payload=old.snapshot,

@@ -74,5 +74,5 @@ def freshness_summary(today: dt.date) -> dict:
 
 @bp.get("/freshness")
 @moderator_required
-def freshness():  # type: ignore[no-untyped-def]
+def freshness():
     return render_template("manage/freshness.html", **freshness_summary(local_now().date()))

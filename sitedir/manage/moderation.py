@@ -51,7 +51,7 @@ def _public_items() -> tuple[list[Any], list[Any]]:
 
 @bp.get("/queue")
 @moderator_required
-def queue():  # type: ignore[no-untyped-def]
+def queue():
     changes = db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "pending")
                                  .order_by(ChangeRequest.id)).all()
     claims = db.session.scalars(select(Claim).where(Claim.status == "pending")
@@ -70,7 +70,7 @@ def _change(change_id: int) -> ChangeRequest:
 
 @bp.get("/queue/changes/<int:change_id>")
 @moderator_required
-def change(change_id: int):  # type: ignore[no-untyped-def]
+def change(change_id: int):
     item = _change(change_id)
     return render_template("manage/change.html", change=item, error="", **_review(item))
 
@@ -108,7 +108,7 @@ def _review(item: ChangeRequest) -> dict[str, Any]:
 
 @bp.post("/queue/changes/<int:change_id>/supersede/<int:older_id>")
 @moderator_required
-def supersede(change_id: int, older_id: int):  # type: ignore[no-untyped-def]
+def supersede(change_id: int, older_id: int):
     """Close an older request for the same listing: this newer one replaces it."""
     item, older = _change(change_id), _change(older_id)
     if older.activity_id != item.activity_id or older.id == item.id or item.kind != "activity":
@@ -142,7 +142,7 @@ def _tell_submitter(item: ChangeRequest, approved: bool) -> None:
 
 @bp.post("/queue/changes/<int:change_id>/approve")
 @moderator_required
-def approve_change(change_id: int):  # type: ignore[no-untyped-def]
+def approve_change(change_id: int):
     item = _change(change_id)
     try:
         apply_change(item, _me())
@@ -158,7 +158,7 @@ def approve_change(change_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/queue/changes/<int:change_id>/reject")
 @moderator_required
-def reject(change_id: int):  # type: ignore[no-untyped-def]
+def reject(change_id: int):
     item = _change(change_id)
     values, errors = cleaned_form(request.form, texts=("reason",), labels=REASON_LABELS)
     reason = values["reason"]
@@ -180,7 +180,7 @@ def reject(change_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/claim/<kind>/<slug>", methods=["GET", "POST"])
 @signed_in
-def claim(kind: str, slug: str):  # type: ignore[no-untyped-def]
+def claim(kind: str, slug: str):
     if kind == "activity":
         activity = db.first_or_404(select(Activity).where(Activity.slug == slug))
         organisation = activity.organisation
@@ -230,7 +230,7 @@ def _pending_claim(user: User, organisation: Organisation) -> bool:
 
 @bp.post("/queue/claims/<int:claim_id>/<decision>")
 @moderator_required
-def decide_claim(claim_id: int, decision: str):  # type: ignore[no-untyped-def]
+def decide_claim(claim_id: int, decision: str):
     item = db.session.get(Claim, claim_id)
     if item is None or decision not in ("approve", "reject"):
         abort(404)
@@ -284,7 +284,7 @@ def _from_suggestion(suggestion_id: int, org_values: dict, values: dict) -> None
 
 @bp.route("/register", methods=["GET", "POST"])
 @signed_in
-def register():  # type: ignore[no-untyped-def]
+def register():
     """A new organisation and its first activity, as one change request for a moderator."""
     from .editing import _form_context
 
@@ -316,7 +316,7 @@ def register():  # type: ignore[no-untyped-def]
 
 @bp.post("/queue/<kind>/<int:item_id>/close")
 @moderator_required
-def close_item(kind: str, item_id: int):  # type: ignore[no-untyped-def]
+def close_item(kind: str, item_id: int):
     try:
         from ..connect.models import ProblemReport, Suggestion
     except ImportError:

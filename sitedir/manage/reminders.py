@@ -134,7 +134,7 @@ def _page(row: Reminder | None, state: str, answer: str, **extra: object) -> dic
 
 
 @bp.get("/reminders/<token>/<answer>")
-def reminder(token: str, answer: str):  # type: ignore[no-untyped-def]
+def reminder(token: str, answer: str):
     """Confirm the answer with a button; opening the link changes nothing."""
     row, state = _reminder(token) if answer in ANSWERS else (None, "unknown")
     page = _page(row, state, answer)
@@ -143,7 +143,7 @@ def reminder(token: str, answer: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/reminders/<token>/<answer>")
-def reminder_answer(token: str, answer: str):  # type: ignore[no-untyped-def]
+def reminder_answer(token: str, answer: str):
     row, state = _reminder(token) if answer in ANSWERS else (None, "unknown")
     page = _page(row, state, answer)
     activity = page["activity"]

@@ -87,7 +87,7 @@ def with_section(values: dict[str, Any], form: Any, section: str, more: bool) ->
 
 @bp.route("/activities/<slug>/edit/<section>", methods=["GET", "POST"])
 @signed_in
-def edit_section(slug: str, section: str):  # type: ignore[no-untyped-def]
+def edit_section(slug: str, section: str):
     if section not in SECTIONS:
         abort(404)
     activity = _activity(slug)
@@ -140,7 +140,7 @@ def summary_rows(payload: dict[str, Any], base: dict[str, Any]) -> list[dict[str
 
 @bp.route("/activities/<slug>/check", methods=["GET", "POST"])
 @signed_in
-def check_activity(slug: str):  # type: ignore[no-untyped-def]
+def check_activity(slug: str):
     """GOV.UK "check your answers": every section, a Change link each, one Send button."""
     activity = _activity(slug)
     draft = _draft(activity, create=False)

@@ -120,7 +120,7 @@ def _qr_svg(uri: str) -> str:
         scale=4, title="QR code for your authenticator app")
 
 
-def _enrolment(user: User, next_url: str, error: str):  # type: ignore[no-untyped-def]
+def _enrolment(user: User, next_url: str, error: str):
     secret = totp_secret(user)
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=user.email, issuer_name=current_app.config["SITE_NAME"])
@@ -129,7 +129,7 @@ def _enrolment(user: User, next_url: str, error: str):  # type: ignore[no-untype
                            next=next_url), 400 if error else 200
 
 
-def _enrolled(user: User, next_url: str):  # type: ignore[no-untyped-def]
+def _enrolled(user: User, next_url: str):
     """First code accepted: confirm, make recovery codes, tell the owner by email."""
     user.totp_confirmed = True
     codes = new_recovery_codes(user)
@@ -146,7 +146,7 @@ def _enrolled(user: User, next_url: str):  # type: ignore[no-untyped-def]
 @bp.route("/two-factor", methods=["GET", "POST"])
 @signed_in
 @failed_attempt_limits("two-factor", "TOTP_RATE_LIMIT")
-def two_factor():  # type: ignore[no-untyped-def]
+def two_factor():
     """Moderators and admins: enrol an authenticator app on first visit, then give a code."""
     if not current_user.is_moderator:
         abort(403)
@@ -182,7 +182,7 @@ def two_factor():  # type: ignore[no-untyped-def]
 
 @bp.post("/two-factor/recovery-codes")
 @moderator_required
-def regenerate_recovery_codes():  # type: ignore[no-untyped-def]
+def regenerate_recovery_codes():
     """New recovery codes (the old ones stop working); shown once."""
     user = db.session.get(User, current_user.id)
     codes = new_recovery_codes(user)

@@ -307,13 +307,13 @@ def _paged_activities(query: Select[tuple[Activity]], matched: set[str] | None,
 # -- endpoints -----------------------------------------------------------------------------
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index():
     return jsonify({"version": "3.0", "profile": mapping.PROFILE_URL,
                     "openapi_url": url_for("openreferral.openapi", _external=True)})
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi():
     return jsonify(openapi_document(request.url_root.rstrip("/") + bp.url_prefix))
 
 
@@ -323,7 +323,7 @@ def _activity_by_uuid(value: str) -> Activity:
 
 
 @bp.get("/services/<value>")
-def service(value: str):  # type: ignore[no-untyped-def]
+def service(value: str):
     return jsonify(mapping.service_out(_activity_by_uuid(value)))
 
 
@@ -413,20 +413,20 @@ def _listing(query: Select[tuple[Activity]], matched: set[str] | None,
 
 
 @bp.get("/services")
-def services():  # type: ignore[no-untyped-def]
+def services():
     query, matched = _filtered_activities()
     return _listing(query, matched, "service")
 
 
 @bp.get("/service_at_locations")
-def service_at_locations():  # type: ignore[no-untyped-def]
+def service_at_locations():
     query, matched = _filtered_activities()
     query = query.join(Activity.venue).where(cast(Activity.formats, String).like('%in_person%'))
     return _listing(query, matched, "service_at_location")
 
 
 @bp.get("/service_at_locations/<value>")
-def service_at_location(value: str):  # type: ignore[no-untyped-def]
+def service_at_location(value: str):
     # The id is derived from the activity and venue uuids, so look it up through both.
     candidates = db.session.scalars(
         select(Activity).options(*FULL_ACTIVITY).join(Activity.venue)).all()
@@ -437,7 +437,7 @@ def service_at_location(value: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/taxonomies")
-def taxonomies():  # type: ignore[no-untyped-def]
+def taxonomies():
     page, per_page = _page_params()
     items = [mapping.taxonomy_out(name) for name in mapping.TAXONOMIES]
     window = items[(page - 1) * per_page: page * per_page]
@@ -445,7 +445,7 @@ def taxonomies():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/taxonomies/<value>")
-def taxonomy(value: str):  # type: ignore[no-untyped-def]
+def taxonomy(value: str):
     name = mapping.TAXONOMY_BY_ID.get(value)
     if name is None:
         abort(404, description=f"No taxonomy with id {value}")
@@ -455,7 +455,7 @@ def taxonomy(value: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/taxonomy_terms")
-def taxonomy_terms():  # type: ignore[no-untyped-def]
+def taxonomy_terms():
     query = select(Term)
     taxonomy_ids = _uuid_param("taxonomy_id")
     if taxonomy_ids is not None:
@@ -465,7 +465,7 @@ def taxonomy_terms():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/taxonomy_terms/<value>")
-def taxonomy_term(value: str):  # type: ignore[no-untyped-def]
+def taxonomy_term(value: str):
     term = db.first_or_404(select(Term).where(Term.uuid == value),
                            description=f"No taxonomy_term with id {value}")
     return jsonify(mapping.term_out(term))

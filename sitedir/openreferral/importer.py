@@ -342,7 +342,7 @@ def import_records(items: Iterable[tuple[str, Any]], source: str, *,
     report = ImportReport()
     seen: dict[str, str] = {}
     with click.progressbar(items, length=length, label="Importing", file=None,
-                           hidden=not show_progress) as progress:  # type: ignore[call-arg]
+                           hidden=not show_progress) as progress:
         for count, (label, record) in enumerate(progress, 1):
             if isinstance(record, Exception):
                 report.rejected.append((label, str(record)))

@@ -822,7 +822,7 @@ def _parse_cost(record: ActivityRecord, options: list[dict[str, Any]], read: Len
 
 
 def lowered_cost_text(record: ActivityRecord) -> str:
-    return listing.cost_text(record).lower()  # type: ignore[arg-type]
+    return listing.cost_text(record).lower()
 
 
 def _parse_status(record: ActivityRecord, status: str, alert: str, read: Lenient) -> None:

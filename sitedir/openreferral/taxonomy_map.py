@@ -81,7 +81,7 @@ def build_map(data: Any, where: str) -> TaxonomyMap:
         targets = [tuple(target.split(":", 1)) for target in entry.to]
         assert all(taxonomy in TAXONOMIES for taxonomy, _ in targets)
         name = entry.labels[0] if entry.labels else ""
-        match = Match(targets, entry.create, name)  # type: ignore[arg-type]
+        match = Match(targets, entry.create, name)
         for term_id in entry.ids:
             table.by_id.setdefault(term_id.strip(), match)
         for code in entry.codes:

@@ -40,7 +40,7 @@ def _iso(value: dt.datetime | None) -> str:
 # -- sitemap.xml ---------------------------------------------------------------------------
 
 @bp.get("/sitemap.xml")
-def sitemap():  # type: ignore[no-untyped-def]
+def sitemap():
     root = ET.Element("urlset", xmlns=SITEMAP_NS)
 
     def add(loc: str, lastmod: dt.datetime | None = None) -> None:
@@ -74,7 +74,7 @@ def _xml(root: ET.Element, mimetype: str, last_modified: dt.datetime | None = No
 # -- Atom ----------------------------------------------------------------------------------
 
 @bp.get("/activities.atom")
-def atom():  # type: ignore[no-untyped-def]
+def atom():
     """The most recently added or changed activities, newest first."""
     activities = db.session.scalars(
         select(Activity).options(selectinload(Activity.organisation))
@@ -215,7 +215,7 @@ def _ics(calendar: Calendar, filename: str) -> Response:
 
 
 @bp.get("/activities/<slug>.ics")
-def activity_ics(slug: str):  # type: ignore[no-untyped-def]
+def activity_ics(slug: str):
     activity = db.first_or_404(
         select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     calendar = _calendar(activity.title)
@@ -227,7 +227,7 @@ def activity_ics(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/search.ics")
-def search_ics():  # type: ignore[no-untyped-def]
+def search_ics():
     """The first SEARCH_ICS_LIMIT results of a search (same parameters as /search)."""
     from .. import search
     from . import search_views

@@ -291,7 +291,7 @@ def filter_words_text(parsed: Parsed) -> str:
 
 
 def json_error(parameter: str, message: str, status: int = 400,
-               **extra: Any):  # type: ignore[no-untyped-def]
+               **extra: Any):
     body = {"error": {"status": status, "message": message, "parameter": parameter, **extra}}
     return jsonify(body), status
 
@@ -324,7 +324,7 @@ def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
 
 
 @bp.get("/search.json")
-def search_json():  # type: ignore[no-untyped-def]
+def search_json():
     try:
         parsed = parse(request.args)
     except ParamError as error:
@@ -510,7 +510,7 @@ def _needs_redirect(args: MultiDict, clean: MultiDict) -> bool:
 
 
 @bp.get("/search")
-def search_page():  # type: ignore[no-untyped-def]
+def search_page():
     args = request.args
     clean = canonical_args(args)
     if _needs_redirect(args, clean):  # without JavaScript the form sends every empty field

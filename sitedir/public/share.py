@@ -53,7 +53,7 @@ def short_url(activity: Activity) -> str:
 
 
 @bp.get("/a/<code>")
-def short_link(code: str):  # type: ignore[no-untyped-def]
+def short_link(code: str):
     """A short link: to the listing's current address (302: the slug may change again)."""
     prefix = uuid_prefix(code)
     if prefix is None:

@@ -13,13 +13,13 @@ from ..pagination import requested_page
 from . import bp
 
 
-def _listed(query):  # type: ignore[no-untyped-def]
+def _listed(query):
     """Full, on a break, out of date and closed sink below the rest (freshness.sink_order)."""
     return query.options(*FULL_ACTIVITY).order_by(*sink_order(local_now().date()))
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home():
     counts = dict(db.session.execute(
         select(Term.id, func.count(Activity.id)).join(Term, Activity.terms)
         .where(Term.taxonomy == "category", Activity.status != "closed").group_by(Term.id)).all())
@@ -30,7 +30,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/categories/<key>")
-def category(key: str):  # type: ignore[no-untyped-def]
+def category(key: str):
     term = db.first_or_404(select(Term).where(Term.taxonomy == "category", Term.key == key))
     query = select(Activity).where(Activity.terms.any(Term.id == term.id))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
@@ -42,7 +42,7 @@ def category(key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/organisations")
-def organisations():  # type: ignore[no-untyped-def]
+def organisations():
     rows = db.session.execute(
         select(Organisation, func.count(Activity.id)).outerjoin(Organisation.activities)
         .group_by(Organisation.id).order_by(func.lower(Organisation.name))).all()
@@ -50,7 +50,7 @@ def organisations():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/organisations/<slug>")
-def organisation(slug: str):  # type: ignore[no-untyped-def]
+def organisation(slug: str):
     org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
         return _renamed("organisation", slug, "public.organisation")
@@ -59,7 +59,7 @@ def organisation(slug: str):  # type: ignore[no-untyped-def]
     return render_template("public/organisation.html", organisation=org, activities=activities)
 
 
-def _renamed(kind: str, slug: str, endpoint: str):  # type: ignore[no-untyped-def]
+def _renamed(kind: str, slug: str, endpoint: str):
     """A permanent redirect from a slug something used to have, else 404."""
     current = current_slug(kind, slug)
     if current is None:
@@ -68,7 +68,7 @@ def _renamed(kind: str, slug: str, endpoint: str):  # type: ignore[no-untyped-de
 
 
 @bp.get("/activities/<slug>")
-def activity(slug: str):  # type: ignore[no-untyped-def]
+def activity(slug: str):
     item = db.session.scalar(select(Activity).options(*FULL_ACTIVITY).where(Activity.slug == slug))
     if item is None:
         return _renamed("activity", slug, "public.activity")
@@ -76,13 +76,13 @@ def activity(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/pages/<slug>")
-def page(slug: str):  # type: ignore[no-untyped-def]
+def page(slug: str):
     item = db.first_or_404(select(Page).where(Page.slug == slug))
     return render_template("public/page.html", page=item)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     """For load balancers: the database answers and this node's index is not too far behind."""
     from ..indexing import health
 

@@ -310,7 +310,7 @@ class SearchService:
                         raise
                     time.sleep(0.005 * (attempt + 1))
             self._current = current
-            return current  # type: ignore[return-value]
+            return current
 
     def _refreshed(self, current: SearcherCache) -> SearcherCache:
         """The same cache while the index is unchanged, else one on a newly opened searcher.

@@ -120,5 +120,5 @@ def _age(text: str) -> tuple[int, str, bool] | None:
     _text, stages = _take(text, _STAGES, keep=True)
     if stages:
         typed, age = stages[0]
-        return int(age), typed, False  # type: ignore[call-overload]
+        return int(age), typed, False
     return None

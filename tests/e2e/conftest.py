@@ -68,7 +68,7 @@ def browser() -> Iterator[object]:
 
 
 @contextmanager
-def open_page(browser, base_url: str, **options: object):  # type: ignore[no-untyped-def]
+def open_page(browser, base_url: str, **options: object):
     """A page in a fresh browser context (own cookies) on a desktop-sized window."""
     context = browser.new_context(base_url=base_url,
                                   **{"viewport": {"width": 1280, "height": 900}, **options})
@@ -79,12 +79,12 @@ def open_page(browser, base_url: str, **options: object):  # type: ignore[no-unt
 
 
 @pytest.fixture()
-def page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
+def page(browser, live_server: LiveServer):
     with open_page(browser, live_server.url) as page:
         yield page
 
 
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+def axe_violations(page) -> list[dict]:
     """Run axe-core (vendored) against the page for WCAG 2.x A/AA and best-practice rules."""
     # From the site's own static folder: the Content-Security-Policy forbids inline script,
     # which is what add_script_tag(path=...) would insert.
@@ -97,7 +97,7 @@ def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
              "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

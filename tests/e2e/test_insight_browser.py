@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 REPORTS = ("unmet", "words", "searches", "freshness", "recommendations", "usage")
 
 
-def _seed(app) -> None:  # type: ignore[no-untyped-def]
+def _seed(app) -> None:
     """A few weeks of anonymous figures, as the recorder would have written them."""
     from sitedir.connect.models import Recommendation, RecommendationItem
     from sitedir.insight.models import SearchCount, UnmetSearch, UsageCount
@@ -64,7 +64,7 @@ def insight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
         yield server
 
 
-def _signed_in(browser, server: LiveServer, email: str, **options):  # type: ignore[no-untyped-def]
+def _signed_in(browser, server: LiveServer, email: str, **options):
     context = browser.new_context(base_url=server.url, **options)
     page = context.new_page()
     page.goto("/manage/sign-in")

@@ -34,7 +34,7 @@ def manage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         yield server
 
 
-def _context(browser, server: LiveServer, **options):  # type: ignore[no-untyped-def]
+def _context(browser, server: LiveServer, **options):
     options.setdefault("viewport", {"width": 1280, "height": 900})
     return browser.new_context(base_url=server.url, **options)
 

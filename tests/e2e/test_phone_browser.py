@@ -17,7 +17,7 @@ def indexed(browser_app: Flask) -> None:
     rebuild(browser_app)
 
 
-def _first_result_below_search_box(page) -> float:  # type: ignore[no-untyped-def]
+def _first_result_below_search_box(page) -> float:
     return page.evaluate("""() => {
         const box = document.querySelector('#q').getBoundingClientRect();
         const first = document.querySelector('#result-list .sd-card').getBoundingClientRect();
@@ -48,7 +48,7 @@ def test_first_result_within_a_screen_after_the_search_box(browser, live_server,
         assert axe_violations(page) == [] if javascript else True
 
 
-def test_wide_screens_keep_the_panel_beside_the_list(page) -> None:  # type: ignore[no-untyped-def]
+def test_wide_screens_keep_the_panel_beside_the_list(page) -> None:
     page.goto("/search?q=walk")
     assert not page.locator("#filter-toggle").is_visible()
     filters = page.locator("#search-filters").bounding_box()

@@ -13,7 +13,7 @@ def indexed(browser_app: Flask) -> None:
     rebuild(browser_app)
 
 
-def test_search_by_words(page) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_words(page) -> None:
     page.goto("/search")
     page.get_by_label("What are you looking for?").fill("knitting")
     page.get_by_role("button", name="Search", exact=True).click()
@@ -42,7 +42,7 @@ def test_search_near_a_place_shows_the_map(page, browser_app) -> None:
     assert axe_violations(page) == []
 
 
-def test_filters_and_no_results(page) -> None:  # type: ignore[no-untyped-def]
+def test_filters_and_no_results(page) -> None:
     page.goto("/search?q=knitting&near=Otley&radius=1")
     assert page.locator("#no-results").is_visible()
     page.get_by_role("link", name="Search within 3 miles instead of 1").click()

@@ -24,12 +24,12 @@ def connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
 
 
 @pytest.fixture()
-def connect_page(browser, connect_server: LiveServer):  # type: ignore[no-untyped-def]
+def connect_page(browser, connect_server: LiveServer):
     with open_page(browser, connect_server.url) as page:
         yield page
 
 
-def _described_button(page, action: str, described_by: str):  # type: ignore[no-untyped-def]
+def _described_button(page, action: str, described_by: str):
     """The button named `action` whose description is the activity's title."""
     button = page.locator(f"button[aria-describedby='{described_by}']")
     expect(button).to_have_accessible_name(action)
@@ -40,7 +40,7 @@ def _pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
 
 
-def test_shortlist_to_printed_signpost(connect_page) -> None:  # type: ignore[no-untyped-def]
+def test_shortlist_to_printed_signpost(connect_page) -> None:
     page = connect_page
     page.goto("/categories/arts-and-crafts")
     button = _described_button(page, "Add to list", "actions-for-harehills-knit-and-natter")

@@ -27,7 +27,7 @@ KNIT = "harehills-knit-and-natter"
 BACK = (dt.date.today() + dt.timedelta(days=60)).isoformat()
 
 
-def _server(tmp) -> LiveServer:  # type: ignore[no-untyped-def]
+def _server(tmp) -> LiveServer:
     app = build_app(tmp, WTF_CSRF_ENABLED=True, INDEXER_POLL_SECONDS=0.2)
     with app.app_context():
         create_user("editor@example.org", "editor", "harehills-friends")
@@ -37,7 +37,7 @@ def _server(tmp) -> LiveServer:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
-def status_server(tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def status_server(tmp_path) -> Iterator[LiveServer]:
     with _server(tmp_path / "a") as server:
         server.app.config["PUBLIC_BASE_URL"] = server.url
         stop = indexing.start_worker_thread(server.app)
@@ -47,7 +47,7 @@ def status_server(tmp_path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-
             stop.set()
 
 
-def _wait_for_text(page, path: str, selector: str, text: str,  # type: ignore
+def _wait_for_text(page, path: str, selector: str, text: str,
                    seconds: float = 10) -> float:
     """Reload path until selector's text contains text; returns the seconds it took."""
     started = time.monotonic()
@@ -60,13 +60,13 @@ def _wait_for_text(page, path: str, selector: str, text: str,  # type: ignore
         time.sleep(0.3)
 
 
-def _snapshot(app, slug: str) -> dict:  # type: ignore[no-untyped-def]
+def _snapshot(app, slug: str) -> dict:
     with app.app_context():
         activity = db.session.scalar(select(Activity).where(Activity.slug == slug))
         return activity_snapshot(activity)
 
 
-def test_editor_break_is_public_and_in_search_within_seconds(  # type: ignore
+def test_editor_break_is_public_and_in_search_within_seconds(
         browser, status_server) -> None:
     app = status_server.app
     context = browser.new_context(base_url=status_server.url,
@@ -117,7 +117,7 @@ def test_editor_break_is_public_and_in_search_within_seconds(  # type: ignore
     assert reminded == dashboard
 
 
-def test_every_edit_section_fits_a_phone_and_names_its_errors(  # type: ignore
+def test_every_edit_section_fits_a_phone_and_names_its_errors(
         browser, status_server) -> None:
     """At 375 px: each section's page has no sideways scroll and 0 axe violations; an error
     names its row and field, once, and its summary link lands on the field."""
