@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sitedir.extensions import db
 from sitedir.manage.models import ChangeRequest
 from sitedir.manage.sections import SECTIONS, section_of
-from tests.manage_helpers import activity_form, manage_app, sign_in
+from tests.manage_helpers import activity_form, manage_app, sign_in, sign_in_privileged
 
 KNIT = "harehills-knit-and-natter"
 
@@ -93,7 +93,7 @@ def test_discard_and_unknown_section(app, editor) -> None:
 
 def test_queue_diffs_against_the_published_listing_and_marks_second_requests(
         app, editor) -> None:
-    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    moderator = sign_in_privileged(app.test_client(), app, "mod@example.org")
     first = activity_form(app, KNIT, title="Knit and Chat")
     second = activity_form(app, KNIT, summary="A new summary for the group.")
     third = activity_form(app, KNIT, summary="Yet another summary.")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sitedir.connect.models import PROBLEM_REASONS
 from sitedir.extensions import db
 from tests.connect_support import FAST, submit
-from tests.manage_helpers import emails_to, manage_app, sign_in
+from tests.manage_helpers import emails_to, manage_app, sign_in, sign_in_privileged
 
 KNIT = "harehills-knit-and-natter"
 
@@ -31,7 +31,7 @@ def test_safeguarding_goes_to_the_named_person_and_not_the_queue(make_app) -> No
     assert emails_to(app, "mod@example.org") == []  # moderators are not told the details
     submit(client, f"/activities/{KNIT}/report", {"reason": "wrong_cost", "details": "£2 now"})
     assert len(emails_to(app, "mod@example.org")) == 1
-    queue = sign_in(app.test_client(), app, "mod@example.org").get("/manage/queue").text
+    queue = sign_in_privileged(app.test_client(), app, "mod@example.org").get("/manage/queue").text
     assert "£2 now" in queue and "A helper shouted" not in queue
     with app.app_context():
         from sitedir.connect.models import ProblemReport
@@ -45,7 +45,7 @@ def test_start_a_listing_from_a_suggestion(make_app) -> None:
     submit(app.test_client(), "/suggest", {"group_name": "Chapel Allerton Choir",
                                            "description": "A friendly community choir.",
                                            "when": "Wednesdays 7pm", "where": "The library"})
-    moderator = sign_in(app.test_client(), app, "mod@example.org")
+    moderator = sign_in_privileged(app.test_client(), app, "mod@example.org")
     queue = moderator.get("/manage/queue").text
     link = re_link(queue)
     page = moderator.get(link).text
