@@ -66,14 +66,19 @@ def _snapshot(app, slug: str) -> dict:
         return activity_snapshot(activity)
 
 
+def _editor_on_a_phone(browser, server: LiveServer):
+    """A 375 px browser context with the editor signed in, on their dashboard."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    _sign_in(page, server.app, "editor@example.org")
+    page.wait_for_selector("h1:has-text('Harehills Friends')")
+    return context, page
+
+
 def test_editor_break_is_public_and_in_search_within_seconds(
         browser, status_server) -> None:
     app = status_server.app
-    context = browser.new_context(base_url=status_server.url,
-                                  viewport={"width": 375, "height": 812})
-    page = context.new_page()
-    _sign_in(page, app, "editor@example.org")
-    page.wait_for_selector("h1:has-text('Harehills Friends')")
+    context, page = _editor_on_a_phone(browser, status_server)
     page.click(f"a[href='/manage/activities/{KNIT}/status']")
     page.wait_for_selector("h1:has-text('Change the status')")
     assert axe_violations(page) == []
@@ -123,12 +128,7 @@ def test_every_edit_section_fits_a_phone_and_names_its_errors(
     names its row and field, once, and its summary link lands on the field."""
     from sitedir.manage.sections import SECTIONS
 
-    app = status_server.app
-    context = browser.new_context(base_url=status_server.url,
-                                  viewport={"width": 375, "height": 812})
-    page = context.new_page()
-    _sign_in(page, app, "editor@example.org")
-    page.wait_for_selector("h1:has-text('Harehills Friends')")
+    context, page = _editor_on_a_phone(browser, status_server)
     page.click(f"a[href='/manage/activities/{KNIT}/check']")
     page.wait_for_selector("h1:has-text('Edit Knit and Natter')")
     assert axe_violations(page) == []
