@@ -16,16 +16,14 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
-    COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, Organisation,
-    ScheduleEntry, Term, Venue, slugify,
+    COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ScheduleEntry, Term,
+    slugify,
 )
 from . import mapping
 from .importer import (
     REPORT_OPTION, STRICT_OPTION, FeedError, exit_for, import_records, print_report,
 )
-from .mapping import (
-    ActivityRecord, OrganisationRecord, RecordError, ScheduleRecord, TermRecord, VenueRecord,
-)
+from .mapping import ActivityRecord, OrganisationRecord, RecordError, TermRecord, VenueRecord
 
 CSV_COLUMNS = (
     "id", "slug", "title", "organisation_id", "organisation", "organisation_website",
@@ -52,7 +50,8 @@ def schedule_cell(entries: Iterable[ScheduleEntry]) -> str:
     return "; ".join(parts)
 
 
-def parse_schedule_cell(text: str) -> list[ScheduleRecord]:
+def parse_schedule_cell(text: str) -> list[dict[str, Any]]:
+    """A schedule cell as timetable lines (the shape of inputs.ScheduleIn)."""
     entries = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         match = SCHEDULE_CELL.match(part.lower() if "(" not in part else
@@ -65,16 +64,17 @@ def parse_schedule_cell(text: str) -> list[ScheduleRecord]:
         if end <= start:
             raise RecordError(f"schedule: {part!r} ends before it starts")
         if match["date"]:
-            date = mapping._date(match["date"], "schedule")
-            entries.append(ScheduleRecord(None, [], date, start, end, match["title"] or ""))
+            date = mapping.parse_date(match["date"], "schedule")
+            entries.append(mapping.timetable_line(None, [], date, start, end,
+                                                  match["title"] or ""))
             continue
         if match["day"] not in WEEKDAYS:
             raise RecordError(f"schedule: {match['day']!r} is not a day of the week")
         weeks = [int(w) for w in (match["weeks"] or "").split(",") if w]
         if any(week not in (1, 2, 3, 4, -1) for week in weeks):
             raise RecordError(f"schedule: weeks in {part!r} must be 1, 2, 3, 4 or -1 (last)")
-        entries.append(ScheduleRecord(WEEKDAYS.index(match["day"]), weeks, None, start, end,
-                                      match["title"] or ""))
+        entries.append(mapping.timetable_line(match["day"], weeks, None, start, end,
+                                              match["title"] or ""))
     return entries
 
 
@@ -144,35 +144,29 @@ def _yes(row: dict[str, str], name: str) -> bool:
 
 
 def _csv_organisation(cell: dict[str, str], read: mapping.Lenient) -> OrganisationRecord:
-    organisation = OrganisationRecord(
+    """The row's organisation; the spreadsheet has no column for its summary and description,
+    so an import leaves ours as they are."""
+    return OrganisationRecord(
         external_id=cell.get("organisation_id") or slugify(cell["organisation"]),
-        name=cell["organisation"][:200],
-        website=read.website(cell.get("organisation_website"), "organisation_website"),
-        email=cell.get("organisation_email", ""), phone=cell.get("organisation_phone", ""))
-    current = db.session.scalar(select(Organisation).where(
-        Organisation.uuid == organisation.external_id))
-    if current is not None:  # the spreadsheet has no column for these: keep ours
-        organisation.summary, organisation.description = current.summary, current.description
-    return organisation
+        fields={"name": cell["organisation"][:200],
+                "website": read.website(cell.get("organisation_website"),
+                                        "organisation_website"),
+                "email": cell.get("organisation_email", ""),
+                "phone": cell.get("organisation_phone", "")})
 
 
 def _csv_venue(cell: dict[str, str]) -> VenueRecord | None:
+    """The row's venue; no columns for its directions and accessibility either."""
     if not cell.get("venue"):
         return None
-    venue = VenueRecord(
+    return VenueRecord(
         external_id=cell.get("venue_id") or slugify(
             f"{cell['venue']} {cell.get('postcode', '')}"),
-        name=cell["venue"][:200],
-        address_lines=[p.strip() for p in cell.get("address", "").split(",") if p.strip()],
-        town=cell.get("town", "")[:100], postcode=cell.get("postcode", "")[:10],
-        latitude=mapping._coordinate(cell.get("latitude"), "latitude", 90),
-        longitude=mapping._coordinate(cell.get("longitude"), "longitude", 180))
-    existing = db.session.scalar(select(Venue).where(Venue.uuid == venue.external_id))
-    if existing is not None:  # no columns for these either
-        venue.directions = existing.directions
-        venue.accessibility = [TermRecord(t.uuid, t.taxonomy, t.key, t.name)
-                               for t in existing.accessibility]
-    return venue
+        fields={"name": cell["venue"][:200],
+                "address": [p.strip() for p in cell.get("address", "").split(",") if p.strip()],
+                "town": cell.get("town", "")[:100], "postcode": cell.get("postcode", "")[:10],
+                "latitude": mapping.parse_coordinate(cell.get("latitude"), "latitude", 90),
+                "longitude": mapping.parse_coordinate(cell.get("longitude"), "longitude", 180)})
 
 
 def _csv_formats(cell: dict[str, str]) -> list[str]:
@@ -184,58 +178,51 @@ def _csv_formats(cell: dict[str, str]) -> list[str]:
     return formats
 
 
-def _csv_amount(cell: dict[str, str]) -> Decimal | None:
+def _csv_cost(cell: dict[str, str]) -> dict[str, Any]:
     try:
-        return Decimal(cell["cost_amount"]) if cell.get("cost_amount") else None
+        amount = Decimal(cell["cost_amount"]) if cell.get("cost_amount") else None
     except InvalidOperation:
         raise RecordError("cost_amount: must be a number like 3.50") from None
-
-
-def _csv_checks(record: ActivityRecord) -> None:
-    """Rules between columns; and keep what the spreadsheet has no column for."""
-    if record.cost_type == "paid" and record.cost_amount is None:
+    cost_type = _choice(cell, "cost_type", COST_TYPES, "free")
+    if cost_type == "paid" and amount is None:  # a feed may not say; a spreadsheet must
         raise RecordError("cost_amount: a paid activity needs a price")
-    if record.age_min is not None and record.age_max is not None \
-            and record.age_min > record.age_max:
-        raise RecordError("age_min: is above age_max")
-    existing = db.session.scalar(select(Activity).where(Activity.uuid == record.external_id))
-    if existing is not None:
-        record.waiting_list = existing.waiting_list
-        record.break_until = existing.break_until
+    return {"type": cost_type, "amount": amount,
+            "per": _choice(cell, "cost_per", ("",) + COST_PERIODS, "") or None,
+            "notes": cell.get("cost_notes", "")}
 
 
 def csv_row_to_record(row: dict[str, str]) -> ActivityRecord:
-    """One spreadsheet row as an ActivityRecord; raises RecordError naming the column."""
+    """One spreadsheet row as an ActivityRecord; raises RecordError naming the column. There
+    are no columns for waiting_list and break_until: an import leaves ours as they are."""
     cell = {key: (value or "").strip() for key, value in row.items() if key}
     for required in ("title", "organisation"):
         if not cell.get(required):
             raise RecordError(f"{required}: missing")
     read = mapping.Lenient([])
-    record = ActivityRecord(
+    organisation = _csv_organisation(cell, read)
+    fields: dict[str, Any] = {
+        "title": cell["title"][:200], "summary": cell.get("summary", "")[:300],
+        "description": cell.get("description", ""), "formats": _csv_formats(cell),
+        "age_min": read.value(mapping.parse_age, cell.get("age_min"), "age_min"),
+        "age_max": read.value(mapping.parse_age, cell.get("age_max"), "age_max"),
+        "hide_address": _yes(cell, "hide_address"),
+        "schedule": parse_schedule_cell(cell.get("schedule", "")),
+        "schedule_notes": cell.get("schedule_notes", ""),
+        "term_time_only": _yes(cell, "term_time_only"),
+        "status": _choice(cell, "status", STATUSES, "running"), "cost": _csv_cost(cell),
+        "contact": {"name": cell.get("contact_name", "")[:120],
+                    "phone": cell.get("contact_phone", "")[:40],
+                    "email": cell.get("contact_email", "")[:254]}}
+    last_reviewed = mapping.parse_date(cell.get("last_reviewed"), "last_reviewed")
+    if last_reviewed is not None:
+        fields["last_reviewed"] = last_reviewed
+    return ActivityRecord(
         external_id=cell.get("id") or cell.get("slug") or slugify(
             f"{cell['organisation']} {cell['title']}"),
-        title=cell["title"][:200], organisation=_csv_organisation(cell, read),
-        warnings=read.warnings,
-        summary=cell.get("summary", "")[:300], description=cell.get("description", ""),
-        venue=_csv_venue(cell), formats=_csv_formats(cell),
-        age_min=read.value(mapping._age, cell.get("age_min"), "age_min"),
-        age_max=read.value(mapping._age, cell.get("age_max"), "age_max"),
-        hide_address=_yes(cell, "hide_address"),
-        schedule=parse_schedule_cell(cell.get("schedule", "")),
-        schedule_notes=cell.get("schedule_notes", ""),
-        term_time_only=_yes(cell, "term_time_only"),
-        status=_choice(cell, "status", STATUSES, "running"),
-        cost_type=_choice(cell, "cost_type", COST_TYPES, "free"), cost_amount=_csv_amount(cell),
-        cost_per=_choice(cell, "cost_per", ("",) + COST_PERIODS, ""),
-        cost_notes=cell.get("cost_notes", ""), contact_name=cell.get("contact_name", "")[:120],
-        contact_phone=cell.get("contact_phone", "")[:40],
-        contact_email=cell.get("contact_email", "")[:254],
+        fields=fields, organisation=organisation, venue=_csv_venue(cell),
         terms=_known_terms(cell, "categories", "category") + _known_terms(cell, "helps", "need")
         + _known_terms(cell, "accessibility", "accessibility"),
-        last_reviewed=mapping._date(cell.get("last_reviewed"), "last_reviewed"),
-        slug_hint=cell.get("slug", ""))
-    _csv_checks(record)
-    return record
+        slug_hint=cell.get("slug", ""), warnings=read.warnings)
 
 
 def read_csv(path: Path) -> list[tuple[str, Any]]:

@@ -1,14 +1,17 @@
 """Bringing other directories in: `flask import oruk SOURCE` (and the machinery that
 `flask import csv FILE` shares: csv_io.py reads the rows).
 
-Every record is applied through the models in its own savepoint, so the outbox hook records
-each listing change and a record that fails leaves nothing behind. A feed is read completely
+Every record is validated with the inputs.py models (`validated`: a value that breaks a
+field's rule is dropped with a warning) and written through content's upserts, the one writer
+of each noun, in its own savepoint, so the outbox hook records each listing change and a
+record that fails leaves nothing behind. A feed is read completely
 before anything is written: a feed that cannot be read changes nothing. Re-importing is
 idempotent: ExternalRecord remembers which of our rows each (source, kind, id) became, and
 values are only assigned when they differ.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -20,31 +23,31 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import geo
-from ..content import set_changed
+from ..content import set_changed, upsert_activity, upsert_organisation, upsert_venue
 from ..extensions import db
 from ..venue_points import postcode_point
-from ..models import (
-    Activity, ListingChange, Organisation, ScheduleEntry, Term, Venue, unique_slug,
+from ..inputs import (
+    ImportedActivityIn, ImportedVenueIn, OrganisationIn, error_path,
 )
+from ..models import Activity, ListingChange, Organisation, Term, Venue, unique_slug
 from . import mapping
-from .mapping import (
-    ActivityRecord, OrganisationRecord, RecordError, ScheduleRecord, TermRecord, VenueRecord,
-)
+from .mapping import ActivityRecord, OrganisationRecord, RecordError, TermRecord, VenueRecord
 from .models import ExternalRecord
 from .taxonomy_map import MapError, TaxonomyMap, load_map
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 10_000
 COMMIT_EVERY = 100
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class FeedError(Exception):
@@ -184,34 +187,67 @@ def _apply_terms(items: list[TermRecord], source: str, warnings: list[str]) -> l
     return [term for term in terms if term is not None]
 
 
-def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
+def _droppable(data: Any, loc: tuple[Any, ...]) -> tuple[Any, Any] | None:
+    """(container, key) of what to drop for an error at `loc`: a list's item, else the
+    deepest field; None when the error is about the record as a whole."""
+    container, key = None, None
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            return node, part
+        if not isinstance(node, dict) or part not in node:
+            break
+        container, key, node = node, part, node[part]
+    return None if container is None else (container, key)
+
+
+def validated(model: type[ModelT], data: dict[str, Any], warnings: list[str]) -> ModelT:
+    """`data` as `model` (the inputs.py rules). A value that breaks a field's rule is dropped
+    with a warning quoting it, and the rest kept (a required part of an object goes with its
+    object); a rule about the record as a whole, or a required field of the record itself,
+    raises RecordError with the rule's message."""
+    data = copy.deepcopy(data)
+    reasons: dict[tuple[Any, ...], str] = {}  # what was dropped where, and why
+    while True:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        reason = reasons.get(loc) if error["type"] == "missing" else None
+        if reason is not None or error["type"] == "missing":
+            loc = loc[:-1]  # a required part: the object it belongs to goes instead
+        message = reason or error["msg"].removeprefix("Value error, ")
+        found = _droppable(data, loc) if loc else None
+        if found is None:
+            path = error_path(tuple(error["loc"]))
+            raise RecordError(f"{path}: {message}" if path else message) from None
+        container, key = found
+        warnings.append(f"{error_path(loc)}: {mapping.quote(container[key])} dropped ({message})")
+        reasons[loc] = message
+        del container[key]
+
+
+def _apply_organisation(item: OrganisationRecord, source: str,
+                        warnings: list[str]) -> Organisation:
+    fields = validated(OrganisationIn, item.fields, warnings)
     row = _find(Organisation, source, "organization", item.external_id)
     if row is None:
         row = Organisation(uuid=_new_uuid(Organisation, item.external_id),
                            slug=_free_slug(item.slug_hint, Organisation)
-                           or unique_slug(Organisation, item.name))
-        db.session.add(row)
+                           or unique_slug(Organisation, fields.name))
     else:
         _honour_slug(row, Organisation, item.slug_hint)
-    set_changed(row, name=item.name, summary=item.summary[:300], description=item.description,
-                website=item.website, email=item.email)
-    if item.phone:
-        set_changed(row, phone=item.phone)
-    if item.charity_number:
-        set_changed(row, charity_number=item.charity_number)
+    upsert_organisation(row, fields, partial=True)
     _remember(source, "organization", item.external_id, row.uuid)
     return row
 
 
-def _postcode(text: str) -> str:
-    return geo.normalise_postcode(text) or text.strip().upper()[:10] if text else ""
-
-
-def _placed(item: VenueRecord, postcode: str) -> tuple[float | None, float | None, str]:
+def _placed(item: ImportedVenueIn) -> tuple[float | None, float | None, str]:
     """The venue's point: the feed's own, else its postcode's (exact or approximate)."""
     if item.latitude is not None and item.longitude is not None:
         return item.latitude, item.longitude, ""
-    found = postcode_point(postcode)
+    found = postcode_point(item.postcode) if item.postcode else None
     return found if found is not None else (None, None, "")
 
 
@@ -219,70 +255,55 @@ def _apply_venue(item: VenueRecord, source: str, warnings: list[str]) -> Venue:
     row = _find(Venue, source, "location", item.external_id)
     if row is not None and item.hidden:
         return row  # a redacted view of a venue never overwrites what we know of it
-    postcode = _postcode(item.postcode)
-    latitude, longitude, placed_from = _placed(item, postcode)  # before a half-made row exists
+    given = dict(item.fields)
+    features = []
+    if item.accessibility is not None:  # a spreadsheet has no column for it: ours stays
+        features = _apply_terms(item.accessibility, source, warnings)
+        given["accessibility"] = [term.key for term in features]
+    fields = validated(ImportedVenueIn, {**given, "slug": "new"}, warnings)
+    slug = row.slug if row is not None else (
+        _free_slug(item.slug_hint, Venue) or unique_slug(Venue, f"{fields.name} {fields.postcode}"))
+    latitude, longitude, placed_from = _placed(fields)  # before a half-made row exists
+    fields = fields.model_copy(update={"slug": slug, "latitude": latitude, "longitude": longitude})
     if row is None:
-        row = Venue(uuid=_new_uuid(Venue, item.external_id),
-                    slug=_free_slug(item.slug_hint, Venue)
-                    or unique_slug(Venue, f"{item.name} {item.postcode}"))
-        db.session.add(row)
-    set_changed(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
-                postcode=postcode, latitude=latitude, longitude=longitude,
-                placed_from=placed_from, directions=item.directions)
-    features = _apply_terms(item.accessibility, source, warnings)
-    if [t.id for t in row.accessibility] != [t.id for t in features]:
-        row.accessibility = features
+        row = Venue(uuid=_new_uuid(Venue, item.external_id), slug=slug)
+    upsert_venue(row, fields, features, partial=True)
+    set_changed(row, placed_from=placed_from)
     _remember(source, "location", item.external_id, row.uuid)
     return row
 
 
-def _schedule_key(entry: ScheduleRecord | ScheduleEntry) -> tuple[Any, ...]:
-    if isinstance(entry, ScheduleEntry):
-        return (entry.weekday, tuple(entry.weeks or ()), entry.date, entry.start_time,
-                entry.end_time, entry.title)
-    return (entry.weekday, tuple(entry.weeks), entry.date, entry.start, entry.end, entry.title)
+def _term_keys(terms: list[Term]) -> dict[str, list[str]]:
+    """An activity's terms as the keys inputs.ActivityIn names them by."""
+    return {field_name: [term.key for term in terms if term.taxonomy == taxonomy]
+            for field_name, taxonomy in (("categories", "category"), ("helps", "need"),
+                                         ("accessibility", "accessibility"))}
 
 
 def apply_record(record: ActivityRecord, source: str) -> str:
     """Create or update one activity (and its organisation, venue, terms); 'created',
     'updated' or 'unchanged'. Call inside a savepoint."""
     last_change = db.session.scalar(select(func.max(ListingChange.id))) or 0
-    organisation = _apply_organisation(record.organisation, source)
+    organisation = _apply_organisation(record.organisation, source, record.warnings)
     venue = _apply_venue(record.venue, source, record.warnings) if record.venue else None
     terms = _apply_terms(record.terms, source, record.warnings)
     db.session.flush()  # new terms get ids, which the comparison below needs
     row = _find(Activity, source, "service", record.external_id)
     created = row is None
     if row is None:
-        row = Activity(uuid=_new_uuid(Activity, record.external_id),
-                       slug=_free_slug(record.slug_hint) or unique_slug(Activity, record.title),
-                       last_reviewed=record.last_reviewed or dt.date.today())
-        db.session.add(row)
+        slug = _free_slug(record.slug_hint) or unique_slug(
+            Activity, str(record.fields.get("title", "")))
     else:
         _honour_slug(row, Activity, record.slug_hint)
-    if row.organisation is not organisation:
-        row.organisation = organisation
-    if row.venue is not venue:
-        row.venue = venue
-    set_changed(row, title=record.title, summary=record.summary[:300],
-                description=record.description, formats=list(record.formats),
-                age_min=record.age_min, age_max=record.age_max, hide_address=record.hide_address,
-                schedule_notes=record.schedule_notes, term_time_only=record.term_time_only,
-                status=record.status, waiting_list=record.waiting_list,
-                break_until=record.break_until, cost_type=record.cost_type,
-                cost_amount=record.cost_amount, cost_per=record.cost_per,
-                cost_notes=record.cost_notes, contact_name=record.contact_name,
-                contact_phone=record.contact_phone, contact_email=record.contact_email)
-    if record.last_reviewed:
-        set_changed(row, last_reviewed=record.last_reviewed)
-    wanted = sorted({term.id: term for term in terms}.values(), key=lambda t: t.id or 0)
-    if sorted(t.id or 0 for t in row.terms) != [t.id or 0 for t in wanted]:
-        row.terms = wanted
-    if sorted(map(_schedule_key, row.schedule), key=repr) != \
-            sorted(map(_schedule_key, record.schedule), key=repr):
-        row.schedule = [ScheduleEntry(weekday=e.weekday, weeks=list(e.weeks), date=e.date,
-                                      start_time=e.start, end_time=e.end, title=e.title)
-                        for e in record.schedule]
+        slug = row.slug
+    fields = validated(ImportedActivityIn, {
+        **record.fields, **_term_keys(terms), "slug": slug,
+        "venue": venue.slug if venue else None}, record.warnings)
+    if row is None:
+        row = Activity(uuid=_new_uuid(Activity, record.external_id), slug=slug,
+                       last_reviewed=fields.last_reviewed or dt.date.today())
+    upsert_activity(organisation, fields, {venue.slug: venue} if venue else {},
+                    {(term.taxonomy, term.key): term for term in terms}, row=row, partial=True)
     _remember(source, "service", record.external_id, row.uuid, record.unmapped_terms)
     db.session.flush()
     if created:
