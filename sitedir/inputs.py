@@ -287,7 +287,7 @@ def _sector(value: str) -> str:
     sector = geo.normalise_postcode(value)
     if sector is None or not re.fullmatch(r"\S+ \d", sector):
         raise ValueError(f"{value!r} is not a postcode sector like \"LS8 5\"")
-    if sector not in geo.Gazetteer().tables.sectors:
+    if geo.Gazetteer().sector_point(sector) is None:
         raise ValueError(f"unknown postcode sector {sector!r}")
     return sector
 
@@ -318,8 +318,9 @@ class LocalPlaceIn(Strict):
         if not self.postcode_sectors:
             assert self.latitude is not None and self.longitude is not None
             return self.latitude, self.longitude
-        sectors = geo.Gazetteer().tables.sectors
-        points = [sectors[code] for code in self.postcode_sectors]
+        found = [geo.Gazetteer().sector_point(code) for code in self.postcode_sectors]
+        points = [point for point in found if point is not None]
+        assert len(points) == len(found)  # each sector was checked when it was validated
         return (round(sum(lat for lat, _ in points) / len(points), 5),
                 round(sum(lon for _, lon in points) / len(points), 5))
 
