@@ -10,9 +10,11 @@ workers only ever read (see sitedir/search.py).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -26,7 +28,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 from whoosh import columns, fields, index
-from whoosh.index import LockError
+from whoosh.index import TOC, LockError
 from whoosh.analysis import (
     CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter,
 )
@@ -37,6 +39,7 @@ from . import changelog, geo, listing
 from .changelog import Position
 from .extensions import db
 from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
+from .segment_writer import SegmentBuilder
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 WRITER_TIMEOUT = 10.0  # seconds to wait for the index lock (a rebuild may hold it)
 PARALLEL_REBUILD_FROM = 5000  # listings; below this, starting processes costs more than it saves
+GC_EVERY = 5000  # documents between garbage collections while a segment is built
 
 
 def text_analyzer():
@@ -211,11 +215,15 @@ def open_index(path: Path, create: bool = True) -> index.Index:
     raise AssertionError("unreachable")
 
 
-def _activities(uuids: Iterable[str] | None = None) -> Iterator[Activity]:
-
+def _activities(uuids: Iterable[str] | None = None,
+                id_range: tuple[int, int] | None = None) -> Iterator[Activity]:
+    """Activities with what their documents need, by id: those named, those with ids in
+    `id_range` (inclusive), or all."""
     query = select(Activity).options(*FULL_ACTIVITY).order_by(Activity.id)
     if uuids is not None:
         query = query.where(Activity.uuid.in_(list(uuids)))
+    if id_range is not None:
+        query = query.where(Activity.id.between(*id_range))
     yield from db.session.scalars(query.execution_options(yield_per=500))
 
 
@@ -296,30 +304,82 @@ def rebuild(app: Flask | None = None, progress: bool = False, parallel: bool = T
 
 
 def _build_into(folder: Path, progress: bool, parallel: bool) -> int:
-    """Index every activity and the change-log position, read in one database snapshot."""
-    # The position comes from the same snapshot as the documents, so a change that commits
-    # while this runs is not covered by it and is applied by the indexer afterwards.
+    """Index every activity and the change-log position into new segments in `folder`."""
+    # The position is read before the documents (in the same snapshot when serial), so a
+    # change that commits while this runs is not covered by it and the indexer applies it
+    # afterwards; a document read later than the position is harmless (replays re-read it).
     changelog.begin_snapshot()
     try:
         position = changelog.snapshot_position()
-        total = db.session.scalar(select(func.count(Activity.id))) or 0
+        ids = list(db.session.scalars(select(Activity.id).order_by(Activity.id)))
         fresh = index.create_in(str(folder), SCHEMA)
-        # Analysis is the slow part and Python is single-threaded: for big directories, let a
-        # second process analyse half the documents (one segment each; no merge needed).
-        procs = min(os.cpu_count() or 1, 4) if parallel and total >= PARALLEL_REBUILD_FROM else 1
-        writer = fresh.writer(procs=procs, multisegment=procs > 1, limitmb=128)
-        count = 0
-        with click.progressbar(length=total, label="Indexing activities",
+        procs = min(os.cpu_count() or 1, 4) if parallel and len(ids) >= PARALLEL_REBUILD_FROM \
+            else 1
+        with click.progressbar(length=len(ids), label="Indexing activities",
                                file=None if progress else open(os.devnull, "w")) as bar:
-            for activity in _activities():
-                writer.add_document(**to_document(activity))
-                count += 1
-                bar.update(1)
-        writer.add_document(**position_document(position))
+            if procs == 1:
+                segments = [_build_segment(fresh, None, position, bar.update)]
+            else:
+                segments = _build_in_processes(folder, ids, procs, position)
+                bar.update(len(ids))
     finally:
         db.session.commit()  # end the snapshot
-    writer.commit(optimize=True)
-    return count
+    TOC(SCHEMA, segments, fresh.latest_generation() + 1).write(fresh.storage, fresh.indexname)
+    return len(ids)
+
+
+def _build_segment(ix: index.Index, id_range: tuple[int, int] | None,
+                   position: Position | None, progress: Any = None) -> Any:
+    """One segment of the activities whose ids fall in `id_range` (all when None), plus the
+    position document when given."""
+    builder = SegmentBuilder(ix)
+    # The collector would re-walk the growing postings over and over (a third of the loading
+    # time at 20k listings): collect once per GC_EVERY documents instead.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for count, activity in enumerate(_activities(id_range=id_range), 1):
+            builder.add(to_document(activity))
+            if progress is not None:
+                progress(1)
+            if count % GC_EVERY == 0:
+                gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+    if position is not None:
+        builder.add(position_document(position))
+    return builder.finish()
+
+
+# The app a forked builder process works for (set before forking; fork copies it).
+_forked_app: Flask | None = None
+
+
+def _build_in_processes(folder: Path, ids: list[int], procs: int, position: Position) -> list:
+    """Split the ids into `procs` runs and build one segment per run in forked processes."""
+    global _forked_app
+    _forked_app = current_app._get_current_object()
+    size = -(-len(ids) // procs)
+    runs = [(ids[start], ids[min(start + size, len(ids)) - 1])
+            for start in range(0, len(ids), size)]
+    db.session.commit()  # no connection or transaction of ours may cross the fork
+    with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
+        segments = pool.starmap(_build_run, [
+            (str(folder), run, position.to_json() if number == len(runs) - 1 else None)
+            for number, run in enumerate(runs)])
+    return segments
+
+
+def _build_run(folder: str, id_range: tuple[int, int], position_json: str | None) -> Any:
+    """In a forked process: build the segment of one id range (see _build_in_processes)."""
+    assert _forked_app is not None
+    with _forked_app.app_context():
+        db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+        position = Position.from_json(position_json) if position_json else None
+        segment = _build_segment(index.open_dir(folder, schema=SCHEMA), id_range, position)
+        db.session.remove()
+        return segment
 
 
 def _swap(built: Path, target: Path) -> None:
@@ -329,7 +389,7 @@ def _swap(built: Path, target: Path) -> None:
     # Readers keep their open handles to old segments and pick up the new TOC on refresh();
     # a reader that races the clean-up retries (see search.py).
     from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC, _DEF_INDEX_NAME
+    from whoosh.index import _DEF_INDEX_NAME
 
     live_gen = index.open_dir(str(target), schema=SCHEMA).latest_generation() \
         if index.exists_in(str(target)) else -1
