@@ -2,6 +2,7 @@
 (parallel processes) give the same search results."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,50 @@ def test_rebuild_skips_nothing_and_counts_every_listing(make_app, monkeypatch, p
         count = indexing.rebuild(app, parallel=parallel)
         with indexing.open_index(indexing.index_dir(app)).searcher() as searcher:
             assert searcher.doc_count() == count + 1  # and the change-log position
+
+
+def _browse(app, sort: str, **request) -> list[str]:
+    service = search.get_service(app)
+    with app.test_request_context():
+        result = service.search(search.SearchRequest(sort=sort, per_page=500, **request))
+        return [hit.uuid for hit in result.hits]
+
+
+def test_name_and_review_orders_hold_across_the_segments_commits_add(make_app):
+    """After a rebuild, the indexer's commits add small segments: browsing orders (the whole
+    list, walked lazily, and a few results, sorted) must be those of the listings as they are."""
+    from sqlalchemy import select
+
+    from sitedir.extensions import db
+    from sitedir.models import Activity
+    from tests.search_helpers import add_activity
+
+    app = make_app(content=SAMPLE)
+    with app.app_context():
+        indexing.rebuild(app, parallel=False)
+        first, second = db.session.scalars(select(Activity).order_by(Activity.id).limit(2))
+        first.title = "Aardvark drawing club"  # moves to the top of the name order
+        second.last_reviewed = None  # to the bottom of the review order
+        add_activity("Zebra crossing walkers", 53.8, -1.5)
+        add_activity("Aaron's allotment", 53.8, -1.5, last_reviewed=dt.date.today())
+        db.session.commit()
+        indexing.drain_all()
+        assert len(indexing.open_index(indexing.index_dir(app))._segments()) > 1
+        shown = db.session.scalars(select(Activity).where(Activity.status != "closed")).all()
+        by_id = {activity.uuid: activity for activity in shown}
+        expected_names = sorted(by_id, key=lambda u: (
+            " ".join(by_id[u].title.lower().split()), by_id[u].id))
+        expected_reviewed = sorted(by_id, key=lambda u: (
+            -(by_id[u].last_reviewed.toordinal() if by_id[u].last_reviewed else 0),
+            " ".join(by_id[u].title.lower().split()), by_id[u].id))
+    assert _browse(app, "name") == expected_names
+    assert _browse(app, "reviewed") == expected_reviewed
+    with app.app_context():
+        from sitedir.models import Term
+        keys = [term.key for term in db.session.scalars(select(Term).where(
+            Term.taxonomy.in_(("category", "need"))))]
+    fews = [few for few in (_browse(app, "name", filters={"helps": [key]}) for key in keys)
+            if 1 < len(few) < len(expected_names) / 16]  # the sorted-few path, not the walk
+    assert fews
+    for few in fews:
+        assert few == [u for u in expected_names if u in set(few)]
