@@ -359,6 +359,13 @@ class SearchService:
         _close_quietly(current.searcher)
         return fresh
 
+    def version(self) -> tuple[int, int]:
+        """What search results depend on besides the request: the index generation and the
+        vocabulary in use. A page kept under an older version is stale."""
+        vocab = self._vocabulary()
+        with self._lock:
+            return self.cache().reader.generation(), id(vocab)
+
     def close(self) -> None:
         """Close the process's searcher (tests, shutdown)."""
         with self._lock:
