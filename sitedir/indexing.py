@@ -48,6 +48,9 @@ TIMES_OF_DAY = ("morning", "afternoon", "evening")
 WRITER_TIMEOUT = 10.0  # seconds to wait for the index lock (a rebuild may hold it)
 PARALLEL_REBUILD_FROM = 5000  # listings; below this, starting processes costs more than it saves
 GC_EVERY = 5000  # documents between garbage collections while a segment is built
+# Documents per segment a rebuild writes: about 4 KB of postings each are held until it is
+# written (100 MB at this size), and a search reads a few segments as fast as one.
+SEGMENT_DOCS = 25_000
 
 
 def text_analyzer():
@@ -69,7 +72,8 @@ def build_schema() -> fields.Schema:
         # The stable public id: updates and deletes address documents by it, views join on it.
         uuid=fields.ID(unique=True, stored=True, sortable=True),
         # A hash of the document: `flask index check` spots stale entries, not just missing ones.
-        digest=fields.ID(stored=True),
+        # Stored only: nothing searches it, and a term per listing cost rebuild time and memory.
+        digest=fields.STORED(),
         # Titles weigh most: a person searching "Knit and Natter" wants that group first.
         title=fields.TEXT(analyzer=analyzer, field_boost=3.0, stored=True),
         # Lower-cased title: sort by name, and spot an exact title match to rank it first.
@@ -318,7 +322,7 @@ def _build_into(folder: Path, progress: bool, parallel: bool) -> int:
         with click.progressbar(length=len(ids), label="Indexing activities",
                                file=None if progress else open(os.devnull, "w")) as bar:
             if procs == 1:
-                segments = [_build_segment(fresh, None, position, bar.update)]
+                segments = _build_segments(fresh, None, position, bar.update)
             else:
                 segments = _build_in_processes(folder, ids, procs, position)
                 bar.update(len(ids))
@@ -328,10 +332,11 @@ def _build_into(folder: Path, progress: bool, parallel: bool) -> int:
     return len(ids)
 
 
-def _build_segment(ix: index.Index, id_range: tuple[int, int] | None,
-                   position: Position | None, progress: Any = None) -> Any:
-    """One segment of the activities whose ids fall in `id_range` (all when None), plus the
-    position document when given."""
+def _build_segments(ix: index.Index, id_range: tuple[int, int] | None,
+                    position: Position | None, progress: Any = None) -> list[Any]:
+    """Segments of the activities whose ids fall in `id_range` (all when None), SEGMENT_DOCS
+    at most each, the last one with the position document when given."""
+    segments = []
     builder = SegmentBuilder(ix)
     # The collector would re-walk the growing postings over and over (a third of the loading
     # time at 20k listings): collect once per GC_EVERY documents instead.
@@ -344,12 +349,17 @@ def _build_segment(ix: index.Index, id_range: tuple[int, int] | None,
                 progress(1)
             if count % GC_EVERY == 0:
                 gc.collect()
+            if builder.docnum >= SEGMENT_DOCS:  # postings are held in memory until written
+                segments.append(builder.finish())
+                builder = SegmentBuilder(ix)
     finally:
         if was_enabled:
             gc.enable()
     if position is not None:
         builder.add(position_document(position))
-    return builder.finish()
+    if builder.docnum:
+        segments.append(builder.finish())
+    return segments
 
 
 # The app a forked builder process works for (set before forking; fork copies it).
@@ -357,7 +367,7 @@ _forked_app: Flask | None = None
 
 
 def _build_in_processes(folder: Path, ids: list[int], procs: int, position: Position) -> list:
-    """Split the ids into `procs` runs and build one segment per run in forked processes."""
+    """Split the ids into `procs` runs and build each run's segments in a forked process."""
     global _forked_app
     _forked_app = current_app._get_current_object()
     size = -(-len(ids) // procs)
@@ -365,21 +375,21 @@ def _build_in_processes(folder: Path, ids: list[int], procs: int, position: Posi
             for start in range(0, len(ids), size)]
     db.session.commit()  # no connection or transaction of ours may cross the fork
     with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
-        segments = pool.starmap(_build_run, [
+        built = pool.starmap(_build_run, [
             (str(folder), run, position.to_json() if number == len(runs) - 1 else None)
             for number, run in enumerate(runs)])
-    return segments
+    return [segment for segments in built for segment in segments]
 
 
-def _build_run(folder: str, id_range: tuple[int, int], position_json: str | None) -> Any:
-    """In a forked process: build the segment of one id range (see _build_in_processes)."""
+def _build_run(folder: str, id_range: tuple[int, int], position_json: str | None) -> list:
+    """In a forked process: build the segments of one id range (see _build_in_processes)."""
     assert _forked_app is not None
     with _forked_app.app_context():
         db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
         position = Position.from_json(position_json) if position_json else None
-        segment = _build_segment(index.open_dir(folder, schema=SCHEMA), id_range, position)
+        segments = _build_segments(index.open_dir(folder, schema=SCHEMA), id_range, position)
         db.session.remove()
-        return segment
+        return segments
 
 
 def _swap(built: Path, target: Path) -> None:

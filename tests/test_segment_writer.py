@@ -131,6 +131,21 @@ def test_rebuild_skips_nothing_and_counts_every_listing(make_app, monkeypatch, p
             assert searcher.doc_count() == count + 1  # and the change-log position
 
 
+def test_a_rebuild_writes_segments_of_a_bounded_size(make_app, monkeypatch):
+    app = make_app(content=SAMPLE)
+    queries = ["art", "walking group", "LS9", ""]
+    with app.app_context():
+        indexing.rebuild(app, parallel=False)
+    whole = _results(app, queries)
+    monkeypatch.setattr(indexing, "SEGMENT_DOCS", 50)
+    with app.app_context():
+        count = indexing.rebuild(app, parallel=False)
+        sizes = [segment.doc_count_all()
+                 for segment in indexing.open_index(indexing.index_dir(app))._segments()]
+    assert max(sizes) == 50 and sum(sizes) == count + 1 and len(sizes) == -(-(count + 1) // 50)
+    assert _results(app, queries) == whole
+
+
 def _browse(app, sort: str, **request) -> list[str]:
     service = search.get_service(app)
     with app.test_request_context():
