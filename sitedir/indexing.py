@@ -499,12 +499,27 @@ class NodeReporter:
 
 
 def _ensure_current_index() -> None:
-    """Build the index when there is none, or when changes it has not applied were pruned."""
+    """Build the index when there is none, when changes it has not applied were pruned, or
+    when it was written with another schema (an upgrade changed what is indexed)."""
     position = index_position()
-    if changelog.must_rebuild(position):
+    outdated = position is not None and schema_outdated(index_dir())
+    if changelog.must_rebuild(position) or outdated:
         log.info("Search index %s: building one", "missing or without a change-log position"
-                 if position is None else "behind the pruned change log")
+                 if position is None else "of an older schema" if outdated
+                 else "behind the pruned change log")
         rebuild(parallel=False)  # never fork from a thread of a threaded server
+
+
+def _schema_shape(schema: fields.Schema) -> list[tuple[Any, ...]]:
+    return [(name, type(field).__name__, bool(field.stored), bool(field.indexed),
+             type(field.format).__name__ if field.format else None)
+            for name, field in sorted(schema.items())]
+
+
+def schema_outdated(path: Path) -> bool:
+    """True when the index at `path` was written with a schema other than SCHEMA."""
+    written = index.open_dir(str(path)).schema  # the one its TOC was written with
+    return _schema_shape(written) != _schema_shape(SCHEMA)
 
 
 def run_worker(app: Flask, stop: threading.Event | None = None, once: bool = False) -> None:

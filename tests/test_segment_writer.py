@@ -191,3 +191,20 @@ def test_name_and_review_orders_hold_across_the_segments_commits_add(make_app):
     assert fews
     for few in fews:
         assert few == [u for u in expected_names if u in set(few)]
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_by_the_indexer(make_app, monkeypatch):
+    from whoosh import fields
+
+    app = make_app()
+    with app.app_context():
+        older = indexing.build_schema()
+        older.remove("digest")
+        older.add("digest", fields.ID(stored=True))  # as the index was before this change
+        monkeypatch.setattr(indexing, "SCHEMA", older)
+        indexing.rebuild(app, parallel=False)
+        monkeypatch.undo()
+        assert indexing.schema_outdated(indexing.index_dir(app))
+        indexing.drain_all()
+        assert not indexing.schema_outdated(indexing.index_dir(app))
+        assert indexing.differences() == {"missing": [], "extra": [], "stale": []}
