@@ -15,7 +15,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import geo, indexing, listing, search
+from .. import geo, indexing, listing, page_cache, search
 from ..extensions import db
 from ..templating import activity_url
 from ..models import CARD_ACTIVITY, FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
@@ -523,20 +523,28 @@ def search_page():
     if parsed.place_error is not None:
         return render_template("search/search.html", parsed=parsed, args=args,
                                place_error=parsed.place_error, **_page_context())
+    html, status, (parsed, result) = page_cache.cached_page(
+        (request.full_path, *search.get_service().version()), lambda: _render_results(parsed))
+    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
+    return html, status
+
+
+def _render_results(parsed: Parsed) -> tuple[str, int, tuple[Parsed, search.SearchResult]]:
+    """The search page with results: (html, status, what the search_done signal needs)."""
     # Markers even without a tile server: the map then draws them on a plain background.
     result = _run(parsed, want_points=True)
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
-    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
     facets = _facets(result, parsed)
-    return render_template(
-        "search/search.html", parsed=parsed, args=args, result=result, records=records,
-        pagination=pagination, facets=facets, chosen=chosen_filters(facets, parsed, args),
-        map_points=_map_points(result, records), advice=_empty_advice(parsed, args),
+    html = render_template(
+        "search/search.html", parsed=parsed, args=request.args, result=result, records=records,
+        pagination=pagination, facets=facets, chosen=chosen_filters(facets, parsed, request.args),
+        map_points=_map_points(result, records), advice=_empty_advice(parsed, request.args),
         place_offer=place_in_words(parsed),
         **_page_context())
+    return html, 200, (parsed, result)
 
 
 def _page_context() -> dict[str, Any]:
