@@ -22,13 +22,22 @@ def _nav() -> dict[str, object]:
     return {"nav_categories": categories, "nav_pages": pages}
 
 
+_SLUG_MARK = "slug-mark"
+
+
+def slug_url(endpoint: str, slug: str) -> str:
+    """url_for(endpoint, slug=slug), with the route built once per request: a page of cards
+    and map markers asks for dozens to a thousand of them."""
+    routes = g.setdefault("slug_routes", {})
+    route = routes.get(endpoint)
+    if route is None:
+        route = routes[endpoint] = tuple(url_for(endpoint, slug=_SLUG_MARK).split(_SLUG_MARK, 1))
+    return route[0] + quote(slug, safe="") + route[1]
+
+
 def activity_url(slug: str) -> str:
-    """url_for('public.activity', slug=slug), with the route built once per request: a page of
-    cards and map markers asks for dozens to a thousand of them."""
-    prefix = g.get("activity_url_prefix")
-    if prefix is None:
-        prefix = g.activity_url_prefix = url_for("public.activity", slug="-").removesuffix("-")
-    return prefix + quote(slug, safe="")
+    """url_for('public.activity', slug=slug), built once per request (see slug_url)."""
+    return slug_url("public.activity", slug)
 
 
 def _freshness_note(activity: object) -> str:
@@ -58,4 +67,7 @@ def init_app(app: Flask) -> None:
         JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
         is_not_confirmed=freshness.is_not_confirmed,
     )
+    from .cards import cards_for  # cards.py builds on this module
+
+    app.jinja_env.globals["cards_for"] = cards_for
     app.context_processor(_nav)
