@@ -47,7 +47,9 @@
   var button = document.getElementById("use-location");
   var near = document.getElementById("near");
   var message = document.getElementById("location-message");
-  if (button && near && form && "geolocation" in navigator) {
+  if (button && !("geolocation" in navigator && near && form)) {
+    button.remove(); // its place was kept for it (see .js-enabled #use-location[hidden])
+  } else if (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
       message.textContent = "Finding your location…";
