@@ -36,9 +36,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_geo() -> Any:
-    """Import sitedir/geo.py on its own (not the sitedir package, which needs Flask), so this
-    script runs on a bare Python and builds with exactly the matching rules the site uses."""
-    spec = importlib.util.spec_from_file_location("sitedir_geo", REPO_ROOT / "sitedir" / "geo.py")
+    """Import the sitedir/geo package on its own (not the sitedir package, which needs Flask),
+    so this script runs on a bare Python and builds with exactly the matching rules the site
+    uses."""
+    package = REPO_ROOT / "sitedir" / "geo"
+    spec = importlib.util.spec_from_file_location("sitedir_geo", package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while decorating
@@ -159,7 +162,7 @@ def read_postcodes(directory: Path) -> tuple[Iterator[tuple[str, float, float]],
 
 
 def in_uk(lat: float, lon: float) -> bool:
-    """True inside the UK bounding box geo.py accepts."""
+    """True inside the UK bounding box sitedir/geo accepts."""
     south, west, north, east = UK_BOUNDS
     return south <= lat <= north and west <= lon <= east
 

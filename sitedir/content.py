@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 import click
 from flask.cli import with_appcontext
 import yaml
@@ -306,54 +308,94 @@ def _load_holidays(calendar: CalendarIn) -> None:
 
 def _load_venue(slug: str, venue: VenueIn, terms: dict) -> m.Venue:
     row = _by_slug(m.Venue, slug) or m.Venue(slug=slug)
-    db.session.add(row)
-    set_changed(row, name=venue.name, address="\n".join(venue.address), town=venue.town,
-                postcode=venue.postcode, latitude=venue.latitude, longitude=venue.longitude,
-                directions=venue.directions)
-    features = [terms[("accessibility", key)] for key in venue.accessibility]
-    if row.accessibility != features:
-        row.accessibility = features
+    upsert_venue(row, venue, [terms[("accessibility", key)] for key in venue.accessibility])
     return row
+
+
+def _given(item: BaseModel, columns: dict[str, dict[str, Any]],
+           partial: bool) -> dict[str, Any]:
+    """The column values to write: every field's, or with `partial` only those of the fields
+    the source gave (an import leaves what its feed has no field for as it is)."""
+    return {column: value for name, values in columns.items()
+            if not partial or name in item.model_fields_set for column, value in values.items()}
+
+
+def upsert_venue(row: m.Venue, item: VenueIn, features: list[m.Term], *,
+                 partial: bool = False) -> None:
+    """Write a validated venue onto its row, touching only what differs."""
+    db.session.add(row)
+    set_changed(row, **_given(item, {
+        "name": {"name": item.name}, "address": {"address": "\n".join(item.address)},
+        "town": {"town": item.town}, "postcode": {"postcode": item.postcode},
+        "latitude": {"latitude": item.latitude}, "longitude": {"longitude": item.longitude},
+        "directions": {"directions": item.directions}}, partial))
+    if (not partial or "accessibility" in item.model_fields_set) and \
+            row.accessibility != features:
+        row.accessibility = features
 
 
 def _load_organisation(slug: str, organisation: OrganisationIn, venues: dict,
                        terms: dict) -> None:
     row = _by_slug(m.Organisation, slug) or m.Organisation(slug=slug)
-    db.session.add(row)
-    set_changed(row, name=organisation.name, summary=organisation.summary,
-                description=organisation.description, website=organisation.website,
-                email=organisation.email, phone=organisation.phone,
-                charity_number=organisation.charity_number)
+    upsert_organisation(row, organisation)
     for activity in organisation.activities:
         upsert_activity(row, activity, venues, terms)
 
 
+ORGANISATION_COLUMNS = ("name", "summary", "description", "website", "email", "phone",
+                        "charity_number")
+
+
+def upsert_organisation(row: m.Organisation, item: OrganisationIn, *,
+                        partial: bool = False) -> None:
+    """Write a validated organisation (not its activities) onto its row."""
+    db.session.add(row)
+    set_changed(row, **_given(item, {name: {name: getattr(item, name)}
+                                     for name in ORGANISATION_COLUMNS}, partial))
+
+
+def _activity_columns(item: ActivityIn) -> dict[str, dict[str, Any]]:
+    """Each input field of an activity → the columns it is stored in."""
+    return {
+        "title": {"title": item.title}, "summary": {"summary": item.summary},
+        "description": {"description": item.description},
+        "formats": {"formats": list(item.formats)}, "age_min": {"age_min": item.age_min},
+        "age_max": {"age_max": item.age_max}, "hide_address": {"hide_address": item.hide_address},
+        "online_details": {"online_details": item.online_details},
+        "schedule_notes": {"schedule_notes": item.schedule_notes},
+        "term_time_only": {"term_time_only": item.term_time_only},
+        "status": {"status": item.status}, "waiting_list": {"waiting_list": item.waiting_list},
+        "break_until": {"break_until": item.break_until},
+        "cost": {"cost_type": item.cost.type, "cost_amount": item.cost.amount,
+                 "cost_per": item.cost.per or "", "cost_notes": item.cost.notes},
+        "join": {"join_how": item.join.how, "referral_from": list(item.join.referral_from),
+                 "join_notes": item.join.notes},
+        "first_visit": {"bring_friend": item.first_visit.bring_friend,
+                        "what_to_bring": item.first_visit.what_to_bring,
+                        "welcome": item.first_visit.welcome},
+        "contact": {"contact_name": item.contact.name, "contact_phone": item.contact.phone,
+                    "contact_email": item.contact.email},
+        "last_reviewed": {"last_reviewed": item.last_reviewed},
+    }
+
+
 def upsert_activity(organisation: m.Organisation, item: ActivityIn, venues: dict,
-                    terms: dict) -> None:
-    """Create or update one activity from validated content, touching only what differs."""
-    row = _by_slug(m.Activity, item.slug) or m.Activity(slug=item.slug)
+                    terms: dict, *, row: m.Activity | None = None, partial: bool = False) -> None:
+    """Create or update one activity from validated input, touching only what differs: the
+    row with its slug (or `row`, which an import found by its feed id). Content files and the
+    edit forms give every field; an import gives `partial` ones (see `_given`)."""
+    row = row or _by_slug(m.Activity, item.slug) or m.Activity(slug=item.slug)
     db.session.add(row)  # SQLAlchemy 2 no longer cascades into the session along backrefs
     if row.organisation is not organisation:
         row.organisation = organisation
-    set_changed(row, title=item.title, summary=item.summary, description=item.description,
-                formats=list(item.formats), age_min=item.age_min, age_max=item.age_max,
-                hide_address=item.hide_address, online_details=item.online_details,
-                schedule_notes=item.schedule_notes, term_time_only=item.term_time_only,
-                status=item.status, waiting_list=item.waiting_list, break_until=item.break_until,
-                cost_type=item.cost.type, cost_amount=item.cost.amount,
-                cost_per=item.cost.per or "", cost_notes=item.cost.notes, join_how=item.join.how,
-                referral_from=list(item.join.referral_from), join_notes=item.join.notes,
-                bring_friend=item.first_visit.bring_friend,
-                what_to_bring=item.first_visit.what_to_bring, welcome=item.first_visit.welcome,
-                contact_name=item.contact.name, contact_phone=item.contact.phone,
-                contact_email=item.contact.email, last_reviewed=item.last_reviewed)
+    set_changed(row, **_given(item, _activity_columns(item), partial))
     venue = venues[item.venue] if item.venue else None
     if row.venue is not venue:
         row.venue = venue
     wanted_terms = sorted(
-        [terms[("category", k)] for k in item.categories]
-        + [terms[("need", k)] for k in item.helps]
-        + [terms[("accessibility", k)] for k in item.accessibility],
+        [terms[("category", k)] for k in dict.fromkeys(item.categories)]
+        + [terms[("need", k)] for k in dict.fromkeys(item.helps)]
+        + [terms[("accessibility", k)] for k in dict.fromkeys(item.accessibility)],
         key=lambda term: (term.taxonomy, term.position))
     if sorted(row.terms, key=lambda term: (term.taxonomy, term.position)) != wanted_terms:
         row.terms = wanted_terms

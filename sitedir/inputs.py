@@ -198,13 +198,19 @@ class ActivityIn(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ActivityIn:
-        if "in_person" in self.formats and not self.venue:
-            raise broken_rule("in_person_needs_venue", "an in-person activity needs a venue")
+        _venue_and_ages(self)
         if self.status == "on_break" and not self.break_until:
             raise broken_rule("break_needs_date", "an activity on a break needs break_until")
-        if self.age_min is not None and self.age_max is not None and self.age_max < self.age_min:
-            raise broken_rule("ages_reversed", "age_max is below age_min")
         return self
+
+
+def _venue_and_ages(activity: ActivityIn) -> None:
+    """The rules between fields that hold wherever an activity comes from."""
+    if "in_person" in activity.formats and not activity.venue:
+        raise broken_rule("in_person_needs_venue", "an in-person activity needs a venue")
+    if activity.age_min is not None and activity.age_max is not None \
+            and activity.age_max < activity.age_min:
+        raise broken_rule("ages_reversed", "age_max is below age_min")
 
 
 class OrganisationIn(Strict):
@@ -228,12 +234,60 @@ class OrganisationIn(Strict):
         return str(value) if isinstance(value, int) else value
 
 
+# -- what another directory may send ------------------------------------------------------
+# Imports (ORUK feeds, spreadsheets) validate with the models above, each field by its own
+# rule; these variants only leave out what a listing written here must have but another
+# directory may not say. The importer keeps such a record and drops a field that breaks a rule.
+
+class ImportedCostIn(CostIn):
+    """A feed may call a listing paid without a price we can read ("£3"): it stays paid (the
+    price goes into the notes), never called free; and a feed's prices go up to 999999."""
+
+    amount: Annotated[Decimal, Field(ge=0, lt=1000000)] | None = None
+
+    @model_validator(mode="after")
+    def _amount(self) -> ImportedCostIn:
+        if self.type == "free" and self.amount:
+            raise broken_rule("free_has_no_amount", "a free activity has no amount")
+        return self
+
+
+class ImportedActivityIn(ActivityIn):
+    """An activity from another directory: it may have no summary (or one up to the column's
+    300 characters), no category, no timetable and no break end date."""
+
+    summary: Annotated[Line, Field(max_length=300)] = ""
+    categories: list[str] = []
+    schedule: list[ScheduleIn] = []
+    cost: ImportedCostIn = ImportedCostIn(type="free")
+    join: JoinIn = JoinIn(how="drop_in")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ImportedActivityIn:
+        _venue_and_ages(self)
+        return self
+
+
+class ImportedVenueIn(VenueIn):
+    """A venue from another directory: its point may be missing (it is placed by its postcode)
+    or anywhere on Earth, and its postcode may be only a district, or missing."""
+
+    postcode: str = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+    @field_validator("postcode")
+    @classmethod
+    def _full_postcode(cls, value: str) -> str:
+        return (geo.normalise_postcode(value) or value.upper())[:10] if value else ""
+
+
 def _sector(value: str) -> str:
     """'ls8 5' → 'LS8 5', if the gazetteer knows that postcode sector."""
     sector = geo.normalise_postcode(value)
     if sector is None or not re.fullmatch(r"\S+ \d", sector):
         raise ValueError(f"{value!r} is not a postcode sector like \"LS8 5\"")
-    if sector not in geo.Gazetteer().tables.sectors:
+    if geo.Gazetteer().sector_point(sector) is None:
         raise ValueError(f"unknown postcode sector {sector!r}")
     return sector
 
@@ -264,8 +318,9 @@ class LocalPlaceIn(Strict):
         if not self.postcode_sectors:
             assert self.latitude is not None and self.longitude is not None
             return self.latitude, self.longitude
-        sectors = geo.Gazetteer().tables.sectors
-        points = [sectors[code] for code in self.postcode_sectors]
+        found = [geo.Gazetteer().sector_point(code) for code in self.postcode_sectors]
+        points = [point for point in found if point is not None]
+        assert len(points) == len(found)  # each sector was checked when it was validated
         return (round(sum(lat for lat, _ in points) / len(points), 5),
                 round(sum(lon for _, lon in points) / len(points), 5))
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from sitedir.extensions import db
 from sitedir.models import Activity, ListingChange
-from sitedir.openreferral.importer import CSV_COLUMNS
+from sitedir.openreferral.csv_io import CSV_COLUMNS
 
 from .conftest import FIXTURE_CONTENT
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Callable
@@ -16,7 +15,7 @@ from sitedir.extensions import db
 from sitedir.models import Activity, ListingChange, Organisation, Venue
 from sitedir.openreferral.importer import import_records
 from sitedir.openreferral.mapping import (
-    ActivityRecord, OrganisationRecord, ScheduleRecord, parse_service,
+    ActivityRecord, OrganisationRecord, TermRecord, parse_service,
 )
 
 from .oruk_support import FeedServer, oruk_v3_server
@@ -201,16 +200,16 @@ def test_an_unreadable_feed_imports_nothing(make_app: Callable[..., Flask], tmp_
 def test_a_record_that_fails_in_the_database_leaves_nothing_behind(
         make_app: Callable[..., Flask]) -> None:
     site = make_app(content=None)
-    good = ActivityRecord(external_id="good", title="Good group",
-                          organisation=OrganisationRecord("org-good", "Good organisation"),
-                          formats=["online"])
-    # A timetable line without a start time passes Python but breaks a NOT NULL constraint at
-    # flush, after its organisation was already added: the savepoint must take both away.
-    bad = ActivityRecord(external_id="bad", title="Bad group",
-                         organisation=OrganisationRecord("org-bad", "Half-applied organisation"),
-                         formats=["online"],
-                         schedule=[ScheduleRecord(0, [], None, None,
-                                                  dt.time(11))])
+    good = ActivityRecord(external_id="good",
+                          fields={"title": "Good group", "formats": ["online"]},
+                          organisation=OrganisationRecord("org-good",
+                                                          {"name": "Good organisation"}))
+    # A new term without a name passes Python but breaks a NOT NULL constraint at flush,
+    # after its organisation was already added: the savepoint must take both away.
+    bad = ActivityRecord(external_id="bad", fields={"title": "Bad group", "formats": ["online"]},
+                         organisation=OrganisationRecord("org-bad",
+                                                         {"name": "Half-applied organisation"}),
+                         terms=[TermRecord("t-bad", "category", "nameless", None, create=True)])
     with site.app_context():
         report = import_records([("bad", bad), ("good", good)], "test")
         assert report.created == 1 and report.rejected[0][0] == "bad"
@@ -328,18 +327,59 @@ def test_parse_keeps_what_it_cannot_show_as_notes() -> None:
         "schedules": [{"id": "s", "freq": "WEEKLY", "interval": 2, "byday": "MO",
                        "opens_at": "10:00", "closes_at": "11:00",
                        "description": "Every other Monday"}]})
-    assert record.schedule == [] and record.schedule_notes == "Every other Monday"
+    assert record.fields["schedule"] == [] and record.fields["schedule_notes"] == \
+        "Every other Monday"
     assert "cannot show as a timetable line" in record.warnings[0]
 
 
 def test_imported_titles_get_unique_slugs(make_app: Callable[..., Flask]) -> None:
     site = make_app(content=None)
     records = [(f"r{n}", ActivityRecord(
-        external_id=f"r{n}", title="Coffee Morning", formats=["online"],
-        organisation=OrganisationRecord(f"o{n}", "Same Name"))) for n in range(3)]
+        external_id=f"r{n}", fields={"title": "Coffee Morning", "formats": ["online"]},
+        organisation=OrganisationRecord(f"o{n}", {"name": "Same Name"}))) for n in range(3)]
     with site.app_context():
         assert import_records(records, "test").created == 3
         assert sorted(db.session.scalars(select(Activity.slug))) == [
             "coffee-morning", "coffee-morning-2", "coffee-morning-3"]
         assert sorted(db.session.scalars(select(Organisation.slug))) == [
             "same-name", "same-name-2", "same-name-3"]
+
+
+def test_a_reimport_keeps_what_the_feed_has_no_field_for(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    """ORUK has no field for how to join, online details or what to bring: an import writes
+    through the same upsert as content files, but only the fields its feed gives."""
+    site = make_app()
+    feed = save(tmp_path, export_services(site))
+    with site.app_context():
+        walk = db.session.scalar(select(Activity).where(Activity.title == "Otley Health Walk"))
+        walk.join_how, walk.join_notes = "book", "Ring Jo first"
+        walk.online_details, walk.what_to_bring = "A video call too", "Good shoes"
+        db.session.commit()
+        before = db.session.scalar(select(func.count()).select_from(ListingChange))
+    result = site.test_cli_runner().invoke(args=["import", "oruk", str(feed)])
+    assert "0 created, 0 updated" in result.output, result.output
+    with site.app_context():
+        walk = db.session.scalar(select(Activity).where(Activity.title == "Otley Health Walk"))
+        assert (walk.join_how, walk.join_notes, walk.online_details, walk.what_to_bring) == (
+            "book", "Ring Jo first", "A video call too", "Good shoes")
+        assert db.session.scalar(select(func.count()).select_from(ListingChange)) == before
+
+
+def test_imported_values_meet_the_same_input_rules_as_the_forms(
+        make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    """The inputs.py rules decide: a title that hides its direction is refused with the rule's
+    message; an email address the forms would refuse is dropped with a warning; a title's
+    line break becomes a space, as in a form."""
+    site = make_app(content=None)
+    feed = save(tmp_path, [
+        {"id": "t1", "name": "Knit\u202e tinu", "organization": ORG},
+        {"id": "t2", "name": "Craft\nClub", "organization": ORG, "email": "craft@@example.org"},
+    ])
+    result = site.test_cli_runner().invoke(args=["import", "oruk", str(feed)])
+    assert "rejected service t1 (Knit\u202e tinu): title: must not contain hidden characters" \
+        in result.output, result.output
+    assert "contact.email: 'craft@@example.org' dropped (Enter an email address" in result.output
+    with site.app_context():
+        craft = db.session.scalar(select(Activity).where(Activity.title == "Craft Club"))
+        assert craft is not None and craft.contact_email == ""

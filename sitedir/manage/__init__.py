@@ -6,7 +6,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 from . import (  # noqa: E402,F401  (routes on bp)
-    accounts, editing, freshness_report, moderation, reminders, sections, two_factor,
+    accounts, admin, editing, freshness_report, moderation, reminders, sections, two_factor,
 )
 from . import models  # noqa: E402,F401  (so create_app's metadata sees the tables)
 

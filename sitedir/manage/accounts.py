@@ -1,4 +1,4 @@
-"""Passwordless sign-in by emailed link, sign out, and the admin second factor (TOTP).
+"""Passwordless sign-in by emailed link, and sign out (the second factor is two_factor.py).
 
 A link carries 256 random bits; only a keyed SHA-256 of it is stored. Opening it (GET) shows a
 "Sign in" button and changes nothing, because mail scanners fetch links; the POST consumes it.
@@ -14,12 +14,12 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select, update
 
-from .auth import admin_required, audit, client_ip, hash_secret
+from .auth import audit, client_ip, hash_secret
 from ..sessions import fresh_session
 from ..extensions import db
 from ..models import utcnow
 from . import bp
-from .models import AuditEvent, SignInToken, User, account_email
+from .models import SignInToken, User, account_email
 from ..links import public_url, safe_next
 from ..text import EMAIL_MESSAGE, TextError
 from .notify import send_email
@@ -143,38 +143,3 @@ def sign_out():
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("manage.sign_in"))
-
-
-@bp.get("/admin")
-@admin_required
-def admin():
-    from ..models import Organisation
-    from .models import TrustedOrganisation
-
-    users = db.session.scalars(select(User).order_by(User.email)).all()
-    trusted = set(db.session.scalars(select(TrustedOrganisation.organisation_id)))
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(50)).all()
-    return render_template("manage/admin.html", users=users, trusted=trusted,
-                           organisations=organisations, events=events)
-
-
-@bp.post("/admin/organisations/<slug>/trust")
-@admin_required
-def set_trusted(slug: str):
-    from ..models import Organisation
-    from .models import TrustedOrganisation
-
-    organisation = db.first_or_404(select(Organisation).where(Organisation.slug == slug))
-    row = db.session.get(TrustedOrganisation, organisation.id)
-    wanted = request.form.get("trusted") == "yes"
-    if wanted and row is None:
-        db.session.add(TrustedOrganisation(organisation_id=organisation.id,
-                                           set_by_id=current_user.id))
-    elif not wanted and row is not None:
-        db.session.delete(row)
-    audit("organisation.trusted" if wanted else "organisation.untrusted", organisation.slug)
-    db.session.commit()
-    outcome = "now publishes without review" if wanted else "is reviewed again"
-    flash(f"{organisation.name} {outcome}.")
-    return redirect(url_for("manage.admin"))

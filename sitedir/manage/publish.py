@@ -24,8 +24,7 @@ from .models import ChangeRequest, ListingVersion, Membership, TrustedOrganisati
 from ..links import public_url
 from ..notify import notify_moderators
 
-ORGANISATION_FIELDS = ("name", "summary", "description", "website", "email", "phone",
-                       "charity_number")
+ORGANISATION_FIELDS = content.ORGANISATION_COLUMNS  # an organisation's editable fields
 
 # Plain-language names of snapshot fields, for diffs and error summaries.
 FIELD_LABELS = {
@@ -163,7 +162,7 @@ def _write_organisation(organisation: Organisation, data: dict[str, Any]) -> Non
             {name: data.get(name, "") for name in ORGANISATION_FIELDS})
     except ValidationError as exc:
         raise ChangeError(str(exc)) from exc
-    content.set_changed(organisation, **{name: getattr(item, name) for name in ORGANISATION_FIELDS})
+    content.upsert_organisation(organisation, item)
 
 
 def _edit_activity(change: ChangeRequest, organisation: Organisation, today: dt.date) -> Activity:

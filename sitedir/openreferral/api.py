@@ -337,13 +337,11 @@ def _origin() -> tuple[float, float] | None:
     postcode = geo.normalise_postcode(raw)
     if postcode is None:
         _bad("postcode", "must be a UK postcode like LS9 8AB or an outcode like LS9")
-    locator = current_app.extensions.get(geo.EXTENSION_KEY)
-    if locator is not None:
-        try:
-            place = locator.find_place(postcode)
-            return place.latitude, place.longitude
-        except geo.PlaceError:
-            pass
+    try:
+        place = geo.find_place(postcode)
+        return place.latitude, place.longitude
+    except geo.PlaceError:
+        pass
     point = geo.lookup_postcode_in_db(postcode)
     if point is None:
         _bad("postcode", f"{postcode} was not found")

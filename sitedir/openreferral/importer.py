@@ -1,15 +1,17 @@
-"""Bringing other directories in: `flask import oruk SOURCE`, `flask import csv FILE`,
-`flask export csv FILE`.
+"""Bringing other directories in: `flask import oruk SOURCE` (and the machinery that
+`flask import csv FILE` shares: csv_io.py reads the rows).
 
-Every record is applied through the models in its own savepoint, so the outbox hook records
-each listing change and a record that fails leaves nothing behind. A feed is read completely
+Every record is validated with the inputs.py models (`validated`: a value that breaks a
+field's rule is dropped with a warning) and written through content's upserts, the one writer
+of each noun, in its own savepoint, so the outbox hook records each listing change and a
+record that fails leaves nothing behind. A feed is read completely
 before anything is written: a feed that cannot be read changes nothing. Re-importing is
 idempotent: ExternalRecord remembers which of our rows each (source, kind, id) became, and
 values are only assigned when they differ.
 """
 from __future__ import annotations
 
-import csv
+import copy
 import datetime as dt
 import json
 import re
@@ -20,34 +22,32 @@ import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import geo
-from ..content import set_changed
+from ..content import set_changed, upsert_activity, upsert_organisation, upsert_venue
 from ..extensions import db
 from ..venue_points import postcode_point
-from ..models import (
-    COST_PERIODS, COST_TYPES, FORMATS, STATUSES, WEEKDAYS, Activity, ListingChange,
-    Organisation, ScheduleEntry, Term, Venue, slugify, unique_slug,
+from ..inputs import (
+    ImportedActivityIn, ImportedVenueIn, OrganisationIn, error_path,
 )
+from ..models import Activity, ListingChange, Organisation, Term, Venue, unique_slug
 from . import mapping
-from .mapping import (
-    ActivityRecord, OrganisationRecord, RecordError, ScheduleRecord, TermRecord, VenueRecord,
-)
+from .mapping import ActivityRecord, OrganisationRecord, RecordError, TermRecord, VenueRecord
 from .models import ExternalRecord
 from .taxonomy_map import MapError, TaxonomyMap, load_map
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 MAX_PAGES = 10_000
 COMMIT_EVERY = 100
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class FeedError(Exception):
@@ -187,34 +187,67 @@ def _apply_terms(items: list[TermRecord], source: str, warnings: list[str]) -> l
     return [term for term in terms if term is not None]
 
 
-def _apply_organisation(item: OrganisationRecord, source: str) -> Organisation:
+def _droppable(data: Any, loc: tuple[Any, ...]) -> tuple[Any, Any] | None:
+    """(container, key) of what to drop for an error at `loc`: a list's item, else the
+    deepest field; None when the error is about the record as a whole."""
+    container, key = None, None
+    node = data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            return node, part
+        if not isinstance(node, dict) or part not in node:
+            break
+        container, key, node = node, part, node[part]
+    return None if container is None else (container, key)
+
+
+def validated(model: type[ModelT], data: dict[str, Any], warnings: list[str]) -> ModelT:
+    """`data` as `model` (the inputs.py rules). A value that breaks a field's rule is dropped
+    with a warning quoting it, and the rest kept (a required part of an object goes with its
+    object); a rule about the record as a whole, or a required field of the record itself,
+    raises RecordError with the rule's message."""
+    data = copy.deepcopy(data)
+    reasons: dict[tuple[Any, ...], str] = {}  # what was dropped where, and why
+    while True:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        reason = reasons.get(loc) if error["type"] == "missing" else None
+        if reason is not None or error["type"] == "missing":
+            loc = loc[:-1]  # a required part: the object it belongs to goes instead
+        message = reason or error["msg"].removeprefix("Value error, ")
+        found = _droppable(data, loc) if loc else None
+        if found is None:
+            path = error_path(tuple(error["loc"]))
+            raise RecordError(f"{path}: {message}" if path else message) from None
+        container, key = found
+        warnings.append(f"{error_path(loc)}: {mapping.quote(container[key])} dropped ({message})")
+        reasons[loc] = message
+        del container[key]
+
+
+def _apply_organisation(item: OrganisationRecord, source: str,
+                        warnings: list[str]) -> Organisation:
+    fields = validated(OrganisationIn, item.fields, warnings)
     row = _find(Organisation, source, "organization", item.external_id)
     if row is None:
         row = Organisation(uuid=_new_uuid(Organisation, item.external_id),
                            slug=_free_slug(item.slug_hint, Organisation)
-                           or unique_slug(Organisation, item.name))
-        db.session.add(row)
+                           or unique_slug(Organisation, fields.name))
     else:
         _honour_slug(row, Organisation, item.slug_hint)
-    set_changed(row, name=item.name, summary=item.summary[:300], description=item.description,
-                website=item.website, email=item.email)
-    if item.phone:
-        set_changed(row, phone=item.phone)
-    if item.charity_number:
-        set_changed(row, charity_number=item.charity_number)
+    upsert_organisation(row, fields, partial=True)
     _remember(source, "organization", item.external_id, row.uuid)
     return row
 
 
-def _postcode(text: str) -> str:
-    return geo.normalise_postcode(text) or text.strip().upper()[:10] if text else ""
-
-
-def _placed(item: VenueRecord, postcode: str) -> tuple[float | None, float | None, str]:
+def _placed(item: ImportedVenueIn) -> tuple[float | None, float | None, str]:
     """The venue's point: the feed's own, else its postcode's (exact or approximate)."""
     if item.latitude is not None and item.longitude is not None:
         return item.latitude, item.longitude, ""
-    found = postcode_point(postcode)
+    found = postcode_point(item.postcode) if item.postcode else None
     return found if found is not None else (None, None, "")
 
 
@@ -222,70 +255,55 @@ def _apply_venue(item: VenueRecord, source: str, warnings: list[str]) -> Venue:
     row = _find(Venue, source, "location", item.external_id)
     if row is not None and item.hidden:
         return row  # a redacted view of a venue never overwrites what we know of it
-    postcode = _postcode(item.postcode)
-    latitude, longitude, placed_from = _placed(item, postcode)  # before a half-made row exists
+    given = dict(item.fields)
+    features = []
+    if item.accessibility is not None:  # a spreadsheet has no column for it: ours stays
+        features = _apply_terms(item.accessibility, source, warnings)
+        given["accessibility"] = [term.key for term in features]
+    fields = validated(ImportedVenueIn, {**given, "slug": "new"}, warnings)
+    slug = row.slug if row is not None else (
+        _free_slug(item.slug_hint, Venue) or unique_slug(Venue, f"{fields.name} {fields.postcode}"))
+    latitude, longitude, placed_from = _placed(fields)  # before a half-made row exists
+    fields = fields.model_copy(update={"slug": slug, "latitude": latitude, "longitude": longitude})
     if row is None:
-        row = Venue(uuid=_new_uuid(Venue, item.external_id),
-                    slug=_free_slug(item.slug_hint, Venue)
-                    or unique_slug(Venue, f"{item.name} {item.postcode}"))
-        db.session.add(row)
-    set_changed(row, name=item.name, address="\n".join(item.address_lines), town=item.town,
-                postcode=postcode, latitude=latitude, longitude=longitude,
-                placed_from=placed_from, directions=item.directions)
-    features = _apply_terms(item.accessibility, source, warnings)
-    if [t.id for t in row.accessibility] != [t.id for t in features]:
-        row.accessibility = features
+        row = Venue(uuid=_new_uuid(Venue, item.external_id), slug=slug)
+    upsert_venue(row, fields, features, partial=True)
+    set_changed(row, placed_from=placed_from)
     _remember(source, "location", item.external_id, row.uuid)
     return row
 
 
-def _schedule_key(entry: ScheduleRecord | ScheduleEntry) -> tuple[Any, ...]:
-    if isinstance(entry, ScheduleEntry):
-        return (entry.weekday, tuple(entry.weeks or ()), entry.date, entry.start_time,
-                entry.end_time, entry.title)
-    return (entry.weekday, tuple(entry.weeks), entry.date, entry.start, entry.end, entry.title)
+def _term_keys(terms: list[Term]) -> dict[str, list[str]]:
+    """An activity's terms as the keys inputs.ActivityIn names them by."""
+    return {field_name: [term.key for term in terms if term.taxonomy == taxonomy]
+            for field_name, taxonomy in (("categories", "category"), ("helps", "need"),
+                                         ("accessibility", "accessibility"))}
 
 
 def apply_record(record: ActivityRecord, source: str) -> str:
     """Create or update one activity (and its organisation, venue, terms); 'created',
     'updated' or 'unchanged'. Call inside a savepoint."""
     last_change = db.session.scalar(select(func.max(ListingChange.id))) or 0
-    organisation = _apply_organisation(record.organisation, source)
+    organisation = _apply_organisation(record.organisation, source, record.warnings)
     venue = _apply_venue(record.venue, source, record.warnings) if record.venue else None
     terms = _apply_terms(record.terms, source, record.warnings)
     db.session.flush()  # new terms get ids, which the comparison below needs
     row = _find(Activity, source, "service", record.external_id)
     created = row is None
     if row is None:
-        row = Activity(uuid=_new_uuid(Activity, record.external_id),
-                       slug=_free_slug(record.slug_hint) or unique_slug(Activity, record.title),
-                       last_reviewed=record.last_reviewed or dt.date.today())
-        db.session.add(row)
+        slug = _free_slug(record.slug_hint) or unique_slug(
+            Activity, str(record.fields.get("title", "")))
     else:
         _honour_slug(row, Activity, record.slug_hint)
-    if row.organisation is not organisation:
-        row.organisation = organisation
-    if row.venue is not venue:
-        row.venue = venue
-    set_changed(row, title=record.title, summary=record.summary[:300],
-                description=record.description, formats=list(record.formats),
-                age_min=record.age_min, age_max=record.age_max, hide_address=record.hide_address,
-                schedule_notes=record.schedule_notes, term_time_only=record.term_time_only,
-                status=record.status, waiting_list=record.waiting_list,
-                break_until=record.break_until, cost_type=record.cost_type,
-                cost_amount=record.cost_amount, cost_per=record.cost_per,
-                cost_notes=record.cost_notes, contact_name=record.contact_name,
-                contact_phone=record.contact_phone, contact_email=record.contact_email)
-    if record.last_reviewed:
-        set_changed(row, last_reviewed=record.last_reviewed)
-    wanted = sorted({term.id: term for term in terms}.values(), key=lambda t: t.id or 0)
-    if sorted(t.id or 0 for t in row.terms) != [t.id or 0 for t in wanted]:
-        row.terms = wanted
-    if sorted(map(_schedule_key, row.schedule), key=repr) != \
-            sorted(map(_schedule_key, record.schedule), key=repr):
-        row.schedule = [ScheduleEntry(weekday=e.weekday, weeks=list(e.weeks), date=e.date,
-                                      start_time=e.start, end_time=e.end, title=e.title)
-                        for e in record.schedule]
+        slug = row.slug
+    fields = validated(ImportedActivityIn, {
+        **record.fields, **_term_keys(terms), "slug": slug,
+        "venue": venue.slug if venue else None}, record.warnings)
+    if row is None:
+        row = Activity(uuid=_new_uuid(Activity, record.external_id), slug=slug,
+                       last_reviewed=fields.last_reviewed or dt.date.today())
+    upsert_activity(organisation, fields, {venue.slug: venue} if venue else {},
+                    {(term.taxonomy, term.key): term for term in terms}, row=row, partial=True)
     _remember(source, "service", record.external_id, row.uuid, record.unmapped_terms)
     db.session.flush()
     if created:
@@ -576,242 +594,9 @@ def read_oruk(source: str, fetch: Fetcher, echo: Any = None, *, since: str | Non
     return read_file_feed(path, terms_map)
 
 
-# -- CSV: one row per activity -------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "id", "slug", "title", "organisation_id", "organisation", "organisation_website",
-    "organisation_email", "organisation_phone", "summary", "description", "categories",
-    "helps", "accessibility", "formats", "venue_id", "venue", "address", "town", "postcode",
-    "latitude", "longitude", "hide_address", "schedule", "schedule_notes", "term_time_only",
-    "status", "cost_type", "cost_amount", "cost_per", "cost_notes", "age_min", "age_max",
-    "contact_name", "contact_phone", "contact_email", "last_reviewed",
-)
-SCHEDULE_CELL = re.compile(
-    r"^(?:(?P<date>\d{4}-\d{2}-\d{2})|(?P<day>[a-z]+)(?: weeks (?P<weeks>-?\d(?:,-?\d)*))?)"
-    r" (?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})(?: \((?P<title>.*)\))?$")
-
-
-def schedule_cell(entries: Iterable[ScheduleEntry]) -> str:
-    """'tuesday 10:00-12:00; monday weeks 1,3 18:00-20:00; 2026-12-01 10:00-12:00 (Carols)'"""
-    parts = []
-    for entry in entries:
-        when = entry.date.isoformat() if entry.date else WEEKDAYS[entry.weekday or 0]
-        if entry.weeks:
-            when += " weeks " + ",".join(str(week) for week in entry.weeks)
-        text = f"{when} {entry.start_time:%H:%M}-{entry.end_time:%H:%M}"
-        parts.append(f"{text} ({entry.title})" if entry.title else text)
-    return "; ".join(parts)
-
-
-def parse_schedule_cell(text: str) -> list[ScheduleRecord]:
-    entries = []
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        match = SCHEDULE_CELL.match(part.lower() if "(" not in part else
-                                    part[:part.index("(")].lower() + part[part.index("("):])
-        if not match:
-            raise RecordError(f"schedule: {part!r} is not like 'tuesday 10:00-12:00', "
-                              "'monday weeks 1,3 18:00-20:00' or '2026-12-01 10:00-12:00'")
-        start = mapping.parse_time(match["start"], "schedule")
-        end = mapping.parse_time(match["end"], "schedule")
-        if end <= start:
-            raise RecordError(f"schedule: {part!r} ends before it starts")
-        if match["date"]:
-            date = mapping._date(match["date"], "schedule")
-            entries.append(ScheduleRecord(None, [], date, start, end, match["title"] or ""))
-            continue
-        if match["day"] not in WEEKDAYS:
-            raise RecordError(f"schedule: {match['day']!r} is not a day of the week")
-        weeks = [int(w) for w in (match["weeks"] or "").split(",") if w]
-        if any(week not in (1, 2, 3, 4, -1) for week in weeks):
-            raise RecordError(f"schedule: weeks in {part!r} must be 1, 2, 3, 4 or -1 (last)")
-        entries.append(ScheduleRecord(WEEKDAYS.index(match["day"]), weeks, None, start, end,
-                                      match["title"] or ""))
-    return entries
-
-
-def activity_row(activity: Activity) -> dict[str, str]:
-    venue, organisation = activity.venue, activity.organisation
-
-    def keys(taxonomy: str) -> str:
-        return "; ".join(term.key for term in activity.terms_of(taxonomy))
-
-    return {
-        "id": activity.uuid, "slug": activity.slug, "title": activity.title,
-        "organisation_id": organisation.uuid, "organisation": organisation.name,
-        "organisation_website": organisation.website, "organisation_email": organisation.email,
-        "organisation_phone": organisation.phone, "summary": activity.summary,
-        "description": activity.description, "categories": keys("category"),
-        "helps": keys("need"), "accessibility": keys("accessibility"),
-        "formats": "; ".join(activity.formats), "venue_id": venue.uuid if venue else "",
-        "venue": venue.name if venue else "",
-        "address": ", ".join(venue.address_lines) if venue else "",
-        "town": venue.town if venue else "", "postcode": venue.postcode if venue else "",
-        "latitude": "" if not venue or venue.latitude is None else str(venue.latitude),
-        "longitude": "" if not venue or venue.longitude is None else str(venue.longitude),
-        "hide_address": "yes" if activity.hide_address else "",
-        "schedule": schedule_cell(activity.schedule), "schedule_notes": activity.schedule_notes,
-        "term_time_only": "yes" if activity.term_time_only else "", "status": activity.status,
-        "cost_type": activity.cost_type,
-        "cost_amount": "" if activity.cost_amount is None else str(activity.cost_amount),
-        "cost_per": activity.cost_per, "cost_notes": activity.cost_notes,
-        "age_min": "" if activity.age_min is None else str(activity.age_min),
-        "age_max": "" if activity.age_max is None else str(activity.age_max),
-        "contact_name": activity.contact_name, "contact_phone": activity.contact_phone,
-        "contact_email": activity.contact_email,
-        "last_reviewed": activity.last_reviewed.isoformat() if activity.last_reviewed else "",
-    }
-
-
-def export_csv(path: Path) -> int:
-    """Write every activity as one CSV row; returns the number of rows."""
-    activities = db.session.scalars(select(Activity).order_by(Activity.slug)).all()
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for activity in activities:
-            writer.writerow(activity_row(activity))
-    return len(activities)
-
-
-def _choice(row: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = (row.get(name) or "").strip().lower() or default
-    if value not in allowed:
-        raise RecordError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _known_terms(row: dict[str, str], column: str, taxonomy: str) -> list[TermRecord]:
-    terms = []
-    for key in filter(None, (k.strip() for k in (row.get(column) or "").split(";"))):
-        term = db.session.scalar(select(Term).where(Term.taxonomy == taxonomy, Term.key == key))
-        if term is None:
-            raise RecordError(f"{column}: {key!r} is not a {taxonomy} key in taxonomy.yaml")
-        terms.append(TermRecord(term.uuid, taxonomy, key, term.name, term.description))
-    return terms
-
-
-def _yes(row: dict[str, str], name: str) -> bool:
-    return (row.get(name) or "").strip().lower() in ("yes", "y", "true", "1")
-
-
-def _csv_organisation(cell: dict[str, str], read: mapping.Lenient) -> OrganisationRecord:
-    organisation = OrganisationRecord(
-        external_id=cell.get("organisation_id") or slugify(cell["organisation"]),
-        name=cell["organisation"][:200],
-        website=read.website(cell.get("organisation_website"), "organisation_website"),
-        email=cell.get("organisation_email", ""), phone=cell.get("organisation_phone", ""))
-    current = db.session.scalar(select(Organisation).where(
-        Organisation.uuid == organisation.external_id))
-    if current is not None:  # the spreadsheet has no column for these: keep ours
-        organisation.summary, organisation.description = current.summary, current.description
-    return organisation
-
-
-def _csv_venue(cell: dict[str, str]) -> VenueRecord | None:
-    if not cell.get("venue"):
-        return None
-    venue = VenueRecord(
-        external_id=cell.get("venue_id") or slugify(
-            f"{cell['venue']} {cell.get('postcode', '')}"),
-        name=cell["venue"][:200],
-        address_lines=[p.strip() for p in cell.get("address", "").split(",") if p.strip()],
-        town=cell.get("town", "")[:100], postcode=cell.get("postcode", "")[:10],
-        latitude=mapping._coordinate(cell.get("latitude"), "latitude", 90),
-        longitude=mapping._coordinate(cell.get("longitude"), "longitude", 180))
-    existing = db.session.scalar(select(Venue).where(Venue.uuid == venue.external_id))
-    if existing is not None:  # no columns for these either
-        venue.directions = existing.directions
-        venue.accessibility = [TermRecord(t.uuid, t.taxonomy, t.key, t.name)
-                               for t in existing.accessibility]
-    return venue
-
-
-def _csv_formats(cell: dict[str, str]) -> list[str]:
-    formats = [f.strip() for f in cell.get("formats", "").split(";") if f.strip()] or \
-        (["in_person"] if cell.get("venue") else ["online"])
-    for value in formats:
-        if value not in FORMATS:
-            raise RecordError(f"formats: {value!r} is not one of {', '.join(FORMATS)}")
-    return formats
-
-
-def _csv_amount(cell: dict[str, str]) -> Decimal | None:
-    try:
-        return Decimal(cell["cost_amount"]) if cell.get("cost_amount") else None
-    except InvalidOperation:
-        raise RecordError("cost_amount: must be a number like 3.50") from None
-
-
-def _csv_checks(record: ActivityRecord) -> None:
-    """Rules between columns; and keep what the spreadsheet has no column for."""
-    if record.cost_type == "paid" and record.cost_amount is None:
-        raise RecordError("cost_amount: a paid activity needs a price")
-    if record.age_min is not None and record.age_max is not None \
-            and record.age_min > record.age_max:
-        raise RecordError("age_min: is above age_max")
-    existing = db.session.scalar(select(Activity).where(Activity.uuid == record.external_id))
-    if existing is not None:
-        record.waiting_list = existing.waiting_list
-        record.break_until = existing.break_until
-
-
-def csv_row_to_record(row: dict[str, str]) -> ActivityRecord:
-    """One spreadsheet row as an ActivityRecord; raises RecordError naming the column."""
-    cell = {key: (value or "").strip() for key, value in row.items() if key}
-    for required in ("title", "organisation"):
-        if not cell.get(required):
-            raise RecordError(f"{required}: missing")
-    read = mapping.Lenient([])
-    record = ActivityRecord(
-        external_id=cell.get("id") or cell.get("slug") or slugify(
-            f"{cell['organisation']} {cell['title']}"),
-        title=cell["title"][:200], organisation=_csv_organisation(cell, read),
-        warnings=read.warnings,
-        summary=cell.get("summary", "")[:300], description=cell.get("description", ""),
-        venue=_csv_venue(cell), formats=_csv_formats(cell),
-        age_min=read.value(mapping._age, cell.get("age_min"), "age_min"),
-        age_max=read.value(mapping._age, cell.get("age_max"), "age_max"),
-        hide_address=_yes(cell, "hide_address"),
-        schedule=parse_schedule_cell(cell.get("schedule", "")),
-        schedule_notes=cell.get("schedule_notes", ""),
-        term_time_only=_yes(cell, "term_time_only"),
-        status=_choice(cell, "status", STATUSES, "running"),
-        cost_type=_choice(cell, "cost_type", COST_TYPES, "free"), cost_amount=_csv_amount(cell),
-        cost_per=_choice(cell, "cost_per", ("",) + COST_PERIODS, ""),
-        cost_notes=cell.get("cost_notes", ""), contact_name=cell.get("contact_name", "")[:120],
-        contact_phone=cell.get("contact_phone", "")[:40],
-        contact_email=cell.get("contact_email", "")[:254],
-        terms=_known_terms(cell, "categories", "category") + _known_terms(cell, "helps", "need")
-        + _known_terms(cell, "accessibility", "accessibility"),
-        last_reviewed=mapping._date(cell.get("last_reviewed"), "last_reviewed"),
-        slug_hint=cell.get("slug", ""))
-    _csv_checks(record)
-    return record
-
-
-def read_csv(path: Path) -> list[tuple[str, Any]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"title", "organisation"} - set(reader.fieldnames or ())
-            if missing:
-                raise FeedError(f"{path}: no {', '.join(sorted(missing))} column")
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise FeedError(f"{path}: {error}") from None
-    found: list[tuple[str, Any]] = []
-    for number, row in enumerate(rows, 2):  # row 1 is the header
-        label = f"row {number}"
-        try:
-            found.append((label, csv_row_to_record(row)))
-        except RecordError as error:
-            found.append((label, error))
-    return found
-
-
 # -- commands ------------------------------------------------------------------------------
 
-def _report(report: ImportReport, what: str, report_file: Path | None = None) -> None:
+def print_report(report: ImportReport, what: str, report_file: Path | None = None) -> None:
     for label, reason in report.rejected:
         click.echo(f"rejected {label}: {reason}", err=True)
     for url, reason in report.failed:
@@ -848,7 +633,7 @@ def taxonomy_map() -> TaxonomyMap:
         raise click.ClickException(str(error)) from None
 
 
-def _exit(report: ImportReport, strict: bool) -> None:
+def exit_for(report: ImportReport, strict: bool) -> None:
     """Non-zero on a rejection or an unread page; with --strict, on any warning too."""
     if report.rejected or report.failed:
         raise SystemExit(1)
@@ -905,8 +690,8 @@ def import_oruk_command(source: str, source_name: str | None, report_file: Path 
                             length=len(feed.items), show_progress=True,
                             on_duplicate=on_duplicate)
     report.failed = feed.failed
-    _report(report, source, report_file)
-    _exit(report, strict)
+    print_report(report, source, report_file)
+    exit_for(report, strict)
 
 
 def _since(text: str) -> str:
@@ -916,28 +701,3 @@ def _since(text: str) -> str:
         raise click.BadParameter(f"{text!r} is not a date like 2026-11-30 or "
                                  "2026-11-30T09:00:00Z", param_hint="--since") from None
     return moment.isoformat()
-
-
-@import_cli.command("csv")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@REPORT_OPTION
-@STRICT_OPTION
-def import_csv_command(path: Path, report_file: Path | None, strict: bool) -> None:
-    """Import a spreadsheet with one row per activity (columns as `flask export csv`)."""
-    try:
-        items = read_csv(path)
-    except FeedError as error:
-        raise click.ClickException(f"{error}. Nothing was imported.") from None
-    report = import_records(items, "csv", length=len(items), show_progress=True)
-    _report(report, str(path), report_file)
-    _exit(report, strict)
-
-
-export_cli = AppGroup("export", help="Write listings out for other tools.")
-
-
-@export_cli.command("csv")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def export_csv_command(path: Path) -> None:
-    """Write every activity as one CSV row (open it in a spreadsheet, edit, import it back)."""
-    click.echo(f"Exported {export_csv(path)} activities to {path}")

@@ -16,7 +16,10 @@ does not change, so they are stable across requests, exports and re-imports:
 
 Exporting leaves out optional fields that are empty; fields the spec requires stay, even "".
 Importing turns an ORUK v3 service (or a v1 one, first reshaped by `v1_to_v3`) into an
-`ActivityRecord`; a value we cannot use raises `RecordError` naming the field.
+`ActivityRecord`: its fields in the shape of the inputs.py models (which the importer validates
+them with, and writes through the one upsert), beside the feed's ids; a value we cannot read
+is dropped with a warning naming the field, and only a service without an id or a name raises
+`RecordError`.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,7 +36,7 @@ from flask import current_app
 from .. import listing, schedule
 from ..geo import normalise_postcode
 from ..links import public_url
-from ..models import Activity, Organisation, ScheduleEntry, Term, slugify
+from ..models import WEEKDAYS, Activity, Organisation, ScheduleEntry, Term, slugify
 from ..web_address import WebAddressError, link_target, web_address
 from .html_text import description_text
 from .taxonomy_map import TaxonomyMap
@@ -317,74 +321,48 @@ class TermRecord:
 
 @dataclass
 class OrganisationRecord:
+    """An organisation from a feed: `fields` in the shape of inputs.OrganisationIn (only
+    those the feed gives), validated when it is applied."""
+
     external_id: str
-    name: str
-    summary: str = ""
-    description: str = ""
-    website: str = ""
-    email: str = ""
-    phone: str = ""
-    charity_number: str = ""
+    fields: dict[str, Any]
     slug_hint: str = ""
 
 
 @dataclass
 class VenueRecord:
+    """A location from a feed: `fields` in the shape of inputs.ImportedVenueIn (without its
+    slug and accessibility, which the importer decides). `hidden`: the feed only shows the
+    area of a private home; `accessibility` None: the feed has no field for it."""
+
     external_id: str
-    name: str
-    address_lines: list[str] = field(default_factory=list)
-    town: str = ""
-    postcode: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    directions: str = ""
+    fields: dict[str, Any]
     hidden: bool = False
-    accessibility: list[TermRecord] = field(default_factory=list)
+    accessibility: list[TermRecord] | None = None
     slug_hint: str = ""
-
-
-@dataclass
-class ScheduleRecord:
-    weekday: int | None
-    weeks: list[int]
-    date: dt.date | None
-    start: dt.time
-    end: dt.time
-    title: str = ""
 
 
 @dataclass
 class ActivityRecord:
-    """One service from a feed, in our terms, ready for `importer.apply_record`."""
+    """One service from a feed, ready for `importer.apply_record`: `fields` in the shape of
+    inputs.ImportedActivityIn (only those the feed has a field for, so a re-import leaves the
+    rest as it is), and what an import needs besides: feed ids, terms, warnings."""
 
     external_id: str
-    title: str
+    fields: dict[str, Any]
     organisation: OrganisationRecord
-    summary: str = ""
-    description: str = ""
     venue: VenueRecord | None = None
-    formats: list[str] = field(default_factory=lambda: ["in_person"])
-    age_min: int | None = None
-    age_max: int | None = None
-    hide_address: bool = False
-    schedule: list[ScheduleRecord] = field(default_factory=list)
-    schedule_notes: str = ""
-    term_time_only: bool = False
-    status: str = "running"
-    waiting_list: bool = False
-    break_until: dt.date | None = None
-    cost_type: str = "free"
-    cost_amount: Decimal | None = None
-    cost_per: str = ""
-    cost_notes: str = ""
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
     terms: list[TermRecord] = field(default_factory=list)
-    last_reviewed: dt.date | None = None
     slug_hint: str = ""
     warnings: list[str] = field(default_factory=list)
     unmapped_terms: list[dict[str, str]] = field(default_factory=list)
+
+
+def timetable_line(day: str | None, weeks: list[int], date: dt.date | None, start: dt.time,
+                   end: dt.time, title: str = "") -> dict[str, Any]:
+    """One timetable line in the shape of inputs.ScheduleIn."""
+    return {"day": day, "weeks": weeks, "date": date, "start": start, "end": end,
+            "title": title}
 
 
 def _text(value: Any, where: str, limit: int | None = None) -> str:
@@ -405,7 +383,7 @@ def _id(value: Any, where: str) -> str:
     return text
 
 
-def _age(value: Any, where: str) -> int | None:
+def parse_age(value: Any, where: str) -> int | None:
     if value in (None, ""):
         return None
     try:
@@ -417,7 +395,7 @@ def _age(value: Any, where: str) -> int | None:
     return int(number)
 
 
-def _coordinate(value: Any, where: str, bound: float) -> float | None:
+def parse_coordinate(value: Any, where: str, bound: float) -> float | None:
     if value in (None, ""):
         return None
     try:
@@ -440,7 +418,7 @@ def parse_time(value: Any, where: str) -> dt.time:
     return dt.time(int(match[1]), int(match[2]))
 
 
-def _date(value: Any, where: str) -> dt.date | None:
+def parse_date(value: Any, where: str) -> dt.date | None:
     if value in (None, ""):
         return None
     try:
@@ -474,7 +452,7 @@ def _slug_extension(data: dict[str, Any]) -> str:
     return slug if isinstance(slug, str) else ""
 
 
-def _quote(value: Any) -> str:
+def quote(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "...'"
 
@@ -487,7 +465,7 @@ class Lenient:
         self.warnings = warnings
 
     def drop(self, where: str, value: Any, reason: str) -> None:
-        self.warnings.append(f"{where}: {_quote(value)} dropped ({reason})")
+        self.warnings.append(f"{where}: {quote(value)} dropped ({reason})")
 
     def value(self, parse: Any, value: Any, where: str, *args: Any, default: Any = None) -> Any:
         """parse(value, where, *args), or `default` with a warning if it raises RecordError."""
@@ -522,22 +500,12 @@ class Lenient:
                 self.drop(f"{where}[{index}]", item, "must be an object")
         return found
 
-    def email(self, value: Any, where: str) -> str:
-        text = self.text(value, where, 254)
-        if text and not EMAIL.fullmatch(text):
-            self.drop(where, text, "not an email address")
-            return ""
-        return text
-
     def website(self, value: Any, where: str) -> str:
         try:
             return web_address(value)
         except WebAddressError as error:
             self.drop(where, value, str(error))
             return ""
-
-
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _own_taxonomy(data: dict[str, Any], link_type: str) -> tuple[str | None, bool]:
@@ -632,13 +600,16 @@ def parse_organisation(data: Any, where: str = "organization",
             charity = read.text(item.get("identifier"),
                                 f"{where}.organization_identifiers[{index}].identifier", 20)
     phones = read.objects(data.get("phones"), f"{where}.phones")
-    return OrganisationRecord(
-        external_id=_id(data.get("id"), f"{where}.id"), name=name, summary=summary,
-        description=description,
-        website=read.website(data.get("website") or data.get("url"), f"{where}.website"),
-        email=read.email(data.get("email"), f"{where}.email"), charity_number=charity,
-        phone=read.text(extension(data, "phone") or (phones[0].get("number") if phones else ""),
-                        f"{where}.phones[0].number", 40), slug_hint=_slug_extension(data))
+    phone = read.text(extension(data, "phone") or (phones[0].get("number") if phones else ""),
+                      f"{where}.phones[0].number", 40)
+    fields = {"name": name, "summary": summary, "description": description,
+              "website": read.website(data.get("website") or data.get("url"), f"{where}.website"),
+              "email": read.text(data.get("email"), f"{where}.email", 254)}
+    # A feed without a phone or charity number does not clear ours.
+    fields.update({key: value for key, value in (("phone", phone), ("charity_number", charity))
+                   if value})
+    return OrganisationRecord(external_id=_id(data.get("id"), f"{where}.id"), fields=fields,
+                              slug_hint=_slug_extension(data))
 
 
 def _address(data: dict[str, Any], where: str, read: Lenient) -> dict[str, Any]:
@@ -649,8 +620,8 @@ def _address(data: dict[str, Any], where: str, read: Lenient) -> dict[str, Any]:
 
 def _point(data: dict[str, Any], where: str, read: Lenient) -> tuple[float | None, float | None]:
     """Both coordinates, or neither: half a point is no use, so one bad value drops both."""
-    latitude = read.value(_coordinate, data.get("latitude"), f"{where}.latitude", 90)
-    longitude = read.value(_coordinate, data.get("longitude"), f"{where}.longitude", 180)
+    latitude = read.value(parse_coordinate, data.get("latitude"), f"{where}.latitude", 90)
+    longitude = read.value(parse_coordinate, data.get("longitude"), f"{where}.longitude", 180)
     if (latitude is None) != (longitude is None):
         kept = "latitude" if latitude is not None else "longitude"
         read.drop(f"{where}.{kept}", latitude if latitude is not None else longitude,
@@ -684,10 +655,10 @@ def parse_location(data: Any, where: str, read: Lenient | None = None,
         postcode = ""
     latitude, longitude = _point(data, where, read)
     return VenueRecord(
-        external_id=_id(data.get("id"), f"{where}.id"), name=name, address_lines=lines,
-        town=town, postcode=(normalise_postcode(postcode) or postcode.upper())[:10],
-        latitude=latitude, longitude=longitude,
-        directions=read.text(data.get("description"), f"{where}.description"), hidden=hidden,
+        external_id=_id(data.get("id"), f"{where}.id"), hidden=hidden,
+        fields={"name": name, "address": lines, "town": town, "postcode": postcode,
+                "latitude": latitude, "longitude": longitude,
+                "directions": read.text(data.get("description"), f"{where}.description")},
         slug_hint=_slug_extension(data),
         accessibility=[term for term in _parse_attributes(
             data.get("attributes"), f"{where}.attributes", read, terms_map)
@@ -709,7 +680,7 @@ def _parse_byday(byday: str, monthly: bool, where: str) -> list[tuple[int, int |
 
 
 def parse_schedule(data: Any, where: str, notes: list[str],
-                   warnings: list[str]) -> list[ScheduleRecord]:
+                   warnings: list[str]) -> list[dict[str, Any]]:
     """One ORUK schedule as our timetable lines; what we cannot represent goes into notes."""
     data = _object(data, where)
     description = _text(data.get("description"), f"{where}.description")
@@ -733,18 +704,18 @@ def parse_schedule(data: Any, where: str, notes: list[str],
     if freq:
         entries = _repeating(str(data.get("byday") or ""), freq, start, end, where)
     else:
-        date = _date(data.get("valid_from") or data.get("dtstart"), f"{where}.valid_from")
+        date = parse_date(data.get("valid_from") or data.get("dtstart"), f"{where}.valid_from")
         if date is None:
             warnings.append(f"{where}: neither a repeating pattern nor a date, kept as a note")
             notes.append(description)
             return []
-        entries = [ScheduleRecord(None, [], date, start, end)]
+        entries = [timetable_line(None, [], date, start, end)]
     _titles(entries, description, notes)
     return entries
 
 
 def _repeating(byday: str, freq: str, start: dt.time, end: dt.time,
-               where: str) -> list[ScheduleRecord]:
+               where: str) -> list[dict[str, Any]]:
     """Weekly or monthly lines, one per weekday named in byday."""
     by_day: dict[int, list[int]] = {}
     for weekday, week in _parse_byday(byday, freq == "MONTHLY", where):
@@ -753,17 +724,17 @@ def _repeating(byday: str, freq: str, start: dt.time, end: dt.time,
             by_day[weekday].append(week)
     if freq == "MONTHLY" and any(not weeks for weeks in by_day.values()):
         raise RecordError(f"{where}.byday: a monthly day needs a week number like 1MO")
-    return [ScheduleRecord(weekday, sorted(weeks, key=lambda w: (w < 0, w)), None, start, end)
-            for weekday, weeks in by_day.items()]
+    return [timetable_line(WEEKDAYS[weekday], sorted(weeks, key=lambda w: (w < 0, w)), None,
+                           start, end) for weekday, weeks in by_day.items()]
 
 
-def _titles(entries: list[ScheduleRecord], description: str, notes: list[str]) -> None:
+def _titles(entries: list[dict[str, Any]], description: str, notes: list[str]) -> None:
     """Our own export writes '<plain timetable line> – <session title>': take the title back;
     any other description is kept as a note."""
     for entry in entries:
         line = schedule.describe(_as_entry(entry))
         if description.startswith(f"{line} – "):
-            entry.title = description.removeprefix(f"{line} – ")[:200]
+            entry["title"] = description.removeprefix(f"{line} – ")[:200]
         elif description and description != line and len(entries) == 1:
             notes.append(description)
 
@@ -778,8 +749,10 @@ class _EntryView:
     title: str = ""
 
 
-def _as_entry(record: ScheduleRecord) -> _EntryView:
-    return _EntryView(record.weekday, record.weeks, record.date, record.start, record.end)
+def _as_entry(line: dict[str, Any]) -> _EntryView:
+    """A timetable line as schedule.describe reads a stored one."""
+    weekday = WEEKDAYS.index(line["day"]) if line["day"] else None
+    return _EntryView(weekday, line["weeks"], line["date"], line["start"], line["end"])
 
 
 def _amount(value: Any, where: str) -> Decimal | None:
@@ -794,7 +767,9 @@ def _amount(value: Any, where: str) -> Decimal | None:
     return amount
 
 
-def _parse_cost(record: ActivityRecord, options: list[dict[str, Any]], read: Lenient) -> None:
+def _parse_cost(fields: dict[str, Any], options: list[dict[str, Any]], read: Lenient) -> None:
+    cost: dict[str, Any] = {"type": "free"}
+    fields["cost"] = cost
     if not options:
         return
     first = options[0]
@@ -803,55 +778,53 @@ def _parse_cost(record: ActivityRecord, options: list[dict[str, Any]], read: Len
     words = read.text(first.get("amount_description"), "cost_options[0].amount_description")
     lowered = words.lower()
     if lowered.startswith("pay what you can"):
-        record.cost_type = "pay_what_you_can"
+        cost["type"] = "pay_what_you_can"
     elif amount and amount > 0 or amount is None and raw not in (None, ""):
-        record.cost_type = "paid"  # an unreadable amount ("£3") is still a price: not free
-    else:
-        record.cost_type = "free"
-    record.cost_amount = amount if amount and amount > 0 else None
-    record.cost_per = next((key for key, phrase in listing.PERIOD_WORDS.items()
-                            if phrase in lowered), "") if record.cost_amount else ""
+        cost["type"] = "paid"  # an unreadable amount ("£3") is still a price: not free
+    cost["amount"] = amount if amount and amount > 0 else None
+    cost["per"] = next((key for key, phrase in listing.PERIOD_WORDS.items()
+                        if phrase in lowered), None) if cost["amount"] else None
     notes = [read.text(first.get("option"), "cost_options[0].option")]
     if amount is None and raw not in (None, ""):
         notes.append(str(raw))  # the price as the feed wrote it, so nothing is lost
-    if words and words.lower() not in ("free", lowered_cost_text(record)):
+    if words and words.lower() not in ("free", lowered_cost_text(cost)):
         notes.append(words)
     notes += [read.text(o.get("amount_description") or o.get("option"), f"cost_options[{i}]")
               for i, o in enumerate(options[1:], 1)]
-    record.cost_notes = ". ".join(note for note in notes if note)
+    cost["notes"] = ". ".join(note for note in notes if note)
 
 
-def lowered_cost_text(record: ActivityRecord) -> str:
-    return listing.cost_text(record).lower()
+def lowered_cost_text(cost: dict[str, Any]) -> str:
+    return listing.cost_text(SimpleNamespace(
+        cost_type=cost["type"], cost_amount=cost["amount"], cost_per=cost["per"] or "")).lower()
 
 
-def _parse_status(record: ActivityRecord, status: str, alert: str, read: Lenient) -> None:
+def _parse_status(fields: dict[str, Any], status: str, alert: str, read: Lenient) -> None:
     if status and status not in STATUS_IN:
         read.drop("status", status, f"not one of {', '.join(STATUS_IN)}; listed as running")
         status = ""
-    record.status = STATUS_IN.get(status, "running")
-    if record.status == "running" and alert.startswith("Full"):
-        record.status = "full"
-        record.waiting_list = "waiting list" in alert
-    if record.status == "on_break" and alert.startswith("On a break until "):
+    fields.update(status=STATUS_IN.get(status, "running"), waiting_list=False, break_until=None)
+    if fields["status"] == "running" and alert.startswith("Full"):
+        fields.update(status="full", waiting_list="waiting list" in alert)
+    if fields["status"] == "on_break" and alert.startswith("On a break until "):
         try:
-            record.break_until = dt.datetime.strptime(
+            fields["break_until"] = dt.datetime.strptime(
                 alert.removeprefix("On a break until "), "%A %d %B %Y").date()
         except ValueError:
             pass
 
 
-def _parse_formats(record: ActivityRecord, schedules: list[Any]) -> None:
+def _parse_formats(fields: dict[str, Any], schedules: list[Any], has_venue: bool) -> None:
     attending = next((s.get("attending_type") for s in schedules
                       if isinstance(s, dict) and s.get("attending_type")), "")
     wanted = [key for key, label in listing.FORMAT_LABELS.items()
               if label.lower() in str(attending).lower()]
     if not wanted:
-        wanted = ["in_person"] if record.venue else ["online"]
-    if "in_person" in wanted and record.venue is None:
+        wanted = ["in_person"] if has_venue else ["online"]
+    if "in_person" in wanted and not has_venue:
         wanted.remove("in_person")
         wanted = wanted or ["online"]
-    record.formats = wanted
+    fields["formats"] = wanted
 
 
 def _parse_organisation_of(data: dict[str, Any], external_id: str, title: str,
@@ -868,43 +841,43 @@ def _parse_organisation_of(data: dict[str, Any], external_id: str, title: str,
         read.drop("organization", organization,
                   "missing or not an object; listed under an organisation named after the service")
     own_id = str(data.get("organization_id") or "").strip() or f"{external_id}/organization"
-    return OrganisationRecord(external_id=own_id[:200], name=title)
+    return OrganisationRecord(external_id=own_id[:200], fields={"name": title})
 
 
-def _parse_ages(record: ActivityRecord, data: dict[str, Any], read: Lenient) -> None:
-    record.age_min = read.value(_age, data.get("minimum_age"), "minimum_age")
-    record.age_max = read.value(_age, data.get("maximum_age"), "maximum_age")
-    if record.age_min is not None and record.age_max is not None \
-            and record.age_min > record.age_max:
-        read.drop("minimum_age", record.age_min, f"above maximum_age {record.age_max}; "
-                  "both ages dropped")
-        record.age_min = record.age_max = None
+def _parse_ages(fields: dict[str, Any], data: dict[str, Any], read: Lenient) -> None:
+    age_min = read.value(parse_age, data.get("minimum_age"), "minimum_age")
+    age_max = read.value(parse_age, data.get("maximum_age"), "maximum_age")
+    if age_min is not None and age_max is not None and age_min > age_max:
+        read.drop("minimum_age", age_min, f"above maximum_age {age_max}; both ages dropped")
+        age_min = age_max = None
+    fields.update(age_min=age_min, age_max=age_max)
 
 
-def _parse_venue(record: ActivityRecord, data: dict[str, Any], read: Lenient,
-                 terms_map: TaxonomyMap | None) -> None:
+def _parse_venue(data: dict[str, Any], read: Lenient,
+                 terms_map: TaxonomyMap | None) -> VenueRecord | None:
     links = read.objects(data.get("service_at_locations"), "service_at_locations")
     if not links:
-        return
+        return None
     try:
-        record.venue = parse_location(links[0].get("location"),
-                                      "service_at_locations[0].location", read, terms_map)
+        venue = parse_location(links[0].get("location"), "service_at_locations[0].location",
+                               read, terms_map)
     except RecordError as error:
         read.drop("service_at_locations[0].location", links[0].get("location"), str(error))
-        return
-    record.hide_address = record.venue.hidden
+        return None
     if len(links) > 1:
         read.warnings.append(f"service_at_locations: {len(links)} locations; only the first "
                              "is kept (an activity meets in one place)")
+    return venue
 
 
-def _parse_schedules(record: ActivityRecord, schedules: list[dict[str, Any]],
+def _parse_schedules(fields: dict[str, Any], schedules: list[dict[str, Any]],
                      read: Lenient) -> None:
     notes: list[str] = []
+    lines: list[dict[str, Any]] = []
     for index, item in enumerate(schedules):
         where = f"schedules[{index}]"
         try:
-            record.schedule += parse_schedule(item, where, notes, read.warnings)
+            lines += parse_schedule(item, where, notes, read.warnings)
         except RecordError as error:
             description = str(item.get("description") or "").strip()
             read.warnings.append(f"{error}; this schedule is kept as a note")
@@ -912,10 +885,11 @@ def _parse_schedules(record: ActivityRecord, schedules: list[dict[str, Any]],
                 notes.append(description)
     shared = next((s.get("notes") for s in schedules if s.get("notes")), "")
     shared = read.text(shared, "schedules[0].notes")
-    if shared.startswith(TERM_TIME_NOTE):
-        record.term_time_only = True
+    term_time_only = shared.startswith(TERM_TIME_NOTE)
+    if term_time_only:
         shared = shared.removeprefix(TERM_TIME_NOTE).strip()
-    record.schedule_notes = " ".join(dict.fromkeys(n for n in [shared, *notes] if n))
+    fields.update(schedule=lines, term_time_only=term_time_only,
+                  schedule_notes=" ".join(dict.fromkeys(n for n in [shared, *notes] if n)))
 
 
 def parse_service(data: Any, terms_map: TaxonomyMap | None = None) -> ActivityRecord:
@@ -932,23 +906,27 @@ def parse_service(data: Any, terms_map: TaxonomyMap | None = None) -> ActivityRe
     contacts = read.objects(data.get("contacts"), "contacts")
     contact = contacts[0] if contacts else {}
     phones = read.objects(contact.get("phones"), "contacts[0].phones")
-    record = ActivityRecord(
-        external_id=external_id, title=title, summary=summary, description=description,
-        organisation=_parse_organisation_of(data, external_id, title, read),
-        contact_name=read.text(contact.get("name"), "contacts[0].name", 120),
-        contact_email=read.email(contact.get("email") or data.get("email"), "email"),
-        contact_phone=read.text(phones[0].get("number") if phones else "",
-                                "contacts[0].phones[0].number", 40),
-        last_reviewed=read.value(_date, data.get("assured_date"), "assured_date"),
-        slug_hint=_slug_extension(data), warnings=read.warnings)
-    _parse_ages(record, data, read)
-    _parse_status(record, read.text(data.get("status"), "status").lower(),
+    organisation = _parse_organisation_of(data, external_id, title, read)
+    fields: dict[str, Any] = {
+        "title": title, "summary": summary, "description": description,
+        "contact": {"name": read.text(contact.get("name"), "contacts[0].name", 120),
+                    "email": read.text(contact.get("email") or data.get("email"), "email", 254),
+                    "phone": read.text(phones[0].get("number") if phones else "",
+                                       "contacts[0].phones[0].number", 40)}}
+    last_reviewed = read.value(parse_date, data.get("assured_date"), "assured_date")
+    if last_reviewed is not None:  # a feed that does not say keeps our review date
+        fields["last_reviewed"] = last_reviewed
+    record = ActivityRecord(external_id=external_id, fields=fields, organisation=organisation,
+                            slug_hint=_slug_extension(data), warnings=read.warnings)
+    _parse_ages(fields, data, read)
+    _parse_status(fields, read.text(data.get("status"), "status").lower(),
                   read.text(data.get("alert"), "alert"), read)
-    _parse_venue(record, data, read, terms_map)
+    record.venue = _parse_venue(data, read, terms_map)
+    fields["hide_address"] = bool(record.venue and record.venue.hidden)
     schedules = read.objects(data.get("schedules"), "schedules")
-    _parse_schedules(record, schedules, read)
-    _parse_formats(record, schedules)
-    _parse_cost(record, read.objects(data.get("cost_options"), "cost_options"), read)
+    _parse_schedules(fields, schedules, read)
+    _parse_formats(fields, schedules, record.venue is not None)
+    _parse_cost(fields, read.objects(data.get("cost_options"), "cost_options"), read)
     record.terms = _parse_attributes(data.get("attributes"), "attributes", read, terms_map,
                                      record.unmapped_terms)
     return record
