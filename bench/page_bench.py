@@ -151,8 +151,8 @@ def report(runs: dict[str, list[dict]]) -> None:
             old, new = median[names[0]][page], median[names[1]][page]
             row += f"{old['request_ms'] / new['request_ms']:11.2f}"
             row += f"{old['render_ms'] / new['render_ms']:10.2f}"
-        row += "".join(f"{median[n][page]['bytes'] / 1024:12.1f}{median[n][page]['gzip'] / 1024:11.1f}"
-                       for n in names)
+        row += "".join(f"{median[n][page]['bytes'] / 1024:12.1f}"
+                       f"{median[n][page]['gzip'] / 1024:11.1f}" for n in names)
         print(row)
 
 
