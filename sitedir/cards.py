@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from . import freshness, listing, schedule
 from .models import Activity
-from .templating import activity_url, slug_url
+from .slug_urls import activity_url, slug_url
 
 WHEN_ENTRIES = 2  # timetable lines on a card; "and more" after them
 

@@ -1,15 +1,15 @@
 """Template filters, globals and response headers shared by every page."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Flask, g, url_for
+from flask import Flask
 from sqlalchemy import select
 
 from . import freshness, listing, schedule
+from .cards import cards_for
 from .extensions import db
 from .markdown import render_markdown
 from .site_details import fill as fill_site_details
+from .slug_urls import activity_url
 from .models import Page, Term
 from .web_address import link_target
 
@@ -20,24 +20,6 @@ def _nav() -> dict[str, object]:
         select(Term).where(Term.taxonomy == "category").order_by(Term.position)).all()
     pages = db.session.scalars(select(Page).order_by(Page.position)).all()
     return {"nav_categories": categories, "nav_pages": pages}
-
-
-_SLUG_MARK = "slug-mark"
-
-
-def slug_url(endpoint: str, slug: str) -> str:
-    """url_for(endpoint, slug=slug), with the route built once per request: a page of cards
-    and map markers asks for dozens to a thousand of them."""
-    routes = g.setdefault("slug_routes", {})
-    route = routes.get(endpoint)
-    if route is None:
-        route = routes[endpoint] = tuple(url_for(endpoint, slug=_SLUG_MARK).split(_SLUG_MARK, 1))
-    return route[0] + quote(slug, safe="") + route[1]
-
-
-def activity_url(slug: str) -> str:
-    """url_for('public.activity', slug=slug), built once per request (see slug_url)."""
-    return slug_url("public.activity", slug)
 
 
 def _freshness_note(activity: object) -> str:
@@ -67,7 +49,5 @@ def init_app(app: Flask) -> None:
         JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
         is_not_confirmed=freshness.is_not_confirmed,
     )
-    from .cards import cards_for  # cards.py builds on this module
-
     app.jinja_env.globals["cards_for"] = cards_for
     app.context_processor(_nav)
