@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from . import (
     assets, connect, content, crypto, errors, files, geo, indexing, insight, limiter, logs, mail,
-    manage, openreferral, privacy, public, search, security, templating, venue_points,
+    manage, openreferral, page_cache, privacy, public, search, security, templating,
+    venue_points,
 )
 from .extensions import csrf, db, migrate
 from .settings import defaults
@@ -48,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     indexing.init_app(app)
     search.init_app(app)
+    page_cache.init_app(app)
     mail.init_app(app)
     privacy.init_app(app)
     # Blueprints by audience: everyone (pages, search, feeds), connectors, organisations,

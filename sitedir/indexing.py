@@ -10,9 +10,11 @@ workers only ever read (see sitedir/search.py).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -26,7 +28,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 from whoosh import columns, fields, index
-from whoosh.index import LockError
+from whoosh.index import TOC, LockError
 from whoosh.analysis import (
     CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter,
 )
@@ -37,6 +39,7 @@ from . import changelog, geo, listing
 from .changelog import Position
 from .extensions import db
 from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
+from .segment_writer import SegmentBuilder
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
 WRITER_TIMEOUT = 10.0  # seconds to wait for the index lock (a rebuild may hold it)
 PARALLEL_REBUILD_FROM = 5000  # listings; below this, starting processes costs more than it saves
+GC_EVERY = 5000  # documents between garbage collections while a segment is built
+# Documents per segment a rebuild writes: about 4 KB of postings each are held until it is
+# written (100 MB at this size), and a search reads a few segments as fast as one.
+SEGMENT_DOCS = 25_000
 
 
 def text_analyzer():
@@ -65,7 +72,8 @@ def build_schema() -> fields.Schema:
         # The stable public id: updates and deletes address documents by it, views join on it.
         uuid=fields.ID(unique=True, stored=True, sortable=True),
         # A hash of the document: `flask index check` spots stale entries, not just missing ones.
-        digest=fields.ID(stored=True),
+        # Stored only: nothing searches it, and a term per listing cost rebuild time and memory.
+        digest=fields.STORED(),
         # Titles weigh most: a person searching "Knit and Natter" wants that group first.
         title=fields.TEXT(analyzer=analyzer, field_boost=3.0, stored=True),
         # Lower-cased title: sort by name, and spot an exact title match to rank it first.
@@ -211,11 +219,15 @@ def open_index(path: Path, create: bool = True) -> index.Index:
     raise AssertionError("unreachable")
 
 
-def _activities(uuids: Iterable[str] | None = None) -> Iterator[Activity]:
-
+def _activities(uuids: Iterable[str] | None = None,
+                id_range: tuple[int, int] | None = None) -> Iterator[Activity]:
+    """Activities with what their documents need, by id: those named, those with ids in
+    `id_range` (inclusive), or all."""
     query = select(Activity).options(*FULL_ACTIVITY).order_by(Activity.id)
     if uuids is not None:
         query = query.where(Activity.uuid.in_(list(uuids)))
+    if id_range is not None:
+        query = query.where(Activity.id.between(*id_range))
     yield from db.session.scalars(query.execution_options(yield_per=500))
 
 
@@ -296,30 +308,88 @@ def rebuild(app: Flask | None = None, progress: bool = False, parallel: bool = T
 
 
 def _build_into(folder: Path, progress: bool, parallel: bool) -> int:
-    """Index every activity and the change-log position, read in one database snapshot."""
-    # The position comes from the same snapshot as the documents, so a change that commits
-    # while this runs is not covered by it and is applied by the indexer afterwards.
+    """Index every activity and the change-log position into new segments in `folder`."""
+    # The position is read before the documents (in the same snapshot when serial), so a
+    # change that commits while this runs is not covered by it and the indexer applies it
+    # afterwards; a document read later than the position is harmless (replays re-read it).
     changelog.begin_snapshot()
     try:
         position = changelog.snapshot_position()
-        total = db.session.scalar(select(func.count(Activity.id))) or 0
+        ids = list(db.session.scalars(select(Activity.id).order_by(Activity.id)))
         fresh = index.create_in(str(folder), SCHEMA)
-        # Analysis is the slow part and Python is single-threaded: for big directories, let a
-        # second process analyse half the documents (one segment each; no merge needed).
-        procs = min(os.cpu_count() or 1, 4) if parallel and total >= PARALLEL_REBUILD_FROM else 1
-        writer = fresh.writer(procs=procs, multisegment=procs > 1, limitmb=128)
-        count = 0
-        with click.progressbar(length=total, label="Indexing activities",
+        procs = min(os.cpu_count() or 1, 4) if parallel and len(ids) >= PARALLEL_REBUILD_FROM \
+            else 1
+        with click.progressbar(length=len(ids), label="Indexing activities",
                                file=None if progress else open(os.devnull, "w")) as bar:
-            for activity in _activities():
-                writer.add_document(**to_document(activity))
-                count += 1
-                bar.update(1)
-        writer.add_document(**position_document(position))
+            if procs == 1:
+                segments = _build_segments(fresh, None, position, bar.update)
+            else:
+                segments = _build_in_processes(folder, ids, procs, position)
+                bar.update(len(ids))
     finally:
         db.session.commit()  # end the snapshot
-    writer.commit(optimize=True)
-    return count
+    TOC(SCHEMA, segments, fresh.latest_generation() + 1).write(fresh.storage, fresh.indexname)
+    return len(ids)
+
+
+def _build_segments(ix: index.Index, id_range: tuple[int, int] | None,
+                    position: Position | None, progress: Any = None) -> list[Any]:
+    """Segments of the activities whose ids fall in `id_range` (all when None), SEGMENT_DOCS
+    at most each, the last one with the position document when given."""
+    segments = []
+    builder = SegmentBuilder(ix)
+    # The collector would re-walk the growing postings over and over (a third of the loading
+    # time at 20k listings): collect once per GC_EVERY documents instead.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for count, activity in enumerate(_activities(id_range=id_range), 1):
+            builder.add(to_document(activity))
+            if progress is not None:
+                progress(1)
+            if count % GC_EVERY == 0:
+                gc.collect()
+            if builder.docnum >= SEGMENT_DOCS:  # postings are held in memory until written
+                segments.append(builder.finish())
+                builder = SegmentBuilder(ix)
+    finally:
+        if was_enabled:
+            gc.enable()
+    if position is not None:
+        builder.add(position_document(position))
+    if builder.docnum:
+        segments.append(builder.finish())
+    return segments
+
+
+# The app a forked builder process works for (set before forking; fork copies it).
+_forked_app: Flask | None = None
+
+
+def _build_in_processes(folder: Path, ids: list[int], procs: int, position: Position) -> list:
+    """Split the ids into `procs` runs and build each run's segments in a forked process."""
+    global _forked_app
+    _forked_app = current_app._get_current_object()
+    size = -(-len(ids) // procs)
+    runs = [(ids[start], ids[min(start + size, len(ids)) - 1])
+            for start in range(0, len(ids), size)]
+    db.session.commit()  # no connection or transaction of ours may cross the fork
+    with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
+        built = pool.starmap(_build_run, [
+            (str(folder), run, position.to_json() if number == len(runs) - 1 else None)
+            for number, run in enumerate(runs)])
+    return [segment for segments in built for segment in segments]
+
+
+def _build_run(folder: str, id_range: tuple[int, int], position_json: str | None) -> list:
+    """In a forked process: build the segments of one id range (see _build_in_processes)."""
+    assert _forked_app is not None
+    with _forked_app.app_context():
+        db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+        position = Position.from_json(position_json) if position_json else None
+        segments = _build_segments(index.open_dir(folder, schema=SCHEMA), id_range, position)
+        db.session.remove()
+        return segments
 
 
 def _swap(built: Path, target: Path) -> None:
@@ -329,7 +399,7 @@ def _swap(built: Path, target: Path) -> None:
     # Readers keep their open handles to old segments and pick up the new TOC on refresh();
     # a reader that races the clean-up retries (see search.py).
     from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC, _DEF_INDEX_NAME
+    from whoosh.index import _DEF_INDEX_NAME
 
     live_gen = index.open_dir(str(target), schema=SCHEMA).latest_generation() \
         if index.exists_in(str(target)) else -1
@@ -429,12 +499,27 @@ class NodeReporter:
 
 
 def _ensure_current_index() -> None:
-    """Build the index when there is none, or when changes it has not applied were pruned."""
+    """Build the index when there is none, when changes it has not applied were pruned, or
+    when it was written with another schema (an upgrade changed what is indexed)."""
     position = index_position()
-    if changelog.must_rebuild(position):
+    outdated = position is not None and schema_outdated(index_dir())
+    if changelog.must_rebuild(position) or outdated:
         log.info("Search index %s: building one", "missing or without a change-log position"
-                 if position is None else "behind the pruned change log")
+                 if position is None else "of an older schema" if outdated
+                 else "behind the pruned change log")
         rebuild(parallel=False)  # never fork from a thread of a threaded server
+
+
+def _schema_shape(schema: fields.Schema) -> list[tuple[Any, ...]]:
+    return [(name, type(field).__name__, bool(field.stored), bool(field.indexed),
+             type(field.format).__name__ if field.format else None)
+            for name, field in sorted(schema.items())]
+
+
+def schema_outdated(path: Path) -> bool:
+    """True when the index at `path` was written with a schema other than SCHEMA."""
+    written = index.open_dir(str(path)).schema  # the one its TOC was written with
+    return _schema_shape(written) != _schema_shape(SCHEMA)
 
 
 def run_worker(app: Flask, stop: threading.Event | None = None, once: bool = False) -> None:

@@ -115,6 +115,12 @@ SETTINGS: list[Setting] = [
     Setting("INDEX_LOG_RETENTION_DAYS", 7,
             "Change-log rows older than this are pruned once every node has applied them. A "
             "node that has not been seen for this long is forgotten and rebuilds on return."),
+    Setting("PAGE_CACHE_SECONDS", 30,
+            "Keep a rendered search page this long for visitors with nothing of their own on "
+            "it (no shortlist, not signed in), and reuse it until the index changes. 0 turns "
+            "it off."),
+    Setting("PAGE_CACHE_ENTRIES", 200,
+            "Most search pages each web process keeps (about 75 KB each)."),
     Setting("COMPRESS_RESPONSES", True,
             "Compress pages, JSON and static files (zstd, brotli or gzip, as the browser "
             "accepts). Turn off when a reverse proxy in front compresses them instead."),

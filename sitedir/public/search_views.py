@@ -14,7 +14,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import cards, geo, indexing, listing, search
+from .. import cards, geo, indexing, listing, page_cache, search
 from ..extensions import db
 from ..templating import activity_url
 from ..models import CARD_ACTIVITY, FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
@@ -577,20 +577,29 @@ def search_page():
         return render_template("search/search.html", parsed=parsed, args=args,
                                place_error=parsed.place_error, filter_groups=filter_groups({}),
                                **_page_context())
-    result = _run(parsed)
+    html, status, (parsed, result) = page_cache.cached_page(
+        (request.full_path, *search.get_service().version()), lambda: _render_results(parsed))
+    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
+    return html, status
+
+
+def _render_results(parsed: Parsed) -> tuple[str, int, tuple[Parsed, search.SearchResult]]:
+    """The search page with results: (html, status, what the search_done signal needs)."""
+    result = _run(parsed)  # no map markers: the map asks /search/points.json when it opens
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
-    search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
     facets = _facets(result, parsed)
-    return render_template(
+    args = request.args
+    html = render_template(
         "search/search.html", parsed=parsed, args=args, result=result, cards=_cards(records),
         pagination=pagination, filter_groups=filter_groups(facets),
         chosen=chosen_filters(facets, parsed, args),
         has_map=_has_located_results(result, parsed), advice=_empty_advice(parsed, args),
         place_offer=place_in_words(parsed),
         **_page_context())
+    return html, 200, (parsed, result)
 
 
 def _cards(records: list[tuple[Activity, search.Hit]]) -> list[cards.Card]:
