@@ -1,15 +1,15 @@
 """Template filters, globals and response headers shared by every page."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Flask, g, url_for
+from flask import Flask
 from sqlalchemy import select
 
 from . import freshness, listing, schedule
+from .cards import cards_for
 from .extensions import db
 from .markdown import render_markdown
 from .site_details import fill as fill_site_details
+from .slug_urls import activity_url
 from .models import Page, Term
 from .web_address import link_target
 
@@ -20,15 +20,6 @@ def _nav() -> dict[str, object]:
         select(Term).where(Term.taxonomy == "category").order_by(Term.position)).all()
     pages = db.session.scalars(select(Page).order_by(Page.position)).all()
     return {"nav_categories": categories, "nav_pages": pages}
-
-
-def activity_url(slug: str) -> str:
-    """url_for('public.activity', slug=slug), with the route built once per request: a page of
-    cards and map markers asks for dozens to a thousand of them."""
-    prefix = g.get("activity_url_prefix")
-    if prefix is None:
-        prefix = g.activity_url_prefix = url_for("public.activity", slug="-").removesuffix("-")
-    return prefix + quote(slug, safe="")
 
 
 def _freshness_note(activity: object) -> str:
@@ -58,4 +49,5 @@ def init_app(app: Flask) -> None:
         JOIN_LABELS=listing.JOIN_LABELS, freshness_note=_freshness_note,
         is_not_confirmed=freshness.is_not_confirmed,
     )
+    app.jinja_env.globals["cards_for"] = cards_for
     app.context_processor(_nav)

@@ -28,10 +28,35 @@ def test_activity_page_and_cards_offer_recommend_and_add(client) -> None:
     assert f'href="/activities/{KNIT}/report"' in page
     assert 'id="shortlist-count">(0)' in page
     category = client.get("/categories/arts-and-crafts").text
-    assert category.count('action="/shortlist/add"') >= 1
-    assert 'aria-describedby="actions-for-harehills-knit-and-natter">Recommend this</a>' in category
-    assert ('<span id="actions-for-harehills-knit-and-natter" hidden>Knit and Natter</span>'
-            in category)
+    # One shortlist form per page (one CSRF token), whatever the number of cards.
+    assert category.count('action="/shortlist/add"') == 1
+    assert category.count('name="csrf_token"') == 1
+    assert category.count('<button form="shortlist-form" name="slug"') == category.count(
+        'class="sd-card"') > 1
+    assert 'aria-describedby="card-harehills-knit-and-natter">Recommend this</a>' in category
+    assert ('id="card-harehills-knit-and-natter"><a href="/activities/harehills-knit-and-natter">'
+            'Knit and Natter</a>' in category)
+
+
+def test_a_card_button_comes_back_to_its_card(connect_app) -> None:
+    client = connect_app.test_client()
+    page = client.get("/categories/arts-and-crafts").text
+    assert '<button form="shortlist-form" name="slug" value="harehills-knit-and-natter"' in page
+    form = {"slug": KNIT, "next": "/categories/arts-and-crafts", "back_to": "card"}
+    response = client.post("/shortlist/add", data=form)
+    assert response.location == f"/categories/arts-and-crafts#card-{KNIT}"
+    page = client.get("/categories/arts-and-crafts").text
+    # now listed: the same button takes it off through the remove action
+    assert (f'value="{KNIT}" formaction="/shortlist/remove"' in page
+            and "Remove from list" in page and "On your list" in page)
+    response = client.post("/shortlist/remove", data=form)
+    assert response.location == f"/categories/arts-and-crafts#card-{KNIT}"
+    assert 'id="shortlist-count">(0)' in client.get("/shortlist").text
+    # a next that already names an anchor, or no back_to, is left as it is
+    form = {"slug": KNIT, "next": "/categories/arts-and-crafts#top"}
+    assert client.post("/shortlist/add", data=dict(form, back_to="card")).location == \
+        "/categories/arts-and-crafts#top"
+    assert client.post("/shortlist/remove", data=form).location == "/categories/arts-and-crafts#top"
 
 
 def test_shortlist_add_reorder_remove_clear_without_javascript(connect_app) -> None:

@@ -1,13 +1,12 @@
 """The /search page without JavaScript: form, facets, chosen filters, map data, empty results."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from flask import Flask
 
-from sitedir.public.search_views import format_miles
+from sitedir.cards import format_miles
 from tests.search_helpers import rebuild
 
 
@@ -32,8 +31,9 @@ def test_search_page_lists_results_like_category_pages(pages) -> None:
 
 def test_facet_counts_are_shown_beside_filters(pages) -> None:
     page = html(pages, "/search")
-    assert re.search(r'for="f-category-arts-and-crafts">Arts and crafts '
-                     r'<span class="sd-facet-count">\(\d+\)</span>', page)
+    assert re.search(r'<label><input id="f-category-arts-and-crafts" name="category" '
+                     r'type="checkbox" value="arts-and-crafts"> Arts and crafts '
+                     r'<span>\(\d+\)</span></label>', page)
     assert 'id="f-free"' in page and "Free only" in page
 
 
@@ -52,11 +52,29 @@ def test_distance_and_map_data(pages) -> None:
     assert re.search(r"\d+(\.\d)? miles?", page)
     assert 'id="results-map"' in page
     assert re.search(r'data-leaflet-js="/static/vendor/leaflet/leaflet(\.[0-9a-f]{10})?\.js"', page)
-    points = json.loads(re.search(r'<script type="application/json" id="map-points">(.*?)</script>',
-                                  page, re.S).group(1))
-    assert points and all({"lat", "lon", "title", "url"} <= set(p) for p in points)
+    # The page carries no markers; the map fetches them for the same search when it opens.
+    assert "map-points" not in page and '"lat"' not in page
+    points_url = re.search(r'data-points="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert points_url == "/search/points.json?near=LS9&radius=5"
+    points = pages.get(points_url).get_json()["points"]
+    assert points and all({"lat", "lon", "title", "url", "approximate"} <= set(p) for p in points)
+    assert {p["url"] for p in points} <= set(re.findall(r'<h3 [^>]*><a href="([^"]+)"', page))
     sewing = [p for p in points if p["url"].endswith("gipton-home-sewing-circle")]
-    assert sewing and sewing[0]["lat"] == round(sewing[0]["lat"], 2)
+    assert sewing and sewing[0]["lat"] == round(sewing[0]["lat"], 2) and sewing[0]["approximate"]
+
+
+def test_map_points_refuse_bad_parameters_by_name(pages) -> None:
+    for url, parameter in [("/search/points.json?radius=7", "radius"),
+                           ("/search/points.json?category=nope", "category"),
+                           ("/search/points.json?near=Nowhereville%20XQ", "near")]:
+        response = pages.get(url)
+        assert response.status_code == 400, url
+        assert response.get_json()["error"]["parameter"] == parameter
+
+
+def test_no_map_when_no_result_meets_in_person(pages) -> None:
+    assert 'id="map-panel"' not in html(pages, "/search?format=online")
+    assert 'id="map-panel"' in html(pages, "/search?format=online&format=in_person")
 
 
 def test_map_without_a_tile_server_still_has_markers(make_app) -> None:
@@ -64,7 +82,8 @@ def test_map_without_a_tile_server_still_has_markers(make_app) -> None:
     rebuild(app)
     page = html(app.test_client(), "/search?near=LS9")
     assert 'data-tile-url=""' in page and "Knit and Natter" in page
-    assert 'id="map-points">[{' in page  # markers on a plain background
+    # markers on a plain background
+    assert app.test_client().get("/search/points.json?near=LS9").get_json()["points"]
     assert '<script src="/static/vendor/leaflet/leaflet.js"' not in page  # loaded on demand
 
 

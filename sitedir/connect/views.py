@@ -56,9 +56,13 @@ def shortlist_page():
                            max_items=shortlist.MAX_ITEMS)
 
 
-def _back_with(message: str, category: str = "success") -> BaseResponse:
-    """Redirect back; the message shows only on our own pages (other pages show no flashes)."""
+def _back_with(message: str, category: str = "success",
+               activity: Activity | None = None) -> BaseResponse:
+    """Redirect back; the message shows only on our own pages (other pages show no flashes).
+    A card's button (back_to=card) comes back to that card, not the top of a long list."""
     target = _safe_next(url_for("connect.shortlist_page"))
+    if activity is not None and request.form.get("back_to") == "card" and "#" not in target:
+        target += f"#card-{activity.slug}"
     if target.split("?")[0].split("#")[0] == url_for("connect.shortlist_page"):
         flash(message, category)
     return redirect(target)
@@ -72,14 +76,14 @@ def shortlist_add() -> BaseResponse:
               "error")
         return redirect(url_for("connect.shortlist_page"))
     # The header count and the button ("On your list") show the change on the page itself.
-    return _back_with(f"Added {activity.title} to your list")
+    return _back_with(f"Added {activity.title} to your list", activity=activity)
 
 
 @bp.post("/shortlist/remove")
 def shortlist_remove() -> BaseResponse:
     activity = _activity_or_404(request.form.get("slug", ""))
     shortlist.remove(activity.id)
-    return _back_with(f"Removed {activity.title} from your list")
+    return _back_with(f"Removed {activity.title} from your list", activity=activity)
 
 
 @bp.post("/shortlist/move")

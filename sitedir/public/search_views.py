@@ -5,7 +5,6 @@ works without JavaScript; the map is an enhancement over the list.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import geo, indexing, listing, page_cache, search
+from .. import cards, geo, indexing, listing, page_cache, search
 from ..extensions import db
 from ..templating import activity_url
 from ..models import CARD_ACTIVITY, FORMATS, JOIN_METHODS, WEEKDAYS, Activity, Term
@@ -263,6 +262,41 @@ def _facets(result: search.SearchResult, parsed: Parsed) -> dict[str, list[dict[
     return facets
 
 
+# The filter panel's groups, in order: URL parameter and legend.
+FILTER_GROUPS = (("category", "Type of activity"), ("helps", "Who it helps"), ("free", "Cost"),
+                 ("day", "Day"), ("time", "Time of day"), ("format", "How it runs"),
+                 ("join", "How to join"), ("access", "Accessibility"))
+# Long lists: values that would give nothing are left out (unless chosen).
+ONLY_MATCHING = ("category", "helps", "access")
+
+
+@dataclass(slots=True)
+class FilterOption:
+    """One checkbox of the filter panel, ready to print."""
+
+    id: str
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+def filter_groups(facets: dict[str, list[dict[str, Any]]]
+                  ) -> list[tuple[str, str, list[FilterOption]]]:
+    """(parameter, legend, checkboxes) for each group of the filter panel that has any."""
+    groups = []
+    for name, legend in FILTER_GROUPS:
+        options = [FilterOption(id="f-free" if name == "free" else f"f-{name}-{item['value']}",
+                                value=item["value"],
+                                label="Free only" if name == "free" else item["label"],
+                                count=item["count"], selected=item["selected"])
+                   for item in facets.get(name, [])
+                   if name not in ONLY_MATCHING or item["count"] or item["selected"]]
+        if options:
+            groups.append((name, legend, options))
+    return groups
+
+
 # ---- JSON ---------------------------------------------------------------------------------------
 
 def _filters_from_words(parsed: Parsed) -> dict[str, Any] | None:
@@ -323,16 +357,24 @@ def _result_json(activity: Activity, hit: search.Hit) -> dict[str, Any]:
     return item
 
 
-@bp.get("/search.json")
-def search_json():
+def _parse_for_json() -> tuple[Parsed | None, Any]:
+    """The JSON endpoints' parameters, or the 400 that names the bad one."""
     try:
         parsed = parse(request.args)
     except ParamError as error:
-        return json_error(error.parameter, error.message)
+        return None, json_error(error.parameter, error.message)
     if parsed.place_error is not None:
         choices = [{"name": p.name, "label": p.label, "area": p.area}
                    for p in getattr(parsed.place_error, "choices", [])]
-        return json_error("near", parsed.place_error.message, choices=choices)
+        return None, json_error("near", parsed.place_error.message, choices=choices)
+    return parsed, None
+
+
+@bp.get("/search.json")
+def search_json():
+    parsed, refused = _parse_for_json()
+    if parsed is None:
+        return refused
     result = _run(parsed)
     if parsed.request.page > result.pages:
         return json_error("page", f"page must be from 1 to {result.pages}")
@@ -373,24 +415,35 @@ def url_with(args: MultiDict, *, remove: tuple[str, str | None] | None = None,
     return url_for("search.search_page", **params.to_dict(flat=False))
 
 
-def _map_points(result: search.SearchResult, records: list[tuple[Activity, search.Hit]]
-                ) -> list[dict[str, Any]]:
-    """Markers for every located result; titles of this page's listings, counts for the rest."""
-    on_page = {activity.uuid: activity for activity, _hit in records}
-    points = []
-    found = {uuid: (slug, title) for uuid, slug, title in db.session.execute(
-        select(Activity.uuid, Activity.slug, Activity.title).where(
-            Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points])))} \
-        if result.points else {}
-    for uuid, lat, lon in result.points:
-        if uuid not in found:
-            continue
-        slug, title = found[uuid]
-        activity = on_page.get(uuid)
-        where = listing.public_location(activity) if activity else None
-        points.append({"lat": lat, "lon": lon, "title": title, "url": activity_url(slug),
-                       "approximate": bool(where and where.approximate)})
-    return points
+def _map_points(result: search.SearchResult) -> list[dict[str, Any]]:
+    """A marker for every located result (all pages of it), in the search's order."""
+    if not result.points:
+        return []
+    found = {uuid: (slug, title, hidden) for uuid, slug, title, hidden in db.session.execute(
+        select(Activity.uuid, Activity.slug, Activity.title, Activity.hide_address).where(
+            Activity.uuid.in_([uuid for uuid, _lat, _lon in result.points])))}
+    # A group in a private home has its point rounded by the index (listing.public_location).
+    return [{"lat": lat, "lon": lon, "title": found[uuid][1], "url": activity_url(found[uuid][0]),
+             "approximate": bool(found[uuid][2])}
+            for uuid, lat, lon in result.points if uuid in found]
+
+
+def _has_located_results(result: search.SearchResult, parsed: Parsed) -> bool:
+    """Whether the map could show anything: some result meets in person. The page carries no
+    points; the map asks /search/points.json for them when it opens."""
+    chosen = parsed.filters.get("format")
+    if chosen and "in_person" not in chosen:
+        return False
+    return bool(result.total and result.facets.get("format", {}).get("in_person"))
+
+
+@bp.get("/search/points.json")
+def search_points():
+    """The map's markers for a search: the same parameters as /search, every result's point."""
+    parsed, refused = _parse_for_json()
+    if parsed is None:
+        return refused
+    return jsonify({"points": _map_points(_run(parsed, want_points=True))})
 
 
 PLACE_WORDS_MILES = 30  # a place name in the words is offered as "near" only this close to home
@@ -519,10 +572,11 @@ def search_page():
         parsed = parse(args)
     except ParamError as error:
         return render_template("search/search.html", error=error, args=args, parsed=None,
-                               **_page_context()), 400
+                               filter_groups=filter_groups({}), **_page_context()), 400
     if parsed.place_error is not None:
         return render_template("search/search.html", parsed=parsed, args=args,
-                               place_error=parsed.place_error, **_page_context())
+                               place_error=parsed.place_error, filter_groups=filter_groups({}),
+                               **_page_context())
     html, status, (parsed, result) = page_cache.cached_page(
         (request.full_path, *search.get_service().version()), lambda: _render_results(parsed))
     search_done.send(current_app._get_current_object(), parsed=parsed, result=result)
@@ -531,38 +585,33 @@ def search_page():
 
 def _render_results(parsed: Parsed) -> tuple[str, int, tuple[Parsed, search.SearchResult]]:
     """The search page with results: (html, status, what the search_done signal needs)."""
-    # Markers even without a tile server: the map then draws them on a plain background.
-    result = _run(parsed, want_points=True)
+    result = _run(parsed)  # no map markers: the map asks /search/points.json when it opens
     if parsed.request.page > result.pages:
         abort(404)
     records = _records(result.hits)
     pagination = Pagination(result.page, parsed.request.per_page, result.total)
     facets = _facets(result, parsed)
+    args = request.args
     html = render_template(
-        "search/search.html", parsed=parsed, args=request.args, result=result, records=records,
-        pagination=pagination, facets=facets, chosen=chosen_filters(facets, parsed, request.args),
-        map_points=_map_points(result, records), advice=_empty_advice(parsed, request.args),
+        "search/search.html", parsed=parsed, args=args, result=result, cards=_cards(records),
+        pagination=pagination, filter_groups=filter_groups(facets),
+        chosen=chosen_filters(facets, parsed, args),
+        has_map=_has_located_results(result, parsed), advice=_empty_advice(parsed, args),
         place_offer=place_in_words(parsed),
         **_page_context())
     return html, 200, (parsed, result)
 
 
+def _cards(records: list[tuple[Activity, search.Hit]]) -> list[cards.Card]:
+    today = listing.local_now().date()
+    return [cards.card_for(activity, distance_miles=hit.distance_miles, snippet=hit.snippet,
+                           show_next=True, today=today) for activity, hit in records]
+
+
 def _page_context() -> dict[str, Any]:
     return {"RADII": RADII, "SORT_LABELS": SORT_LABELS, "url_with": url_with,
             "filter_words_text": filter_words_text,
-            "DEFAULT_RADIUS": DEFAULT_RADIUS, "format_miles": format_miles}
-
-
-def format_miles(miles: float | None) -> str:
-    """'0.4 miles', '1 mile', '12 miles'."""
-    if miles is None:
-        return ""
-    if miles < 0.05:
-        return "less than 0.1 miles"
-    rounded = round(miles, 1) if miles < 10 else round(miles)
-    if math.isclose(rounded, 1):
-        return "1 mile"
-    return f"{rounded:g} miles"
+            "DEFAULT_RADIUS": DEFAULT_RADIUS}
 
 
 def init_app(app: Flask) -> None:

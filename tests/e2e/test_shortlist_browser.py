@@ -43,7 +43,7 @@ def _pdf_pages(pdf: bytes) -> int:
 def test_shortlist_to_printed_signpost(connect_page) -> None:
     page = connect_page
     page.goto("/categories/arts-and-crafts")
-    button = _described_button(page, "Add to list", "actions-for-harehills-knit-and-natter")
+    button = _described_button(page, "Add to list", "card-harehills-knit-and-natter")
     expect(button).to_have_accessible_description("Knit and Natter")
     button.click()
     # Back to the same card, not the top of a long page.

@@ -4,7 +4,8 @@
 // - The filter panel opens on wide screens (CSS does this too where ::details-content works).
 // - "Use my location": fills the place box with the browser's position (rounded to ~100 m);
 //   the server turns it into the nearest postcode district, so no coordinates are shown.
-// - The map of results: Leaflet loads only when the map is opened. Without a tile server
+// - The map of results: its markers (/search/points.json) and Leaflet load only when the map
+//   is opened (on wide screens, once the page has loaded). Without a tile server
 //   (the offline default), or when tiles fail, markers sit on a plain background.
 (function () {
   "use strict";
@@ -46,7 +47,9 @@
   var button = document.getElementById("use-location");
   var near = document.getElementById("near");
   var message = document.getElementById("location-message");
-  if (button && near && form && "geolocation" in navigator) {
+  if (button && !("geolocation" in navigator && near && form)) {
+    button.remove(); // its place was kept for it (see .js-enabled #use-location[hidden])
+  } else if (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
       message.textContent = "Finding your location…";
@@ -62,24 +65,54 @@
 
   var panel = document.getElementById("map-panel");
   var mapElement = document.getElementById("results-map");
-  var data = document.getElementById("map-points");
-  if (!panel || !mapElement || !data) {
+  if (!panel || !mapElement || !window.fetch) {
     return;
   }
-  var points = JSON.parse(data.textContent);
-  if (!points.length) {
-    return;
-  }
+  var points = null; // fetched from data-points when the map first opens
   panel.hidden = false;
   var summary = panel.querySelector("summary");
   panel.addEventListener("toggle", function () {
     summary.textContent = panel.open ? "Hide the map" : "Show the map";
     if (panel.open) {
-      loadLeaflet(drawMap);
+      loadPoints(function () { loadLeaflet(drawMap); });
     }
   });
   if (window.matchMedia(WIDE).matches) {
-    panel.open = true; // fires "toggle"
+    panel.open = true; // fires "toggle"; the map's box has a fixed height, so nothing moves
+  }
+
+  function loadPoints(then) {
+    if (points) {
+      if (points.length) {
+        then();
+      }
+      return;
+    }
+    if (loadPoints.loading) {
+      return;
+    }
+    loadPoints.loading = true;
+    fetch(mapElement.dataset.points, { headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        return response.json();
+      })
+      .then(function (body) {
+        points = body.points;
+        if (!points.length) {
+          showMessage("None of these activities has a place to show on the map.");
+          return;
+        }
+        mapElement.setAttribute("aria-label", "Map of the " + points.length +
+          (points.length === 1 ? " result" : " results") + " with a location");
+        then();
+      })
+      .catch(function () {
+        loadPoints.loading = false;
+        showMessage("The map could not be loaded. The list of results has everything the map shows.");
+      });
   }
 
   function loadLeaflet(then) {
