@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from search_bench import bench_config  # noqa: E402
 
-from sitedir import create_app  # noqa: E402
+from sitedir import create_app, page_cache  # noqa: E402
 
 _FLOOR_PREFIX = "/_floor"
 
@@ -35,8 +35,14 @@ def _capture(app: Flask, url: str) -> tuple[str, Any]:
     def remember(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
         rendered.append((template.name, dict(context)))
 
-    with before_render_template.connected_to(remember, app):
-        response = app.test_client().get(url)
+    # The page cache would answer without rendering: capture the real work once.
+    kept_pages = app.extensions.pop(page_cache.EXTENSION_KEY, None)
+    try:
+        with before_render_template.connected_to(remember, app):
+            response = app.test_client().get(url)
+    finally:
+        if kept_pages is not None:
+            app.extensions[page_cache.EXTENSION_KEY] = kept_pages
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}; no floor to measure")
     if response.is_json:

@@ -9,7 +9,10 @@ answers 200 (free, paid with and without a price, pay what you can, home-based, 
 closed, stale), then measures requests per second of /search, an activity page, /search.json
 and /openreferral/services, each side by side with its render floor (the same page's template
 rendered again from a kept context, see http_app.py), in alternating rounds so load from other
-work hits both alike. It ends with the resident memory of each gunicorn worker and, with
+work hits both alike, then many different searches (which the page cache does not have).
+With --baseline CHECKOUT it also builds the same site with an earlier checkout's own code and
+serves it beside the current one, measuring both in alternating rounds. It ends with the
+resident memory of each gunicorn worker and, with
 --waitress, of the one-process server that `make run` starts (8 threads). Read the ratios: the
 machine's load (printed) moves the absolute figures.
 """
@@ -23,6 +26,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -54,14 +58,19 @@ def get(port: int, url: str, headers: dict[str, str] | None = None
         conn.close()
 
 
-def rate(port: int, url: str, seconds: float, concurrency: int) -> float:
-    """Successful requests per second with `concurrency` clients, a new connection each."""
+def rate(port: int, url: str | list[str], seconds: float, concurrency: int) -> float:
+    """Successful requests per second with `concurrency` clients, a new connection each; a list
+    of URLs is asked in turn (each client starting at its own place in it)."""
     deadline = time.perf_counter() + seconds
     done = [0] * concurrency
     failed: list[str] = []
+    urls = [url] if isinstance(url, str) else url
 
     def client(slot: int) -> None:
+        turn = slot * len(urls) // concurrency
         while time.perf_counter() < deadline:
+            url = urls[turn % len(urls)]
+            turn += 1
             status, _body, _headers = get(port, url)
             if status == 200:
                 done[slot] += 1
@@ -197,6 +206,102 @@ def measure_pages(port: int, pages: dict[str, str], seconds: float, rounds: int,
         sys.stdout.flush()
 
 
+def different_searches(count: int, seed: int) -> list[str]:
+    """`count` different search pages (words, places, distances), as many visitors would ask:
+    asked once each, they show what a search costs when the page cache does not have it."""
+    from search_bench import EXTRA_WORDS, TEXT_QUERIES
+
+    rng = random.Random(seed)
+    places = ["LS9", "LS8", "LS6", "LS11", "LS1", "LS7", "LS12", "LS15", "Harehills", "Leeds"]
+    urls = set()
+    while len(urls) < count:
+        words = rng.choice(TEXT_QUERIES)
+        if rng.random() < 0.4:
+            words += " " + rng.choice(EXTRA_WORDS)
+        urls.add(f"/search?q={quote(words)}&near={quote(rng.choice(places))}"
+                 f"&radius={rng.choice([1, 3, 10, 25])}")
+    return sorted(urls)
+
+
+BASELINE_APP = """
+import sys
+sys.path.insert(0, {tree!r})
+from sitedir import create_app
+app = create_app({config!r})
+"""
+
+
+def baseline_site(tree: Path, size: int, seed: int) -> Path:
+    """The same synthetic site built by an earlier checkout's own code, in a new folder."""
+    folder = Path(tempfile.mkdtemp(prefix=f"sitedir-bench-baseline-{size}-"))
+    script = f"""
+import random, sys
+sys.path[:0] = [{str(tree)!r}, {str(tree / "bench")!r}]
+from pathlib import Path
+from flask_migrate import upgrade
+from sitedir import create_app, indexing
+from sitedir.content import load_catalogue, read_catalogue
+import search_bench
+app = create_app({baseline_config(tree, folder)!r})
+with app.app_context():
+    upgrade(revision="heads")
+    load_catalogue(read_catalogue(Path({str(tree / "content")!r})))
+search_bench.populate(app, {size}, random.Random({seed}))
+with app.app_context():
+    indexing.rebuild(app)
+"""
+    subprocess.run([sys.executable, "-c", script], cwd=tree, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    (folder / "baseline_app.py").write_text(
+        BASELINE_APP.format(tree=str(tree), config=baseline_config(tree, folder)))
+    return folder
+
+
+def baseline_config(tree: Path, folder: Path) -> dict[str, object]:
+    database = f"sqlite:///{folder / 'bench.sqlite3'}"
+    return {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database,
+            "SEARCH_INDEX_DIR": str(folder / "search_index"), "CONTENT_DIR": str(tree / "content"),
+            "INDEXER_POLL_SECONDS": 1.0, "PUBLIC_BASE_URL": "http://localhost"}
+
+
+def against_baseline(args: argparse.Namespace, size: int, urls: dict[str, str | list[str]]
+                     ) -> None:
+    """req/s of the same pages from an earlier checkout's code and site, alternating rounds."""
+    folder = baseline_site(args.baseline, size, args.seed)
+    port = args.port + 1
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+                               "--chdir", str(folder), "baseline_app:app"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while get_status(port, "/") != 200:
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError("the baseline server did not start")
+            time.sleep(0.3)
+        print(f"against {args.baseline} (its own site and code; load {load_average()}):")
+        print(f"{'page':<34}{'now':>9}{'before':>9}{'ratio':>8}")
+        for name, url in urls.items():
+            for page in ([url] if isinstance(url, str) else url)[:50]:  # warm both
+                get(args.port, page)
+                get(port, page)
+            now = before = 0.0
+            for _ in range(args.rounds):
+                now += rate(args.port, url, args.seconds / args.rounds, args.concurrency)
+                before += rate(port, url, args.seconds / args.rounds, args.concurrency)
+            print(f"{name:<34}{now / args.rounds:9.1f}{before / args.rounds:9.1f}"
+                  f"{now / before:8.2f}")
+            sys.stdout.flush()
+    finally:
+        stop(server)
+
+
+def get_status(port: int, url: str) -> int:
+    try:
+        return get(port, url)[0]
+    except OSError:
+        return 0
+
+
 def activity_of_search(port: int) -> str:
     """The activity page of the first result of the search page (a typical click)."""
     status, body, _headers = get(port, SEARCH.replace("/search?", "/search.json?"))
@@ -238,6 +343,13 @@ def run(size: int, args: argparse.Namespace) -> None:
                  "/search.json (same query)": SEARCH.replace("/search?", "/search.json?"),
                  "/openreferral/services": "/openreferral/services"}
         measure_pages(args.port, pages, args.seconds, args.rounds, args.concurrency)
+        # More than a run asks for: each is asked about once, so the page cache rarely helps.
+        searches = different_searches(1000, args.seed)
+        print(f"{'/search, different queries':<28}"
+              f"{rate(args.port, searches, args.seconds, args.concurrency):9.1f}")
+        if args.baseline:
+            against_baseline(args, size, {"/search (q, near, radius)": SEARCH,
+                                          "/search, different queries": searches})
         workers = children(gunicorn.pid)
         print("gunicorn worker RSS: " + ", ".join(f"{rss_mb(pid):.0f} MB" for pid in workers))
     finally:
@@ -270,6 +382,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reuse", metavar="FOLDER",
                         help="measure the site an earlier run built in FOLDER (one size)")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="also serve the same site with an earlier checkout's code (e.g. a "
+                             "git worktree of the commit before a change) and compare req/s")
     parser.add_argument("--rebuild", action="store_true",
                         help="with --reuse: rebuild its index first (after a schema change)")
     args = parser.parse_args(argv)

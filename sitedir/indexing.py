@@ -423,7 +423,9 @@ def _swap(built: Path, target: Path) -> None:
 
 def _apply(ix: index.Index, batch: changelog.Batch, generation: int, timeout: float) -> bool:
     """Write a batch and its new position in one commit; False if the index moved meanwhile."""
-    writer = ix.writer(timeout=timeout)  # plain writer() gives up at once if locked
+    # (plain writer() gives up at once if locked; compound files are copied into memory by
+    # every reader, see segment_writer.finish)
+    writer = ix.writer(timeout=timeout, compound=False)
     try:
         if writer.generation != generation + 1:  # a rebuild swapped in while we read
             writer.cancel()

@@ -268,6 +268,14 @@ class ImportedActivityIn(ActivityIn):
         return self
 
 
+class NewVenueIn(VenueIn):
+    """A venue an editor adds: placed by its postcode, which may not be in the gazetteer or
+    the postcode table yet, so its point may be missing."""
+
+    latitude: Annotated[float, Field(ge=49.8, le=60.9)] | None = None
+    longitude: Annotated[float, Field(ge=-8.7, le=1.8)] | None = None
+
+
 class ImportedVenueIn(VenueIn):
     """A venue from another directory: its point may be missing (it is placed by its postcode)
     or anywhere on Earth, and its postcode may be only a district, or missing."""

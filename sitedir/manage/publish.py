@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from .. import content, geo
-from ..inputs import ActivityIn, OrganisationIn
+from ..inputs import ActivityIn, NewVenueIn, OrganisationIn
 from ..extensions import db
 from ..listing import local_now
 from ..models import Activity, Organisation, Term, Venue, unique_slug, utcnow
@@ -135,11 +135,15 @@ def _create_venue(proposed: dict[str, Any]) -> Venue:
             point = (place.latitude, place.longitude)
         except geo.PlaceError:
             point = (None, None)
-    venue = Venue(slug=unique_slug(Venue, proposed["name"]), name=proposed["name"],
-                  address="\n".join(proposed.get("address") or []),
-                  town=proposed.get("town") or "", postcode=postcode,
-                  latitude=point[0], longitude=point[1])
-    db.session.add(venue)
+    try:
+        item = NewVenueIn.model_validate({
+            "slug": unique_slug(Venue, proposed["name"]), "name": proposed["name"],
+            "address": proposed.get("address") or [], "town": proposed.get("town") or "",
+            "postcode": postcode, "latitude": point[0], "longitude": point[1]})
+    except ValidationError as exc:
+        raise ChangeError(f"the new venue: {exc.errors()[0]['msg']}") from exc
+    venue = Venue(slug=item.slug)
+    content.upsert_venue(venue, item, [])
     db.session.flush()
     return venue
 

@@ -139,6 +139,7 @@ class _SegmentData:
         self.columns: dict[str, list[Any]] = {}
         self.orders: dict[str, list[int]] = {}  # sort → the segment's documents in that order
         self.stale: dict[int, int] = {}  # first fresh day → documents reviewed before it
+        self.terms: dict[str, list[str]] = {}  # facet field → its terms in this segment
 
 
 _SEGMENTS: OrderedDict[str, _SegmentData] = OrderedDict()
@@ -292,10 +293,16 @@ class SearcherCache:
         return heapq.merge(*runs, key=self.sort_key(sort))
 
     def field_terms(self, fieldname: str) -> list[str]:
+        """Every term of a (facet) field, in order; each segment's are read once and kept."""
         key = ("__terms__", fieldname)
         if key not in self._queries:
-            self._queries[key] = [t.decode() if isinstance(t, bytes) else t
-                                  for t in self.reader.lexicon(fieldname)]
+            found: set[str] = set()
+            for leaf, _offset, data in self._leaves:
+                terms = data.terms.get(fieldname)
+                if terms is None:
+                    terms = data.terms[fieldname] = [_text(t) for t in leaf.lexicon(fieldname)]
+                found.update(terms)
+            self._queries[key] = sorted(found)
         return self._queries[key]
 
 
