@@ -1,15 +1,17 @@
 """Page benchmark: the search page's size and in-process render cost, this tree against another.
 
-    python bench/page_bench.py --against origin/main           # sample site and 20k listings
+    python bench/page_bench.py --against 0a30e0c           # sample site and 20k listings
     python bench/page_bench.py --against 8d9a624 --sizes 0 --rounds 7
 
 For each size it builds one temporary site (sample content plus N synthetic listings, see
 search_bench.py). One worker process per tree (this one, and with --against a copy of that git
 revision) serves the same site through Flask's test client, one request at a time, no HTTP
-server: the time of a whole request, and of the page's template rendered again from the context
-that request handed it (the render floor). Workers take turns in alternating rounds, so load
-from other work hits both alike; the table shows medians, the ratio of the two trees and the
-HTML size (raw and gzip). Read the ratios: the machine's load (printed) moves the absolute times.
+server and no page cache: the time of a whole request, and of the page's template rendered
+again from the context that request handed it (the render floor; work a view does before
+rendering, such as building cards, counts in the request only). Workers take turns in
+alternating rounds, so load from other work hits both alike; the table shows medians, the
+ratio of the two trees and the HTML size (raw and gzip). Read the ratios: the machine's load
+(printed) moves the absolute times.
 """
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ def worker(tree: str, folder: str) -> None:
     from flask.signals import before_render_template
     from search_bench import bench_config
 
-    config = dict(bench_config(Path(folder)), INDEXER_THREAD=False,
+    # No page cache: every request renders (trees without the setting ignore it).
+    config = dict(bench_config(Path(folder)), INDEXER_THREAD=False, PAGE_CACHE_SECONDS=0,
                   MAIL_SEND_IN_BACKGROUND=False, COMPRESS_RESPONSES=False)
     app = create_app(config)
     client = app.test_client()
