@@ -9,14 +9,14 @@ facet count is one AND and one popcount, and words are matched and ranked the sa
 from __future__ import annotations
 
 import datetime as dt
-import heapq
+import itertools
 import math
 import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from markupsafe import Markup
 from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Phrase, Query, Term
@@ -269,28 +269,31 @@ class SearcherCache:
             return lambda doc: (-reviewed[doc], titles[doc])
         return titles.__getitem__
 
-    def ordered(self, sort: str) -> Iterator[int]:
-        """Every document (closed and deleted ones too: callers filter) in `sort` order, lazily.
+    def order(self, sort: str) -> list[int]:
+        """Every document (closed and deleted ones too: callers filter) in `sort` order.
 
-        Each segment's order is sorted once and kept with the segment; the index's order is
-        their merge, walked only as far as the caller reads (a page of browsing reads a few
-        hundred), so a commit costs a sort of the new segment only."""
-        runs = []
-        for leaf, offset, data in self._leaves:
-            local = data.orders.get(sort)
-            if local is None:
-                titles = self._leaf_column(leaf, data, "title_sort")
-                if sort == "reviewed":
-                    reviewed = self._leaf_column(leaf, data, "reviewed")
-                    local = sorted(range(len(titles)), key=lambda d: (-reviewed[d], titles[d]))
-                else:
-                    local = sorted(range(len(titles)), key=titles.__getitem__)
-                data.orders[sort] = local
-            runs.append(local if not offset else [offset + doc for doc in local])
-        if len(runs) == 1:
-            return iter(runs[0])
-        # Ties keep document order: merge prefers the earlier segment, and each run is stable.
-        return heapq.merge(*runs, key=self.sort_key(sort))
+        Each segment's order is sorted once and kept with the segment (segments never
+        change); the index's order, once per searcher, is their merge: Timsort finds the
+        sorted runs, so after a commit this costs a merge, not a sort of every name."""
+        key = ("__order__", sort)
+        if key not in self._queries:
+            runs = []
+            for leaf, offset, data in self._leaves:
+                local = data.orders.get(sort)
+                if local is None:
+                    titles = self._leaf_column(leaf, data, "title_sort")
+                    if sort == "reviewed":
+                        reviewed = self._leaf_column(leaf, data, "reviewed")
+                        local = sorted(range(len(titles)),
+                                       key=lambda d: (-reviewed[d], titles[d]))
+                    else:
+                        local = sorted(range(len(titles)), key=titles.__getitem__)
+                    data.orders[sort] = local
+                runs.append(local if not offset else [offset + doc for doc in local])
+            # Stable: equal names keep the segments' order, and each run is in document order.
+            self._queries[key] = runs[0] if len(runs) == 1 else sorted(
+                itertools.chain.from_iterable(runs), key=self.sort_key(sort))
+        return self._queries[key]
 
     def field_terms(self, fieldname: str) -> list[str]:
         """Every term of a (facet) field, in order; each segment's are read once and kept."""
@@ -644,7 +647,7 @@ def _walk(cache: SearcherCache, sort: str, wanted_bits: int, start: int, stop: i
     size = len(wanted)
     page: list[int] = []
     seen = 0
-    for doc in cache.ordered(sort):
+    for doc in cache.order(sort):
         if doc >> 3 < size and wanted[doc >> 3] >> (doc & 7) & 1:
             if seen >= start:
                 page.append(doc)
