@@ -9,14 +9,14 @@ facet count is one AND and one popcount, and words are matched and ranked the sa
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import heapq
 import math
 import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from markupsafe import Markup
 from whoosh.query import And, AndNot, Not, NullQuery, NumericRange, Or, Phrase, Query, Term
@@ -269,14 +269,15 @@ class SearcherCache:
             return lambda doc: (-reviewed[doc], titles[doc])
         return titles.__getitem__
 
-    def order(self, sort: str) -> list[int]:
-        """Every document (closed and deleted ones too: callers filter) in `sort` order.
+    def ordered(self, sort: str) -> Iterator[int]:
+        """Every document (closed and deleted ones too: callers filter) in `sort` order, lazily.
 
-        Each segment's order is sorted once and kept with the segment (segments never
-        change); the index's order, once per searcher, is their merge: Timsort finds the
-        sorted runs, so after a commit this costs a merge, not a sort of every name."""
-        key = ("__order__", sort)
-        if key not in self._queries:
+        Each segment's order is sorted once and kept with the segment; the index's order is
+        their merge, walked only as far as the caller reads (a page of browsing reads a few
+        hundred), so a commit costs a sort of the new segment only."""
+        key = ("__runs__", sort)
+        runs = self._queries.get(key)
+        if runs is None:
             runs = []
             for leaf, offset, data in self._leaves:
                 local = data.orders.get(sort)
@@ -290,10 +291,11 @@ class SearcherCache:
                         local = sorted(range(len(titles)), key=titles.__getitem__)
                     data.orders[sort] = local
                 runs.append(local if not offset else [offset + doc for doc in local])
-            # Stable: equal names keep the segments' order, and each run is in document order.
-            self._queries[key] = runs[0] if len(runs) == 1 else sorted(
-                itertools.chain.from_iterable(runs), key=self.sort_key(sort))
-        return self._queries[key]
+            self._queries[key] = runs
+        if len(runs) == 1:
+            return iter(runs[0])
+        # Ties keep document order: merge prefers the earlier segment, and each run is stable.
+        return heapq.merge(*runs, key=self.sort_key(sort))
 
     def field_terms(self, fieldname: str) -> list[str]:
         """Every term of a (facet) field, in order; each segment's are read once and kept."""
@@ -640,14 +642,16 @@ def _page_of_tiers(cache: SearcherCache, tiers: list[tuple[float, int]], start: 
 
 def _walk(cache: SearcherCache, sort: str, wanted_bits: int, start: int, stop: int) -> list[int]:
     """Items start..stop, in name (or review) order, of the documents set in `wanted_bits`."""
-    count = wanted_bits.bit_count()
-    if count * 16 < len(cache.column("title_sort")):  # few: sorting them beats walking all
-        return sorted(docs_from_bits(wanted_bits), key=cache.sort_key(sort))[start:stop]
+    if wanted_bits.bit_count() * 4 < len(cache.column("title_sort")):
+        # Not dense: pick the page from these documents (nsmallest is sorted()[:n], stable).
+        # Walking the index's order to find them would pass four or more others per hit.
+        return heapq.nsmallest(stop, docs_from_bits(wanted_bits),
+                               key=cache.sort_key(sort))[start:]
     wanted = wanted_bits.to_bytes((wanted_bits.bit_length() + 7) // 8 or 1, "little")
     size = len(wanted)
     page: list[int] = []
     seen = 0
-    for doc in cache.order(sort):
+    for doc in cache.ordered(sort):
         if doc >> 3 < size and wanted[doc >> 3] >> (doc & 7) & 1:
             if seen >= start:
                 page.append(doc)
