@@ -24,7 +24,8 @@ from .models import ChangeRequest, ListingVersion, User
 from .publish import (
     ChangeError, activity_snapshot, diff, is_trusted, organisation_snapshot, submit,
 )
-from .status import ANSWERS, publish_status, status_values
+from .rule_forms import StatusForm
+from .status import ANSWERS, publish_status
 
 
 def _organisation(slug: str) -> Organisation:
@@ -144,26 +145,20 @@ def activity_status(slug: str):
     Published at once, as a reminder answer is: the organisation's own editor says so.
     """
     activity = _activity(slug)
-    values, errors = current_status(activity), {}
-    if request.method == "POST":
-        values = {"status": request.form.get("status", ""),
-                  "break_until": request.form.get("break_until", "").strip(),
-                  "waiting_list": request.form.get("waiting_list") == "yes"}
-        checked, errors = status_values(values["status"], values["break_until"],
-                                        values["waiting_list"])
-        if not errors:
-            try:
-                publish_status(activity, checked, _me(), via="dashboard")
-                db.session.commit()
-            except ChangeError as exc:
-                errors = {"status": f"This status cannot be published: {exc}"}
-            else:
-                flash(f"Published: {activity.title} is now shown as “{status_text(activity)}”, "
-                      "reviewed today. Search shows it within seconds.")
-                return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
-    return render_template("manage/status.html", activity=activity, v=values, errors=errors,
-                           organisation=activity.organisation, answers=ANSWERS), \
-        400 if errors else 200
+    form = StatusForm() if request.method == "POST" else StatusForm(data=current_status(activity))
+    if form.validate_on_submit():
+        try:
+            publish_status(activity, form.checked, _me(), via="dashboard")
+            db.session.commit()
+        except ChangeError as exc:
+            form.messages = {"status": f"This status cannot be published: {exc}"}
+        else:
+            flash(f"Published: {activity.title} is now shown as “{status_text(activity)}”, "
+                  "reviewed today. Search shows it within seconds.")
+            return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
+    return render_template("manage/status.html", activity=activity, v=form.values,
+                           errors=form.messages, organisation=activity.organisation,
+                           answers=ANSWERS), 400 if form.messages else 200
 
 
 def current_status(activity: Activity) -> dict[str, Any]:
