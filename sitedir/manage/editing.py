@@ -17,7 +17,7 @@ from ..listing import is_stale, status_text
 from ..models import Activity, Organisation, Term, Venue, unique_slug
 from . import bp
 from .forms import (
-    NEW_VENUE, WEEK_CHOICES, activity_payload, activity_values, organisation_payload,
+    NEW_VENUE, WEEK_CHOICES, activity_payload, OrganisationForm, activity_values,
     values_from_form, weekday_choices,
 )
 from .models import ChangeRequest, ListingVersion, User
@@ -173,18 +173,16 @@ def current_status(activity: Activity) -> dict[str, Any]:
 def edit_organisation(slug: str):
     org = _organisation(slug)
     base = organisation_snapshot(org)
-    values, errors = dict(base), {}
-    if request.method == "POST":
-        values, errors = organisation_payload(request.form)
-        if not errors:
-            if not diff(base, values):
-                flash("You did not change anything.", "info")
-                return redirect(url_for("manage.organisation", slug=org.slug))
-            change = ChangeRequest(kind="organisation", organisation=org, payload=values,
-                                   base=base, summary=f"Edit organisation “{org.name}”")
-            return _submitted(change, submit(change, _me()), org)
-    return render_template("manage/edit_organisation.html", organisation=org, v=values,
-                           errors=errors), 400 if errors else 200
+    form = OrganisationForm() if request.method == "POST" else OrganisationForm(data=base)
+    if form.validate_on_submit():
+        if not diff(base, form.values):
+            flash("You did not change anything.", "info")
+            return redirect(url_for("manage.organisation", slug=org.slug))
+        change = ChangeRequest(kind="organisation", organisation=org, payload=form.values,
+                               base=base, summary=f"Edit organisation “{org.name}”")
+        return _submitted(change, submit(change, _me()), org)
+    return render_template("manage/edit_organisation.html", organisation=org, v=form.values,
+                           errors=form.messages), 400 if form.messages else 200
 
 
 @bp.get("/activities/<slug>/history")

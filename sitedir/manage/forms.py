@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
+from wtforms import StringField, TextAreaField
 
 from .. import geo
 from ..inputs import ActivityIn, OrganisationIn
@@ -19,6 +20,7 @@ from ..models import WEEKDAYS
 from ..text import EMAIL_MESSAGE, TextError, clean_line, clean_text, optional_email_address
 from ..web_address import is_web_address
 from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
+from .rule_forms import RuleForm
 
 WEEK_CHOICES = [("", "Every week"), ("1", "1st week of the month"),
                 ("2", "2nd week of the month"), ("3", "3rd week of the month"),
@@ -314,10 +316,24 @@ def _plain_message(name: str, error: dict, message: str) -> str:
     return f"{label}: {message}"
 
 
-def organisation_payload(form: MultiDict,
-                         prefix: str = "") -> tuple[dict[str, str], dict[str, str]]:
-    """The organisation form → (payload, errors); prefix names the fields on a shared form."""
-    payload = {name: _lf(form.get(prefix + name, "")).strip() for name in ORGANISATION_FIELDS}
+class OrganisationForm(RuleForm):
+    """An organisation's fields; `prefix="org_"` keeps them apart on the registration form."""
+
+    name = StringField()
+    summary = StringField()
+    description = TextAreaField()
+    website = StringField()
+    email = StringField()
+    phone = StringField()
+    charity_number = StringField()
+
+    def check(self, sent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return organisation_payload(sent)
+
+
+def organisation_payload(sent: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The organisation's fields as sent → (payload, errors by field name)."""
+    payload = {name: _lf(sent.get(name) or "").strip() for name in ORGANISATION_FIELDS}
     errors: dict[str, str] = {}
     try:
         item = OrganisationIn.model_validate(payload)

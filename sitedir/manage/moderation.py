@@ -13,7 +13,7 @@ from .auth import audit, moderator_required, signed_in
 from ..extensions import db
 from ..models import Activity, Organisation, utcnow
 from . import bp
-from .forms import activity_payload, activity_values, organisation_payload, values_from_form
+from .forms import OrganisationForm, activity_payload, activity_values, values_from_form
 from .limits import check_claim
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
@@ -278,18 +278,19 @@ def register():
     """A new organisation and its first activity, as one change request for a moderator."""
     from .editing import _form_context
 
-    org_values = {name: "" for name in ("name", "summary", "description", "website", "email",
-                                        "phone", "charity_number")}
+    org_form = OrganisationForm(prefix="org_")
+    org_values = org_form.values
     values, errors = activity_values({}), {}
     if request.method == "GET" and request.args.get("suggestion", "").isdigit():
         _from_suggestion(int(request.args["suggestion"]), org_values, values)
     if request.method == "POST":
         more = request.form.get("action") == "more-rows"
         values = values_from_form(request.form, more_rows=more)
-        org_values, org_errors = organisation_payload(request.form, prefix="org_")
+        org_form.validate()
+        org_values = org_form.values
         if not more:
             payload, errors = activity_payload(values, "new-activity")
-            errors = {**{f"org_{k}": v for k, v in org_errors.items()}, **errors}
+            errors = {**org_form.messages, **errors}
             if not errors:
                 change = ChangeRequest(kind="register", payload={
                     "organisation": org_values, "activity": payload}, base={},
