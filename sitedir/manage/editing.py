@@ -17,8 +17,7 @@ from ..listing import is_stale, status_text
 from ..models import Activity, Organisation, Term, Venue, unique_slug
 from . import bp
 from .forms import (
-    NEW_VENUE, WEEK_CHOICES, activity_payload, OrganisationForm, activity_values,
-    values_from_form, weekday_choices,
+    NEW_VENUE, WEEK_CHOICES, ActivityForm, OrganisationForm, activity_values, weekday_choices,
 )
 from .models import ChangeRequest, ListingVersion, User
 from .publish import (
@@ -99,42 +98,33 @@ def _submitted(change: ChangeRequest, published: bool, organisation: Organisatio
 def edit_activity(slug: str):
     activity = _activity(slug)
     base = activity_snapshot(activity)
-    values, errors = activity_values(base), {}
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = values_from_form(request.form, more_rows=more)
-        if not more:
-            payload, errors = activity_payload(values, activity.slug)
-            if not errors:
-                if not diff(base, payload):
-                    flash("You did not change anything.", "info")
-                    return redirect(url_for("manage.organisation",
-                                            slug=activity.organisation.slug))
-                change = ChangeRequest(kind="activity", organisation=activity.organisation,
-                                       activity_id=activity.id, payload=payload, base=base,
-                                       summary=f"Edit “{activity.title}”")
-                return _submitted(change, submit(change, _me()), activity.organisation)
+    form = ActivityForm(activity_values(base), activity.slug)
+    if form.is_submitted() and not form.more_rows and form.validate():
+        if not diff(base, form.payload):
+            flash("You did not change anything.", "info")
+            return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
+        change = ChangeRequest(kind="activity", organisation=activity.organisation,
+                               activity_id=activity.id, payload=form.payload, base=base,
+                               summary=f"Edit “{activity.title}”")
+        return _submitted(change, submit(change, _me()), activity.organisation)
     return render_template("manage/edit_activity.html", activity=activity,
-                           organisation=activity.organisation, **_form_context(values, errors)), \
-        400 if errors else 200
+                           organisation=activity.organisation,
+                           **_form_context(form.values, form.messages)), \
+        400 if form.messages else 200
 
 
 @bp.route("/organisations/<slug>/activities/new", methods=["GET", "POST"])
 @signed_in
 def new_activity(slug: str):
     org = _organisation(slug)
-    values, errors = activity_values({}), {}
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = values_from_form(request.form, more_rows=more)
-        if not more:
-            payload, errors = activity_payload(values, unique_slug(Activity, values["title"]))
-            if not errors:
-                change = ChangeRequest(kind="new_activity", organisation=org, payload=payload,
-                                       base={}, summary=f"New activity “{payload['title']}”")
-                return _submitted(change, submit(change, _me()), org)
+    form = ActivityForm(activity_values({}), lambda sent: unique_slug(Activity, sent["title"]))
+    if form.is_submitted() and not form.more_rows and form.validate():
+        change = ChangeRequest(kind="new_activity", organisation=org, payload=form.payload,
+                               base={}, summary=f"New activity “{form.payload['title']}”")
+        return _submitted(change, submit(change, _me()), org)
     return render_template("manage/edit_activity.html", activity=None, organisation=org,
-                           **_form_context(values, errors)), 400 if errors else 200
+                           **_form_context(form.values, form.messages)), \
+        400 if form.messages else 200
 
 
 @bp.route("/activities/<slug>/status", methods=["GET", "POST"])

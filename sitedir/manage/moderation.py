@@ -13,7 +13,7 @@ from .auth import audit, moderator_required, signed_in
 from ..extensions import db
 from ..models import Activity, Organisation, utcnow
 from . import bp
-from .forms import OrganisationForm, activity_payload, activity_values, values_from_form
+from .forms import ActivityForm, OrganisationForm, activity_values
 from .limits import check_claim
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
@@ -280,27 +280,26 @@ def register():
 
     org_form = OrganisationForm(prefix="org_")
     org_values = org_form.values
-    values, errors = activity_values({}), {}
+    form = ActivityForm(activity_values({}), "new-activity")
     if request.method == "GET" and request.args.get("suggestion", "").isdigit():
-        _from_suggestion(int(request.args["suggestion"]), org_values, values)
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = values_from_form(request.form, more_rows=more)
+        _from_suggestion(int(request.args["suggestion"]), org_values, form.values)
+    errors: dict[str, str] = {}
+    if form.is_submitted():
         org_form.validate()
         org_values = org_form.values
-        if not more:
-            payload, errors = activity_payload(values, "new-activity")
-            errors = {**org_form.messages, **errors}
+        if not form.more_rows:
+            form.validate()  # both forms, so the summary lists every problem at once
+            errors = {**org_form.messages, **form.messages}
             if not errors:
                 change = ChangeRequest(kind="register", payload={
-                    "organisation": org_values, "activity": payload}, base={},
+                    "organisation": org_values, "activity": form.payload}, base={},
                     summary=f"Register “{org_values['name']}”")
                 submit(change, _me())
                 flash("Thank you. A moderator will check your organisation and its first "
                       "activity, and email you when they are published.")
                 return redirect(url_for("manage.dashboard"))
     return render_template("manage/register.html", org=org_values,
-                           **_form_context(values, errors)), 400 if errors else 200
+                           **_form_context(form.values, errors)), 400 if errors else 200
 
 
 # -- the public's suggestions and problem reports ----------------------------------------------

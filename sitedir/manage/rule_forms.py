@@ -50,11 +50,15 @@ class RuleForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)  # no validators of its own: nothing repeats a rule
         self.values, errors = self.check(self.sent())
+        self.place(errors)
+        return not self.messages
+
+    def place(self, errors: dict[str, str]) -> None:
+        """Each rule's error onto its field; `messages` by the field's name on the page."""
         self.messages = {}
         for name, message in errors.items():
             self[name].errors = [message]
             self.messages[self[name].name] = message
-        return not self.messages
 
 
 class SignInForm(RuleForm):
