@@ -92,7 +92,7 @@ def test_editor_break_is_public_and_in_search_within_seconds(
     expected = "On a break until"
     assert _wait_for_text(page, f"/activities/{KNIT}", "main", expected) < 5
     assert "Last reviewed" in page.inner_text("main")
-    took = _wait_for_text(page, "/search?q=knit", f"#card-{KNIT}", expected)
+    took = _wait_for_text(page, "/search?q=knit", f"li.sd-card:has(#card-{KNIT})", expected)
     assert took < 10, f"search showed the break after {took:.1f} s"
     with app.app_context():
         from sitedir.manage.models import ChangeRequest
