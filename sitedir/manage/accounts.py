@@ -19,9 +19,9 @@ from ..sessions import fresh_session
 from ..extensions import db
 from ..models import utcnow
 from . import bp
-from .models import SignInToken, User, account_email
+from .models import SignInToken, User
+from .rule_forms import SignInForm
 from ..links import public_url, safe_next
-from ..text import EMAIL_MESSAGE, TextError
 from .notify import send_email
 
 
@@ -62,26 +62,20 @@ def sign_in():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("manage.dashboard"))
-    errors: dict[str, str] = {}
-    email = ""
-    if request.method == "POST":
-        email = request.form.get("email", "")
-        try:
-            email = account_email(email)
-        except TextError:
-            errors["email"] = EMAIL_MESSAGE
-            email = email[:254]  # shown back as typed (escaped), never used
-        if not errors:
-            if over_limit(email, hash_secret(client_ip())):
-                abort(429)
-            issue_sign_in_link(email, next_url)
-            audit("signin.requested", email, actor=None)
-            db.session.commit()
-            # The same answer for known and unknown addresses: the page must not reveal accounts.
-            return render_template("manage/check_email.html", email=email,
-                                   minutes=current_app.config["SIGNIN_TOKEN_MINUTES"])
-    return render_template("manage/sign_in.html", errors=errors, email=email, next=next_url), \
-        400 if errors else 200
+    form = SignInForm()
+    if form.validate_on_submit():
+        email = form.values["email"]
+        if over_limit(email, hash_secret(client_ip())):
+            abort(429)
+        issue_sign_in_link(email, next_url)
+        audit("signin.requested", email, actor=None)
+        db.session.commit()
+        # The same answer for known and unknown addresses: the page must not reveal accounts.
+        return render_template("manage/check_email.html", email=email,
+                               minutes=current_app.config["SIGNIN_TOKEN_MINUTES"])
+    return render_template("manage/sign_in.html", errors=form.messages,
+                           email=form.values["email"], next=next_url), \
+        400 if form.messages else 200
 
 
 def _usable_token(token: str) -> SignInToken | None:

@@ -17,14 +17,14 @@ from ..listing import is_stale, status_text
 from ..models import Activity, Organisation, Term, Venue, unique_slug
 from . import bp
 from .forms import (
-    NEW_VENUE, WEEK_CHOICES, activity_payload, activity_values, organisation_payload,
-    values_from_form, weekday_choices,
+    NEW_VENUE, WEEK_CHOICES, ActivityForm, OrganisationForm, activity_values, weekday_choices,
 )
 from .models import ChangeRequest, ListingVersion, User
 from .publish import (
     ChangeError, activity_snapshot, diff, is_trusted, organisation_snapshot, submit,
 )
-from .status import ANSWERS, publish_status, status_values
+from .rule_forms import StatusForm
+from .status import ANSWERS, publish_status
 
 
 def _organisation(slug: str) -> Organisation:
@@ -98,42 +98,33 @@ def _submitted(change: ChangeRequest, published: bool, organisation: Organisatio
 def edit_activity(slug: str):
     activity = _activity(slug)
     base = activity_snapshot(activity)
-    values, errors = activity_values(base), {}
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = values_from_form(request.form, more_rows=more)
-        if not more:
-            payload, errors = activity_payload(values, activity.slug)
-            if not errors:
-                if not diff(base, payload):
-                    flash("You did not change anything.", "info")
-                    return redirect(url_for("manage.organisation",
-                                            slug=activity.organisation.slug))
-                change = ChangeRequest(kind="activity", organisation=activity.organisation,
-                                       activity_id=activity.id, payload=payload, base=base,
-                                       summary=f"Edit “{activity.title}”")
-                return _submitted(change, submit(change, _me()), activity.organisation)
+    form = ActivityForm(activity_values(base), activity.slug)
+    if form.is_submitted() and not form.more_rows and form.validate():
+        if not diff(base, form.payload):
+            flash("You did not change anything.", "info")
+            return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
+        change = ChangeRequest(kind="activity", organisation=activity.organisation,
+                               activity_id=activity.id, payload=form.payload, base=base,
+                               summary=f"Edit “{activity.title}”")
+        return _submitted(change, submit(change, _me()), activity.organisation)
     return render_template("manage/edit_activity.html", activity=activity,
-                           organisation=activity.organisation, **_form_context(values, errors)), \
-        400 if errors else 200
+                           organisation=activity.organisation,
+                           **_form_context(form.values, form.messages)), \
+        400 if form.messages else 200
 
 
 @bp.route("/organisations/<slug>/activities/new", methods=["GET", "POST"])
 @signed_in
 def new_activity(slug: str):
     org = _organisation(slug)
-    values, errors = activity_values({}), {}
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = values_from_form(request.form, more_rows=more)
-        if not more:
-            payload, errors = activity_payload(values, unique_slug(Activity, values["title"]))
-            if not errors:
-                change = ChangeRequest(kind="new_activity", organisation=org, payload=payload,
-                                       base={}, summary=f"New activity “{payload['title']}”")
-                return _submitted(change, submit(change, _me()), org)
+    form = ActivityForm(activity_values({}), lambda sent: unique_slug(Activity, sent["title"]))
+    if form.is_submitted() and not form.more_rows and form.validate():
+        change = ChangeRequest(kind="new_activity", organisation=org, payload=form.payload,
+                               base={}, summary=f"New activity “{form.payload['title']}”")
+        return _submitted(change, submit(change, _me()), org)
     return render_template("manage/edit_activity.html", activity=None, organisation=org,
-                           **_form_context(values, errors)), 400 if errors else 200
+                           **_form_context(form.values, form.messages)), \
+        400 if form.messages else 200
 
 
 @bp.route("/activities/<slug>/status", methods=["GET", "POST"])
@@ -144,26 +135,20 @@ def activity_status(slug: str):
     Published at once, as a reminder answer is: the organisation's own editor says so.
     """
     activity = _activity(slug)
-    values, errors = current_status(activity), {}
-    if request.method == "POST":
-        values = {"status": request.form.get("status", ""),
-                  "break_until": request.form.get("break_until", "").strip(),
-                  "waiting_list": request.form.get("waiting_list") == "yes"}
-        checked, errors = status_values(values["status"], values["break_until"],
-                                        values["waiting_list"])
-        if not errors:
-            try:
-                publish_status(activity, checked, _me(), via="dashboard")
-                db.session.commit()
-            except ChangeError as exc:
-                errors = {"status": f"This status cannot be published: {exc}"}
-            else:
-                flash(f"Published: {activity.title} is now shown as “{status_text(activity)}”, "
-                      "reviewed today. Search shows it within seconds.")
-                return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
-    return render_template("manage/status.html", activity=activity, v=values, errors=errors,
-                           organisation=activity.organisation, answers=ANSWERS), \
-        400 if errors else 200
+    form = StatusForm() if request.method == "POST" else StatusForm(data=current_status(activity))
+    if form.validate_on_submit():
+        try:
+            publish_status(activity, form.checked, _me(), via="dashboard")
+            db.session.commit()
+        except ChangeError as exc:
+            form.messages = {"status": f"This status cannot be published: {exc}"}
+        else:
+            flash(f"Published: {activity.title} is now shown as “{status_text(activity)}”, "
+                  "reviewed today. Search shows it within seconds.")
+            return redirect(url_for("manage.organisation", slug=activity.organisation.slug))
+    return render_template("manage/status.html", activity=activity, v=form.values,
+                           errors=form.messages, organisation=activity.organisation,
+                           answers=ANSWERS), 400 if form.messages else 200
 
 
 def current_status(activity: Activity) -> dict[str, Any]:
@@ -178,18 +163,16 @@ def current_status(activity: Activity) -> dict[str, Any]:
 def edit_organisation(slug: str):
     org = _organisation(slug)
     base = organisation_snapshot(org)
-    values, errors = dict(base), {}
-    if request.method == "POST":
-        values, errors = organisation_payload(request.form)
-        if not errors:
-            if not diff(base, values):
-                flash("You did not change anything.", "info")
-                return redirect(url_for("manage.organisation", slug=org.slug))
-            change = ChangeRequest(kind="organisation", organisation=org, payload=values,
-                                   base=base, summary=f"Edit organisation “{org.name}”")
-            return _submitted(change, submit(change, _me()), org)
-    return render_template("manage/edit_organisation.html", organisation=org, v=values,
-                           errors=errors), 400 if errors else 200
+    form = OrganisationForm() if request.method == "POST" else OrganisationForm(data=base)
+    if form.validate_on_submit():
+        if not diff(base, form.values):
+            flash("You did not change anything.", "info")
+            return redirect(url_for("manage.organisation", slug=org.slug))
+        change = ChangeRequest(kind="organisation", organisation=org, payload=form.values,
+                               base=base, summary=f"Edit organisation “{org.name}”")
+        return _submitted(change, submit(change, _me()), org)
+    return render_template("manage/edit_organisation.html", organisation=org, v=form.values,
+                           errors=form.messages), 400 if form.messages else 200
 
 
 @bp.get("/activities/<slug>/history")

@@ -1,17 +1,18 @@
-"""The edit forms: plain HTML fields ⇄ ActivityIn/OrganisationIn payloads, with plain errors.
+"""The edit forms: Flask-WTF forms ⇄ ActivityIn/OrganisationIn payloads, with plain errors.
 
-Forms are parsed by hand rather than with WTForms field lists because the schedule is a
-variable number of rows that must work without JavaScript; validation is ActivityIn's own, and
-each pydantic error is mapped back to the form field that caused it, in plain language.
+The timetable is a FieldList of rows; "Add more times" is a submit button that shows the form
+again with blank rows, so it works without JavaScript. The forms have no WTForms validators:
+validation is ActivityIn's (OrganisationIn's) own, and each pydantic error is mapped back to
+the form field that caused it, in plain language (RULE_MESSAGES, FIELD_OF, MISSING_MESSAGES).
 """
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
-from werkzeug.datastructures import MultiDict
+from wtforms import Field, FieldList, Form, FormField, StringField, TextAreaField
 
 from .. import geo
 from ..inputs import ActivityIn, OrganisationIn
@@ -19,12 +20,14 @@ from ..models import WEEKDAYS
 from ..text import EMAIL_MESSAGE, TextError, clean_line, clean_text, optional_email_address
 from ..web_address import is_web_address
 from .publish import FIELD_LABELS, ORGANISATION_FIELDS, activity_json
+from .rule_forms import RuleForm, YesField
 
 WEEK_CHOICES = [("", "Every week"), ("1", "1st week of the month"),
                 ("2", "2nd week of the month"), ("3", "3rd week of the month"),
                 ("4", "4th week of the month"), ("-1", "Last week of the month"),
                 ("1,3", "1st and 3rd weeks"), ("2,4", "2nd and 4th weeks")]
 BLANK_ROWS = 2  # empty schedule rows offered under the filled ones (more on request, no JS)
+MAX_ROWS = 50  # timetable rows of each kind read from one form
 TEXT_FIELDS = ("title", "summary", "description", "online_details", "schedule_notes",
                "cost_notes", "join_notes", "what_to_bring", "welcome", "contact_name",
                "contact_phone", "contact_email")
@@ -121,31 +124,160 @@ def _pad(rows: list[dict], keys: tuple[str, ...], extra: int = BLANK_ROWS) -> li
     return rows + [{key: "" for key in keys} for _ in range(extra)]
 
 
-def _rows(form: MultiDict, prefix: str, keys: tuple[str, ...]) -> list[dict]:
-    count = min(int(form.get(f"{prefix}_count", "0") or 0), 50)
-    return [{key: form.get(f"{prefix}-{index}-{key}", "").strip() for key in keys}
-            for index in range(count)]
+class ListField(Field):
+    """Every value sent under one name (a group of checkboxes), in order; which values are
+    allowed is the input model's rule, not the field's."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = list(valuelist)
 
 
-def values_from_form(form: MultiDict, more_rows: bool = False) -> dict[str, Any]:
-    """Form values as submitted (re-shown on errors, or with more schedule rows)."""
-    # Browsers send textarea line breaks as CRLF; the store (and content/ YAML) uses LF, and
-    # without this every edit showed the unchanged description as a change to moderators.
-    values: dict[str, Any] = {name: _lf(form.get(name, "")).strip()
-                              for name in TEXT_FIELDS + NEW_VENUE_FIELDS}
-    values.update({name: form.getlist(name) for name in LIST_FIELDS})
-    values.update({name: form.get(name) == "yes" for name in FLAG_FIELDS})
-    for name in ("age_min", "age_max", "venue", "status", "break_until", "cost_type",
-                 "cost_amount", "cost_per", "join_how", "bring_friend"):
-        values[name] = form.get(name, "").strip()
-    slots = [row for row in _rows(form, "slot", ("day", "weeks", "start", "end", "title"))
-             if any(row.values())]
-    dates = [row for row in _rows(form, "date", ("date", "start", "end", "title"))
-             if any(row.values())]
-    extra = BLANK_ROWS + (2 if more_rows else 0)
-    values["slots"] = _pad(slots, ("day", "weeks", "start", "end", "title"), extra)
-    values["dates"] = _pad(dates, ("date", "start", "end", "title"), extra)
-    return values
+class RowList(FieldList):
+    """Timetable rows: the first MAX_ROWS sent are read; blank rows are added to show."""
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Any:
+        return (index for index in super()._extract_indices(prefix, formdata)
+                if index < MAX_ROWS)
+
+
+class SlotRowForm(Form):
+    """A regular time: slot-<n>-day, -weeks, -start, -end, -title."""
+
+    day = StringField()
+    weeks = StringField()
+    start = StringField()
+    end = StringField()
+    title = StringField()
+
+
+class DateRowForm(Form):
+    """A dated session: date-<n>-date, -start, -end, -title."""
+
+    date = StringField()
+    start = StringField()
+    end = StringField()
+    title = StringField()
+
+
+class NewVenueForm(Form):
+    """A venue not in the list yet: new_venue_name, _address, _town, _postcode."""
+
+    name = StringField()
+    address = TextAreaField()
+    town = StringField()
+    postcode = StringField()
+
+
+ROW_KEYS = {"slot": ("day", "weeks", "start", "end", "title"),
+            "date": ("date", "start", "end", "title")}
+ROW_PATTERN = re.compile(r"(slot|date)-(\d+)-(\w+)")
+
+
+class ActivityForm(RuleForm):
+    """The activity form (edit, add, one section, register), validated by ActivityIn.
+
+    `slug` is the listing's, or made from the sent values for a new one. `shown` is what a
+    GET shows and what a section's POST keeps of the fields it does not
+    edit; "Add more times" is a submit button (action=more-rows), so no JavaScript is needed.
+    """
+
+    title, summary, description = StringField(), StringField(), TextAreaField()
+    online_details, schedule_notes = TextAreaField(), TextAreaField()
+    cost_notes, join_notes = TextAreaField(), TextAreaField()
+    what_to_bring, welcome = TextAreaField(), TextAreaField()
+    contact_name, contact_phone, contact_email = StringField(), StringField(), StringField()
+    categories, helps, formats = ListField(), ListField(), ListField()
+    referral_from, accessibility = ListField(), ListField()
+    hide_address, term_time_only, waiting_list = YesField(), YesField(), YesField()
+    age_min, age_max, venue, status = StringField(), StringField(), StringField(), StringField()
+    break_until, cost_type, cost_amount = StringField(), StringField(), StringField()
+    cost_per, join_how, bring_friend = StringField(), StringField(), StringField()
+    new_venue = FormField(NewVenueForm, separator="_")
+    slot = RowList(FormField(SlotRowForm))
+    date = RowList(FormField(DateRowForm))
+    action = StringField()
+
+    def __init__(self, shown: dict[str, Any], slug: str | Callable[[dict[str, Any]], str],
+                 fields: tuple[str, ...] | None = None, **kwargs: Any) -> None:
+        self.shown, self.slug, self.fields = shown, slug, fields
+        self.payload: dict[str, Any] = {}
+        super().__init__(**kwargs)
+        self._show_rows()
+
+    @property
+    def more_rows(self) -> bool:
+        return self.action.data == "more-rows"
+
+    def sent(self) -> dict[str, Any]:
+        """The values as sent (re-shown on errors or with more rows); a section keeps the
+        rest from `shown`."""
+        if not self.is_submitted():
+            return self.shown
+        # Browsers send textarea line breaks as CRLF; the store (and content/ YAML) uses LF,
+        # and without this every edit showed the unchanged description as a change.
+        values: dict[str, Any] = {name: _lf(self[name].data or "").strip()
+                                  for name in TEXT_FIELDS}
+        values.update({f"new_venue_{part}": _lf(self.new_venue[part].data or "").strip()
+                       for part in ("name", "address", "town", "postcode")})
+        values.update({name: self[name].data or [] for name in LIST_FIELDS})
+        values.update({name: self[name].data for name in FLAG_FIELDS})
+        for name in ("age_min", "age_max", "venue", "status", "break_until", "cost_type",
+                     "cost_amount", "cost_per", "join_how", "bring_friend"):
+            values[name] = (self[name].data or "").strip()
+        extra = BLANK_ROWS + (2 if self.more_rows else 0)
+        for kind, key in (("slot", "slots"), ("date", "dates")):
+            rows = [{part: (entry[part].data or "").strip() for part in ROW_KEYS[kind]}
+                    for entry in self[kind]]
+            values[key] = _pad([row for row in rows if any(row.values())], ROW_KEYS[kind],
+                               extra)
+        if self.fields is None:
+            return values
+        return {**self.shown, **{name: values[name] for name in self.fields}}
+
+    def check(self, sent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        slug = self.slug(sent) if callable(self.slug) else self.slug
+        self.payload, errors = activity_payload(sent, slug)
+        return sent, errors
+
+    def place(self, errors: dict[str, str]) -> None:
+        """Errors are named as the page names fields (slot-0-start, new_venue_name)."""
+        self._show_rows()
+        self.messages = dict(errors)
+        for name, message in errors.items():
+            self._field_named(name).errors = [message]
+
+    def _show_rows(self) -> None:
+        """The timetable rows as shown (filled rows first, then blank ones), so a row error
+        such as slot-0-start lands on the row the page shows with that name."""
+        for kind, key in (("slot", "slots"), ("date", "dates")):
+            rows = self[kind]
+            rows.entries, rows.last_index = [], -1
+            for row in self.values[key]:
+                rows.append_entry(row)
+
+    def _field_named(self, name: str) -> Any:
+        """The field an error's form name points at (the form itself for a whole-record one)."""
+        row = ROW_PATTERN.fullmatch(name)
+        if row and int(row[2]) < len(self[row[1]].entries):
+            return self[row[1]][int(row[2])][row[3]]
+        if name.startswith("new_venue_"):
+            return self.new_venue[name.removeprefix("new_venue_")]
+        return self._fields.get(name) or _FormErrors(self)
+
+
+class _FormErrors:
+    """Where an error without a field of its own goes: the form's own errors."""
+
+    def __init__(self, form: ActivityForm) -> None:
+        self.form = form
+
+    @property
+    def errors(self) -> list[str]:
+        return self.form.form_errors
+
+    @errors.setter
+    def errors(self, messages: list[str]) -> None:
+        self.form.form_errors.extend(messages)
 
 
 def _number(values: dict, name: str, errors: dict, label: str, decimal: bool = False) -> Any:
@@ -314,10 +446,24 @@ def _plain_message(name: str, error: dict, message: str) -> str:
     return f"{label}: {message}"
 
 
-def organisation_payload(form: MultiDict,
-                         prefix: str = "") -> tuple[dict[str, str], dict[str, str]]:
-    """The organisation form → (payload, errors); prefix names the fields on a shared form."""
-    payload = {name: _lf(form.get(prefix + name, "")).strip() for name in ORGANISATION_FIELDS}
+class OrganisationForm(RuleForm):
+    """An organisation's fields; `prefix="org_"` keeps them apart on the registration form."""
+
+    name = StringField()
+    summary = StringField()
+    description = TextAreaField()
+    website = StringField()
+    email = StringField()
+    phone = StringField()
+    charity_number = StringField()
+
+    def check(self, sent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        return organisation_payload(sent)
+
+
+def organisation_payload(sent: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The organisation's fields as sent → (payload, errors by field name)."""
+    payload = {name: _lf(sent.get(name) or "").strip() for name in ORGANISATION_FIELDS}
     errors: dict[str, str] = {}
     try:
         item = OrganisationIn.model_validate(payload)

@@ -13,21 +13,17 @@ from .auth import audit, moderator_required, signed_in
 from ..extensions import db
 from ..models import Activity, Organisation, utcnow
 from . import bp
-from .forms import activity_payload, activity_values, organisation_payload, values_from_form
-from ..text import cleaned_form
+from .forms import ActivityForm, OrganisationForm, activity_values
 from .limits import check_claim
 from .models import ChangeRequest, Claim, Membership, User
 from ..links import public_url
 from ..notify import notify_moderators
 from .notify import send_email
+from .rule_forms import ClaimForm, ReasonForm
 from .publish import (
     ChangeError, activity_snapshot, apply_change, diff, merged, organisation_snapshot,
     reject_change, submit,
 )
-
-
-CLAIM_LABELS = {"role_in_group": "Your role in the group", "message": "Your message"}
-REASON_LABELS = {"reason": "The reason"}
 
 
 def _me() -> User:
@@ -160,14 +156,14 @@ def approve_change(change_id: int):
 @moderator_required
 def reject(change_id: int):
     item = _change(change_id)
-    values, errors = cleaned_form(request.form, texts=("reason",), labels=REASON_LABELS)
-    reason = values["reason"]
-    if not reason or errors:
+    form = ReasonForm()
+    reason = form.values["reason"] if form.validate() else ""
+    if not reason:
         return render_template("manage/change.html", change=item, error="",
-                               reason_error=errors.get("reason") or "Enter the reason, so the "
-                               "editor can put it right", **_review(item)), 400
+                               reason_error=form.messages.get("reason") or "Enter the reason, "
+                               "so the editor can put it right", **_review(item)), 400
     try:
-        reject_change(item, _me(), reason[:2000])
+        reject_change(item, _me(), reason)
     except ChangeError:
         abort(409)
     _tell_submitter(item, approved=False)
@@ -191,35 +187,29 @@ def claim(kind: str, slug: str):
     user = _me()
     if any(m.organisation_id == organisation.id for m in user.memberships):
         return redirect(url_for("manage.organisation", slug=organisation.slug))
-    errors: dict[str, str] = {}
-    values = {"role_in_group": "", "message": ""}
-    if request.method == "POST":
-        values, errors = cleaned_form(request.form, lines=("role_in_group",),
-                                      texts=("message",), labels=CLAIM_LABELS)
-        values = {name: value[:2000] for name, value in values.items()}
-        if not values["role_in_group"] and "role_in_group" not in errors:
-            errors["role_in_group"] = "Enter your role in the group, like “volunteer organiser”"
-        if not errors and _pending_claim(user, organisation):
+    form = ClaimForm()
+    if form.validate_on_submit():
+        values = form.values
+        if _pending_claim(user, organisation):
             flash(f"You have already asked to edit {organisation.name}. A moderator will "
                   "email you.", "info")
             return redirect(url_for("manage.dashboard"))
-        if not errors:
-            check_claim(user)
-            item = Claim(user_id=user.id, organisation_id=organisation.id,
-                         role_in_group=values["role_in_group"][:200], message=values["message"])
-            db.session.add(item)
-            audit("claim.submitted", organisation.slug, actor=user)
-            db.session.flush()
-            notify_moderators(
-                "claim", f"a request to edit {organisation.name}",
-                f"Someone asks to edit the listings of {organisation.name}.",
-                public_url("manage.queue", _anchor=f"claim-{item.id}"))
-            db.session.commit()
-            flash(f"Thank you. A moderator will check that you run {organisation.name} and "
-                  "email you.")
-            return redirect(url_for("manage.dashboard"))
-    return render_template("manage/claim.html", organisation=organisation, v=values,
-                           errors=errors), 400 if errors else 200
+        check_claim(user)
+        item = Claim(user_id=user.id, organisation_id=organisation.id,
+                     role_in_group=values["role_in_group"][:200], message=values["message"])
+        db.session.add(item)
+        audit("claim.submitted", organisation.slug, actor=user)
+        db.session.flush()
+        notify_moderators(
+            "claim", f"a request to edit {organisation.name}",
+            f"Someone asks to edit the listings of {organisation.name}.",
+            public_url("manage.queue", _anchor=f"claim-{item.id}"))
+        db.session.commit()
+        flash(f"Thank you. A moderator will check that you run {organisation.name} and "
+              "email you.")
+        return redirect(url_for("manage.dashboard"))
+    return render_template("manage/claim.html", organisation=organisation, v=form.values,
+                           errors=form.messages), 400 if form.messages else 200
 
 
 def _pending_claim(user: User, organisation: Organisation) -> bool:
@@ -236,10 +226,10 @@ def decide_claim(claim_id: int, decision: str):
         abort(404)
     if item.status != "pending":
         abort(409)
-    values, errors = cleaned_form(request.form, texts=("reason",), labels=REASON_LABELS)
-    reason = values["reason"][:2000]
-    if errors:
-        flash(errors["reason"], "info")
+    form = ReasonForm()
+    reason = form.values["reason"] if form.validate() else ""
+    if form.messages:
+        flash(form.messages["reason"], "info")
         return redirect(url_for("manage.queue"))
     if decision == "reject" and not reason:
         flash("Enter a reason to reject a claim.", "info")
@@ -288,28 +278,28 @@ def register():
     """A new organisation and its first activity, as one change request for a moderator."""
     from .editing import _form_context
 
-    org_values = {name: "" for name in ("name", "summary", "description", "website", "email",
-                                        "phone", "charity_number")}
-    values, errors = activity_values({}), {}
+    org_form = OrganisationForm(prefix="org_")
+    org_values = org_form.values
+    form = ActivityForm(activity_values({}), "new-activity")
     if request.method == "GET" and request.args.get("suggestion", "").isdigit():
-        _from_suggestion(int(request.args["suggestion"]), org_values, values)
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = values_from_form(request.form, more_rows=more)
-        org_values, org_errors = organisation_payload(request.form, prefix="org_")
-        if not more:
-            payload, errors = activity_payload(values, "new-activity")
-            errors = {**{f"org_{k}": v for k, v in org_errors.items()}, **errors}
+        _from_suggestion(int(request.args["suggestion"]), org_values, form.values)
+    errors: dict[str, str] = {}
+    if form.is_submitted():
+        org_form.validate()
+        org_values = org_form.values
+        if not form.more_rows:
+            form.validate()  # both forms, so the summary lists every problem at once
+            errors = {**org_form.messages, **form.messages}
             if not errors:
                 change = ChangeRequest(kind="register", payload={
-                    "organisation": org_values, "activity": payload}, base={},
+                    "organisation": org_values, "activity": form.payload}, base={},
                     summary=f"Register “{org_values['name']}”")
                 submit(change, _me())
                 flash("Thank you. A moderator will check your organisation and its first "
                       "activity, and email you when they are published.")
                 return redirect(url_for("manage.dashboard"))
     return render_template("manage/register.html", org=org_values,
-                           **_form_context(values, errors)), 400 if errors else 200
+                           **_form_context(form.values, errors)), 400 if errors else 200
 
 
 # -- the public's suggestions and problem reports ----------------------------------------------

@@ -12,7 +12,7 @@ import secrets
 from collections import defaultdict
 
 import click
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 from flask.cli import AppGroup
 from sqlalchemy import func, select, update
 
@@ -27,7 +27,8 @@ from .. import links
 from ..links import public_url
 from .notify import send_email
 from .publish import ChangeError
-from .status import ANSWERS, publish_status, status_values
+from .rule_forms import StatusForm
+from .status import ANSWERS, publish_status
 
 
 def _recipients(organisation: Organisation) -> list[str]:
@@ -149,11 +150,12 @@ def reminder_answer(token: str, answer: str):
     activity = page["activity"]
     if state != "open" or activity is None:
         return render_template("manage/reminder.html", **page), 410
-    values, errors = status_values(answer, request.form.get("break_until", ""),
-                                   request.form.get("waiting_list") == "yes")
-    if errors:
+    form = StatusForm()
+    form.status.data = answer  # the answer is the link's, never a sent field
+    if not form.validate():
         return render_template("manage/reminder.html",
-                               **{**page, "error": errors["break_until"]}), 400
+                               **{**page, "error": form.messages["break_until"]}), 400
+    values = form.checked
     taken = db.session.execute(
         update(Reminder).where(Reminder.id == row.id, Reminder.used_at.is_(None))
         .values(used_at=utcnow(), answer=answer).execution_options(synchronize_session=False))

@@ -19,9 +19,7 @@ from ..models import Activity, Term, Venue
 from . import bp
 from .auth import signed_in
 from .editing import _activity, _form_context, _me, _submitted
-from .forms import (
-    FLAG_FIELDS, NEW_VENUE, NEW_VENUE_FIELDS, activity_payload, activity_values, values_from_form,
-)
+from .forms import NEW_VENUE, NEW_VENUE_FIELDS, ActivityForm, activity_values
 from .models import ChangeRequest
 from .publish import FIELD_LABELS, activity_snapshot, diff, submit
 
@@ -75,16 +73,6 @@ def draft_values(payload: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def with_section(values: dict[str, Any], form: Any, section: str, more: bool) -> dict[str, Any]:
-    """The draft's values with one section's fields replaced by what was sent."""
-    sent = values_from_form(form, more_rows=more)
-    fields = SECTIONS[section][1]
-    merged = dict(values)
-    for name in fields:
-        merged[name] = sent[name] if name not in FLAG_FIELDS else form.get(name) == "yes"
-    return merged
-
-
 @bp.route("/activities/<slug>/edit/<section>", methods=["GET", "POST"])
 @signed_in
 def edit_section(slug: str, section: str):
@@ -92,20 +80,17 @@ def edit_section(slug: str, section: str):
         abort(404)
     activity = _activity(slug)
     draft = _draft(activity)
-    values, errors = draft_values(draft.payload), {}
-    if request.method == "POST":
-        more = request.form.get("action") == "more-rows"
-        values = with_section(values, request.form, section, more)
-        if not more:
-            payload, errors = activity_payload(values, activity.slug)
-            if not errors:
-                draft.payload = payload
-                db.session.add(draft)
-                db.session.commit()
-                return redirect(url_for("manage.check_activity", slug=slug, _anchor=section))
+    # The section's own fields come from the form; the rest stay as the draft has them.
+    form = ActivityForm(draft_values(draft.payload), activity.slug, fields=SECTIONS[section][1])
+    if form.is_submitted() and not form.more_rows and form.validate():
+        draft.payload = form.payload
+        db.session.add(draft)
+        db.session.commit()
+        return redirect(url_for("manage.check_activity", slug=slug, _anchor=section))
     return render_template("manage/edit_section.html", activity=activity, section=section,
                            section_title=SECTIONS[section][0], organisation=activity.organisation,
-                           **_form_context(values, errors)), 400 if errors else 200
+                           **_form_context(form.values, form.messages)), \
+        400 if form.messages else 200
 
 
 def _words(value: Any, names: dict[str, str]) -> str:
