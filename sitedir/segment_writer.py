@@ -6,12 +6,13 @@ through temporary files, a per-posting field-length lookup at commit and an `add
 per posting. Here the words of a document are analysed with a per-process memo (a directory
 repeats its words: the 20k-listing benchmark has a few thousand distinct ones), postings are
 kept per term in memory, and each term's postings go to Whoosh's own codec a block at a time.
-The files are Whoosh's, byte for byte what its writer would make (tests/test_segment_writer.py
-compares every term, posting, stored field, length and column), so reading, updates and merges
-are unchanged.
+The segment holds what Whoosh's writer would put in it (tests/test_segment_writer.py compares
+every term, posting, term statistic, stored field, length and column), in Whoosh's own file
+format, so reading, updates and merges are unchanged.
 
-Only the analyzers named in `indexing` have a fast form (`WordAnalysis`); any other indexed
-field goes through Whoosh's `field.index()` as before.
+An analyzer made only of parts `fast_form` knows (a regex tokenizer, lower case, a character
+map, stop words, a stemmer) gets a fast form; any other indexed field goes through Whoosh's
+`field.index()` as before.
 """
 from __future__ import annotations
 
