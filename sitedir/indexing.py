@@ -35,10 +35,11 @@ from whoosh.analysis import (
 from whoosh.lang import porter2
 from whoosh.support.charset import accent_map
 
-from . import changelog, geo, listing
+from . import activity_rows, changelog, geo, listing
+from .activity_rows import ActivityRow
 from .changelog import Position
 from .extensions import db
-from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow, FULL_ACTIVITY
+from .models import WEEKDAYS, Activity, ListingChange, ScheduleEntry, utcnow
 from .segment_writer import SegmentBuilder
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,9 @@ def _days(entries: Iterable[ScheduleEntry]) -> set[str]:
     return found
 
 
-def to_document(activity: Activity) -> dict[str, Any]:
-    """The index document of one activity: a pure function of the loaded record."""
+def to_document(activity: Activity | ActivityRow) -> dict[str, Any]:
+    """The index document of one activity: a pure function of the loaded record (a mapped
+    Activity with its relationships loaded, or a plain row)."""
     venue = activity.venue
     categories = activity.categories
     needs = activity.needs
@@ -220,15 +222,16 @@ def open_index(path: Path, create: bool = True) -> index.Index:
 
 
 def _activities(uuids: Iterable[str] | None = None,
-                id_range: tuple[int, int] | None = None) -> Iterator[Activity]:
-    """Activities with what their documents need, by id: those named, those with ids in
+                id_range: tuple[int, int] | None = None) -> Iterator[ActivityRow]:
+    """Activities as plain rows (activity_rows.py), by id: those named, those with ids in
     `id_range` (inclusive), or all."""
-    query = select(Activity).options(*FULL_ACTIVITY).order_by(Activity.id)
     if uuids is not None:
-        query = query.where(Activity.uuid.in_(list(uuids)))
+        yield from activity_rows.rows_by_uuids(uuids)
+        return
+    query = select(Activity.id).order_by(Activity.id)
     if id_range is not None:
         query = query.where(Activity.id.between(*id_range))
-    yield from db.session.scalars(query.execution_options(yield_per=500))
+    yield from activity_rows.rows_by_ids(list(db.session.scalars(query)))
 
 
 # ---- the index's own change-log position --------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Time, UniqueConstraint, event, func, inspect, select,
 )
 from sqlalchemy.orm import (
-    Mapped, Session, joinedload, mapped_column, relationship, selectinload,
+    Mapped, Session, mapped_column, relationship, selectinload,
 )
 
 from .extensions import db
@@ -65,6 +65,71 @@ def set_changed(obj: Any, **values: Any) -> None:
 def utcnow() -> dt.datetime:
     """Naive UTC now, stored the same way by SQLite and PostgreSQL."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# ---- what the columns say beyond themselves -------------------------------------------------
+# Shared by the mapped classes below and by the plain rows of activity_rows.py (read without the
+# ORM for the index and the search page's cards), so each rule is written once.
+
+class VenueRules:
+    __slots__ = ()
+    placed_from: str
+    address: str
+    postcode: str
+
+    @property
+    def placed_approximately(self) -> bool:
+        return self.placed_from in ("sector", "outcode")
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line for line in self.address.split("\n") if line]
+
+    @property
+    def outcode(self) -> str:
+        return self.postcode.split(" ")[0] if self.postcode else ""
+
+
+class ActivityRules:
+    __slots__ = ()
+    terms: Any
+    venue: Any
+    formats: list[str]
+
+    def terms_of(self, taxonomy: str) -> list[Any]:
+        """This activity's own terms of one taxonomy, in taxonomy order."""
+        return [term for term in self.terms if term.taxonomy == taxonomy]
+
+    @property
+    def categories(self) -> list[Any]:
+        return self.terms_of("category")
+
+    @property
+    def needs(self) -> list[Any]:
+        return self.terms_of("need")
+
+    @property
+    def accessibility(self) -> list[Any]:
+        """The venue's access features plus the activity's own, without repeats."""
+        found = {term.key: term for term in (self.venue.accessibility if self.venue else [])}
+        found.update((term.key, term) for term in self.terms_of("accessibility"))
+        return sorted(found.values(), key=lambda term: term.position)
+
+    @property
+    def in_person(self) -> bool:
+        return "in_person" in self.formats
+
+
+class ScheduleEntryRules:
+    __slots__ = ()
+    date: Any
+    weeks: list[int]
+
+    @property
+    def kind(self) -> str:
+        if self.date is not None:
+            return "dated"
+        return "monthly" if self.weeks else "weekly"
 
 
 activity_term = Table(
@@ -125,7 +190,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.slug}>"
 
 
-class Venue(db.Model):
+class Venue(VenueRules, db.Model):
     """A place where activities happen, with its own coordinates and access features."""
 
     __tablename__ = "venue"
@@ -145,26 +210,14 @@ class Venue(db.Model):
     # the centre of the postcode sector or district, from the gazetteer).
     placed_from: Mapped[str] = mapped_column(String(20), default="")
 
-    @property
-    def placed_approximately(self) -> bool:
-        return self.placed_from in ("sector", "outcode")
-
     accessibility: Mapped[list[Term]] = relationship(secondary=venue_term, order_by=Term.position)
     activities: Mapped[list[Activity]] = relationship(back_populates="venue")
-
-    @property
-    def address_lines(self) -> list[str]:
-        return [line for line in self.address.split("\n") if line]
-
-    @property
-    def outcode(self) -> str:
-        return self.postcode.split(" ")[0] if self.postcode else ""
 
     def __repr__(self) -> str:
         return f"<Venue {self.slug}>"
 
 
-class Activity(db.Model):
+class Activity(ActivityRules, db.Model):
     """A listed activity: a group, class, service or event that people can join."""
 
     __tablename__ = "activity"
@@ -216,34 +269,11 @@ class Activity(db.Model):
         back_populates="activity", cascade="all, delete-orphan",
         order_by="(ScheduleEntry.date, ScheduleEntry.weekday, ScheduleEntry.start_time)")
 
-    def terms_of(self, taxonomy: str) -> list[Term]:
-        """This activity's own terms of one taxonomy, in taxonomy order."""
-        return [term for term in self.terms if term.taxonomy == taxonomy]
-
-    @property
-    def categories(self) -> list[Term]:
-        return self.terms_of("category")
-
-    @property
-    def needs(self) -> list[Term]:
-        return self.terms_of("need")
-
-    @property
-    def accessibility(self) -> list[Term]:
-        """The venue's access features plus the activity's own, without repeats."""
-        found = {term.key: term for term in (self.venue.accessibility if self.venue else [])}
-        found.update((term.key, term) for term in self.terms_of("accessibility"))
-        return sorted(found.values(), key=lambda term: term.position)
-
-    @property
-    def in_person(self) -> bool:
-        return "in_person" in self.formats
-
     def __repr__(self) -> str:
         return f"<Activity {self.slug}>"
 
 
-class ScheduleEntry(db.Model):
+class ScheduleEntry(ScheduleEntryRules, db.Model):
     """One line of an activity's timetable: weekly, monthly (nth weekday) or a single date."""
 
     __tablename__ = "schedule_entry"
@@ -259,12 +289,6 @@ class ScheduleEntry(db.Model):
     title: Mapped[str] = mapped_column(String(200), default="")
 
     activity: Mapped[Activity] = relationship(back_populates="schedule")
-
-    @property
-    def kind(self) -> str:
-        if self.date is not None:
-            return "dated"
-        return "monthly" if self.weeks else "weekly"
 
 
 class SchoolHoliday(db.Model):
@@ -419,10 +443,6 @@ def record_listing_changes(session: Session, flush_context: object, instances: o
 FULL_ACTIVITY = (selectinload(Activity.terms), selectinload(Activity.schedule),
                  selectinload(Activity.organisation),
                  selectinload(Activity.venue).selectinload(Venue.accessibility))
-# What an activity card (search results, lists) shows: the organisation and venue joined into
-# the same row, no venue access features. Three queries for a page of cards instead of five.
-CARD_ACTIVITY = (joinedload(Activity.organisation), joinedload(Activity.venue),
-                 selectinload(Activity.terms), selectinload(Activity.schedule))
 
 
 class OldSlug(db.Model):

@@ -32,6 +32,7 @@ def test_api_never_fails_and_matches_its_document(app: Flask) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 9
     calls: list[str] = []
+    ran: list[int] = []  # calls per operation
     for operation in operations:
         @settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck),
                   database=None)
@@ -41,8 +42,12 @@ def test_api_never_fails_and_matches_its_document(app: Flask) -> None:
             # Uncompressed: the checks read the body as text (compression has its own tests).
             case.call_and_validate(checks=checks, headers={"Accept-Encoding": "identity"})
 
+        before = len(calls)
         run()
-    assert len(set(calls)) >= 9 and len(calls) >= 9 * 5
+        ran.append(len(calls) - before)
+    # Every operation was called, and most of the budget was used (Hypothesis stops early on
+    # an operation with few distinct requests, so not every one reaches its maximum).
+    assert all(ran) and len(set(calls)) >= 9 and len(calls) >= 9 * examples(25) // 2, ran
 
 
 @settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))

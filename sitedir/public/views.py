@@ -24,9 +24,12 @@ def home():
         select(Term.id, func.count(Activity.id)).join(Term, Activity.terms)
         .where(Term.taxonomy == "category", Activity.status != "closed").group_by(Term.id)).all())
     total = db.session.scalar(select(func.count(Activity.id)).where(Activity.status != "closed"))
-    needs = db.session.scalars(
-        select(Term).where(Term.taxonomy == "need").order_by(Term.position)).all()
-    return render_template("public/home.html", counts=counts, total=total, needs=needs)
+    terms = db.session.scalars(select(Term).where(Term.taxonomy.in_(("category", "need")))
+                               .order_by(Term.position)).all()
+    return render_template(
+        "public/home.html", counts=counts, total=total,
+        categories=[term for term in terms if term.taxonomy == "category"],
+        needs=[term for term in terms if term.taxonomy == "need"])
 
 
 @bp.get("/categories/<key>")
