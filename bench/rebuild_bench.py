@@ -159,6 +159,8 @@ def run(size: int, args: argparse.Namespace, tantivy) -> None:
     if args.whoosh:
         print(f"whoosh writer / sitedir rebuild           "
               f"{median['whoosh writer'] / median['sitedir rebuild']:5.2f}x")
+    print(f"first search on the rebuilt index (every segment new): "
+          f"{search_bench.first_search(app):.0f} ms")
     cold = search_bench.cold_after_commit(app, trials=5)
     print(f"first search after a commit: median {statistics.median(cold):.0f} ms "
           f"({', '.join(f'{v:.0f}' for v in cold)})")

@@ -215,9 +215,22 @@ def publish_latency(app, trials: int = 5) -> list[float]:
     return results
 
 
+def first_search(app) -> float:
+    """A search's time in ms (the first one of a process, or on a newly swapped-in index,
+    reads every segment's caches)."""
+    from sitedir import search
+
+    with app.test_request_context():
+        started = time.perf_counter()
+        search.get_service(app).search(
+            search.SearchRequest(text="walking", filters={"cost": ["free"]}))
+        return (time.perf_counter() - started) * 1000
+
+
 def cold_after_commit(app, trials: int = 3) -> list[float]:
-    """The first search after an index commit: it opens a new searcher and rebuilds its
-    caches (bitmaps, columns, name order), which every later search reuses."""
+    """The first search after an index commit: it opens a new searcher and rebuilds the
+    caches (bitmaps, columns, name order) of the commit's new segment, which every later
+    search reuses. (Call first_search() before, so the other segments' are already read.)"""
     from sitedir import indexing, search
     from sitedir.extensions import db
     from sitedir.models import Activity
