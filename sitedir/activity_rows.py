@@ -1,12 +1,13 @@
 """Activities read as plain rows, without the ORM: for the index and the search page's cards.
 
 Building ORM objects (identity map, instrumented collections, one loader pass per relationship)
-was three quarters of making the index documents (7 of 9.5 s at 20k listings) and half of
-serving a search page. These rows carry every column of the activity, its venue and schedule
-entries, its organisation's name and slug, and its terms and the venue's access features, and
-get the same derived attributes from the mixins in models.py, so `to_document()`, `card_for()`
-and the listing rules read them exactly as they read a loaded Activity. They are read-only and
-load nothing lazily: an attribute that is not here fails loudly.
+was three quarters of making the index documents (7 of 9.5 s at 20k listings) and over a third
+of a search page that the page cache does not have. These rows carry every column of the
+activity, its venue and schedule entries, its organisation's name and slug, and its terms and
+the venue's access features, and get the same derived attributes from the mixins in models.py,
+so `to_document()`, `card_for()` and the listing rules read them exactly as they read a loaded
+Activity. Nothing writes to them once loaded, and they load nothing lazily: an attribute that
+is not here fails loudly.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ CHUNK = 500  # activities per round of queries (well under every database's para
 
 
 class _Row:
-    """Attributes from a result row's values, in the order of the class's own slots."""
+    """Attributes from a result row's values, named in order by the class's `_fields`."""
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ from flask import Flask
 from whoosh.query import Phrase
 
 from sitedir import indexing, search
+from sitedir.search import engine
 from sitedir.search.engine import PHRASE_FIELDS, bits_from_docs, posting_ids
 from tests.conftest import build_app
 from tests.search_helpers import rebuild
@@ -41,21 +42,28 @@ def _stem_runs(cache, rng: random.Random) -> list[list[str]]:
     return runs + [["walk", "walk"], ["group", "group", "group"]]
 
 
-def test_phrase_bits_are_whooshs_phrase(sample_index: Flask) -> None:
+@pytest.mark.parametrize("alone_up_to", [0, 10**9], ids=["whole index, kept", "candidates"])
+def test_phrase_bits_are_whooshs_phrase(sample_index: Flask, monkeypatch,
+                                        alone_up_to: int) -> None:
+    monkeypatch.setattr(engine, "PHRASE_ALONE_UP_TO", alone_up_to)
     rng = random.Random(7)
     with sample_index.app_context():
         cache = search.get_service().cache()
+        cache._matches.clear()  # nothing kept from another test
         everything = cache.searchable
         docs = [doc for doc in range(everything.bit_length()) if everything >> doc & 1]
         found_any = 0
         for stems in _stem_runs(cache, rng):
             for name in PHRASE_FIELDS:
                 whoosh = bits_from_docs(cache.searcher.docs_for_query(Phrase(name, stems)))
-                some = bits_from_docs(rng.sample(docs, len(docs) // 3))
-                assert cache.phrase_bits(name, stems, everything) == whoosh & everything, stems
-                assert cache.phrase_bits(name, stems, some) == whoosh & some, stems
+                for _twice in range(2):  # the second time from what was kept, if anything
+                    some = bits_from_docs(rng.sample(docs, len(docs) // 3))
+                    assert cache.phrase_bits(name, stems, some) == whoosh & some, stems
+                    assert cache.phrase_bits(name, stems, everything) == whoosh & everything
                 found_any += bool(whoosh & everything)
         assert found_any > 40  # the runs taken from the listings are found, so this means something
+        kept = [key for key in cache._matches if key[0] == "phrase"]
+        assert bool(kept) == (alone_up_to == 0)
 
 
 def test_posting_ids_are_every_posting(sample_index: Flask) -> None:

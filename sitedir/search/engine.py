@@ -41,6 +41,7 @@ MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the or
 WORD_CACHE_SIZE = 2048  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
 SEGMENT_WORD_CACHE_SIZE = 2048  # and per segment, so they outlive a commit
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
+PHRASE_ALONE_UP_TO = 300  # candidates checked for a phrase alone; more: the whole index, kept
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
 
 
@@ -235,44 +236,63 @@ class SearcherCache:
         return found
 
     def phrase_bits(self, fieldname: str, stems: list[str], within: int) -> int:
-        """Documents of `within` that have the stems one after another in a field (what
-        Whoosh's Phrase finds), reading positions only for documents that hold every stem.
+        """Documents of `within` that have the stems one after another in a field: what
+        Whoosh's Phrase finds, reading positions only of documents that hold every stem.
 
-        Whoosh's Phrase walks every document with all the words in the whole index: a
-        third of a search that the page cache did not have, even when a place or a
-        filter left a few candidates."""
-        maybe = within
+        Whoosh's Phrase walked every document with all the words in the whole index, a third
+        of a search the page cache did not have even when a place or filters left a few
+        candidates. Few candidates are checked on their own; many (a search with no place)
+        check the whole index once and keep the answer, as repeated words are common."""
+        holding = self.live
         for stem in set(stems):
-            maybe &= self.term_bits(fieldname, stem)
+            holding &= self.term_bits(fieldname, stem)
+        key = ("phrase", fieldname, tuple(stems))
+        whole = self._remembered(key)
+        if whole is None and (holding & within).bit_count() > PHRASE_ALONE_UP_TO:
+            whole = self._remember(key, self._phrase_among(fieldname, stems, holding))
+        if whole is not None:
+            return whole & within
+        return self._phrase_among(fieldname, stems, holding & within)
+
+    def _phrase_among(self, fieldname: str, stems: list[str], docs: int) -> int:
+        """Which of `docs` (each holding every stem) have the stems in a row."""
         found = 0
-        for leaf, offset, _data in self._leaves if maybe else ():
-            local = maybe >> offset & (1 << leaf.doc_count_all()) - 1
+        for leaf, offset, _data in self._leaves if docs else ():
+            local = docs >> offset & (1 << leaf.doc_count_all()) - 1
             if not local:
                 continue
             form = leaf.schema[fieldname].format
             matchers = {stem: leaf._terms.matcher(fieldname, leaf._text_to_bytes(
                 fieldname, stem), form) for stem in set(stems)}
+            rest = list(enumerate(stems[1:], 1))
             for doc in docs_from_bits(local):  # ascending, as the matchers move
                 at = {}
                 for stem, matcher in matchers.items():
                     matcher.skip_to(doc)  # it has doc: the bitmaps said so
                     at[stem] = set(matcher.value_as("positions"))
-                rest = list(enumerate(stems[1:], 1))
                 if any(all(start + step in at[stem] for step, stem in rest)
                        for start in at[stems[0]]):
                     found |= 1 << doc + offset
         return found
 
+    def _remembered(self, key: Any) -> int | None:
+        found = self._matches.get(key)
+        if found is not None:
+            self._matches.move_to_end(key)
+        return found
+
+    def _remember(self, key: Any, found: int) -> int:
+        """Keep a match for the most recent MATCH_CACHE_SIZE queries."""
+        self._matches[key] = found
+        if len(self._matches) > MATCH_CACHE_SIZE:
+            self._matches.popitem(last=False)
+        return found
+
     def query_bits(self, key: Any, query: Query) -> int:
         """Documents matching a query, remembered for the most recent MATCH_CACHE_SIZE queries."""
-        found = self._matches.get(key)
+        found = self._remembered(key)
         if found is None:
-            found = bits_from_docs(self.searcher.docs_for_query(query))
-            self._matches[key] = found
-            if len(self._matches) > MATCH_CACHE_SIZE:
-                self._matches.popitem(last=False)
-        else:
-            self._matches.move_to_end(key)
+            found = self._remember(key, bits_from_docs(self.searcher.docs_for_query(query)))
         return found
 
     def column(self, fieldname: str) -> list[Any]:
