@@ -109,6 +109,30 @@ def bits_from_docs(docs: Iterable[int]) -> int:
     return int.from_bytes(array, "little")
 
 
+def posting_values(matcher: Any, wanted: set[int]) -> dict[int, bytes]:
+    """The raw posting values (positions, for a phrase) of the wanted documents, read a block
+    at a time: skip_to() and value_as() per document were most of a phrase check."""
+    found: dict[int, bytes] = {}
+    if not hasattr(matcher, "_read_ids"):  # a one-posting term kept in the term info
+        for doc in matcher.all_ids():
+            if doc in wanted:
+                found[doc] = matcher.value()
+        return found
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids = matcher._ids
+        hits = [index for index in range(matcher._i, len(ids)) if ids[index] in wanted]
+        if hits:
+            if matcher._values is None:
+                matcher._read_values()
+            values = matcher._values
+            for index in hits:
+                found[ids[index]] = values[index]
+        matcher._next_block()
+    return found
+
+
 def posting_ids(matcher: Any) -> list[int]:
     """A term's document numbers from its raw matcher, a block at a time: Whoosh's all_ids()
     steps one posting at a time in Python, most of the first search of a common word."""
@@ -257,19 +281,20 @@ class SearcherCache:
     def _phrase_among(self, fieldname: str, stems: list[str], docs: int) -> int:
         """Which of `docs` (each holding every stem) have the stems in a row."""
         found = 0
+        rest = list(enumerate(stems[1:], 1))
         for leaf, offset, _data in self._leaves if docs else ():
             local = docs >> offset & (1 << leaf.doc_count_all()) - 1
             if not local:
                 continue
+            wanted = set(docs_from_bits(local))
             form = leaf.schema[fieldname].format
-            matchers = {stem: leaf._terms.matcher(fieldname, leaf._text_to_bytes(
-                fieldname, stem), form) for stem in set(stems)}
-            rest = list(enumerate(stems[1:], 1))
-            for doc in docs_from_bits(local):  # ascending, as the matchers move
-                at = {}
-                for stem, matcher in matchers.items():
-                    matcher.skip_to(doc)  # it has doc: the bitmaps said so
-                    at[stem] = set(matcher.value_as("positions"))
+            decode = form.decoder("positions")
+            values = {stem: posting_values(leaf._terms.matcher(
+                fieldname, leaf._text_to_bytes(fieldname, stem), form), wanted)
+                for stem in set(stems)}
+            for doc in wanted:  # every one holds every stem: the bitmaps said so
+                at = {stem: set(decode(found_values[doc]))
+                      for stem, found_values in values.items()}
                 if any(all(start + step in at[stem] for step, stem in rest)
                        for start in at[stems[0]]):
                     found |= 1 << doc + offset
@@ -860,6 +885,7 @@ def _hits(cache: SearcherCache, docs: list[int], scores: dict[int, float],
     lats, lons = cache.column("lat_e6"), cache.column("lon_e6")
     located = cache.term_bits("located", "1")
     uuids = cache.column("uuid")
+    terms = _snippet_terms(query) if query is not None else set()
     hits = []
     for doc in docs:
         has_point = bool(located >> doc & 1)
@@ -868,8 +894,8 @@ def _hits(cache: SearcherCache, docs: list[int], scores: dict[int, float],
             latitude=lats[doc] / 1e6 if has_point else None,
             longitude=lons[doc] / 1e6 if has_point else None,
             # Stored text is read only for a snippet: unpickling it is the slow part of a hit.
-            snippet=_snippet(query, cache.searcher.stored_fields(doc))
-            if query is not None else None))
+            snippet=snippets.snippet(cache.searcher.stored_fields(doc).get("body") or "", terms)
+            if terms else None))
     return hits
 
 
@@ -932,10 +958,9 @@ def _run(cache: SearcherCache, request: SearchRequest, stale_after_days: int,
     return result
 
 
-def _snippet(query: Query, stored: dict[str, Any]) -> Markup | None:
-    """The part of the description around the words searched for, marked (HTML-escaped)."""
-    terms = {_text(text) for fieldname, text in query.iter_all_terms() if fieldname == "body"}
-    return snippets.snippet(stored.get("body") or "", terms)
+def _snippet_terms(query: Query) -> set[str]:
+    """The body terms a snippet marks: the same for every hit of a page, so worked out once."""
+    return {_text(text) for fieldname, text in query.iter_all_terms() if fieldname == "body"}
 
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
