@@ -15,7 +15,9 @@ from sitedir import indexing, search
 from sitedir.search import engine
 from sitedir.search.engine import PHRASE_FIELDS, bits_from_docs, posting_ids
 from tests.conftest import build_app
-from tests.search_helpers import rebuild
+from sitedir.extensions import db
+from sitedir.models import Activity
+from tests.search_helpers import add_activity, index_now, rebuild
 
 SAMPLE = Path(__file__).resolve().parent.parent / "content"
 
@@ -49,7 +51,9 @@ def test_phrase_bits_are_whooshs_phrase(sample_index: Flask, monkeypatch,
     rng = random.Random(7)
     with sample_index.app_context():
         cache = search.get_service().cache()
-        cache._matches.clear()  # nothing kept from another test
+        segments = [data for _leaf, _offset, data in cache._leaves]
+        for data in segments:
+            data.phrases.clear()  # nothing kept from another test
         everything = cache.searchable
         docs = [doc for doc in range(everything.bit_length()) if everything >> doc & 1]
         found_any = 0
@@ -62,8 +66,8 @@ def test_phrase_bits_are_whooshs_phrase(sample_index: Flask, monkeypatch,
                     assert cache.phrase_bits(name, stems, everything) == whoosh & everything
                 found_any += bool(whoosh & everything)
         assert found_any > 40  # the runs taken from the listings are found, so this means something
-        kept = [key for key in cache._matches if key[0] == "phrase"]
-        assert bool(kept) == (alone_up_to == 0)
+        kept = [key for data in segments for key in data.phrases]
+        assert bool(kept) == (alone_up_to == 0)  # kept with the segment only when checked whole
 
 
 def test_posting_ids_are_every_posting(sample_index: Flask) -> None:
@@ -82,3 +86,32 @@ def test_posting_ids_are_every_posting(sample_index: Flask) -> None:
                 checked += 1
                 long += len(ids) > 128  # more than one block (Whoosh's default block size)
         assert checked > 2000 and long > 5
+
+
+def test_phrases_kept_with_segments_stay_right_after_a_commit(make_app, monkeypatch) -> None:
+    """A listing that loses a phrase in an edit is not found by it from the older segment's
+    kept answer, and one that gains it is found in the new segment."""
+    monkeypatch.setattr(engine, "PHRASE_ALONE_UP_TO", 0)  # check whole segments, keep them
+    app = make_app(content=None)
+    with app.app_context():
+        first = add_activity("Stitch circle", summary="Bring your knitting needles along")
+        second = add_activity("Sketch club", summary="Pencils and paper provided")
+        db.session.commit()
+        ids = (first.id, second.id)
+    rebuild(app)
+    stems = [token.text for token in indexing.SCHEMA["summary"].analyzer("knitting needles")]
+    service = search.get_service(app)
+    with app.app_context():
+        cache = service.cache()
+        assert cache.phrase_bits("summary", stems, cache.searchable).bit_count() == 1
+        db.session.get(Activity, ids[0]).summary = "Bring needles for your knitting"
+        db.session.get(Activity, ids[1]).summary = "Pencils, paper and knitting needles"
+        db.session.commit()
+    index_now(app)
+    with app.app_context():
+        cache = service.cache()
+        assert len(cache._leaves) > 1  # the edit is in a new segment beside the kept one
+        whoosh = bits_from_docs(cache.searcher.docs_for_query(Phrase("summary", stems)))
+        found = cache.phrase_bits("summary", stems, cache.searchable)
+        assert found == whoosh & cache.searchable and found.bit_count() == 1
+        assert cache.searcher.stored_fields(found.bit_length() - 1)["title"] == "Sketch club"

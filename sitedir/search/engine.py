@@ -179,6 +179,8 @@ class _SegmentData:
         self.orders: dict[str, list[int]] = {}  # sort → the segment's documents in that order
         self.stale: dict[int, int] = {}  # first fresh day → documents reviewed before it
         self.terms: dict[str, list[str]] = {}  # facet field → its terms in this segment
+        # (field, stems) → documents with the stems in a row: an LRU like the words
+        self.phrases: OrderedDict[tuple[str, tuple[str, ...]], int] = OrderedDict()
 
 
 _SEGMENTS: OrderedDict[str, _SegmentData] = OrderedDict()
@@ -196,6 +198,23 @@ def _segment_data(segment_id: str) -> _SegmentData:
         else:
             _SEGMENTS.move_to_end(segment_id)
         return data
+
+
+def _leaf_phrase(leaf: Any, fieldname: str, stems: list[str], local: int) -> int:
+    """Which of a segment's documents in `local` (each holding every stem) have the stems in
+    a row, by their positions."""
+    wanted = set(docs_from_bits(local))
+    form = leaf.schema[fieldname].format
+    decode = form.decoder("positions")
+    values = {stem: posting_values(leaf._terms.matcher(
+        fieldname, leaf._text_to_bytes(fieldname, stem), form), wanted) for stem in set(stems)}
+    rest = list(enumerate(stems[1:], 1))
+    found = 0
+    for doc in wanted:  # every one holds every stem: the bitmaps said so
+        at = {stem: set(decode(found_values[doc])) for stem, found_values in values.items()}
+        if any(all(start + step in at[stem] for step, stem in rest) for start in at[stems[0]]):
+            found |= 1 << doc
+    return found
 
 
 class SearcherCache:
@@ -266,38 +285,40 @@ class SearcherCache:
         Whoosh's Phrase walked every document with all the words in the whole index, a third
         of a search the page cache did not have even when a place or filters left a few
         candidates. Few candidates are checked on their own; many (a search with no place)
-        check the whole index once and keep the answer, as repeated words are common."""
+        check each segment whole once and keep its answer with the segment, so it outlives
+        a commit as the word bitmaps do."""
         holding = self.live
         for stem in set(stems):
             holding &= self.term_bits(fieldname, stem)
-        key = ("phrase", fieldname, tuple(stems))
-        whole = self._remembered(key)
-        if whole is None and (holding & within).bit_count() > PHRASE_ALONE_UP_TO:
-            whole = self._remember(key, self._phrase_among(fieldname, stems, holding))
-        if whole is not None:
-            return whole & within
-        return self._phrase_among(fieldname, stems, holding & within)
-
-    def _phrase_among(self, fieldname: str, stems: list[str], docs: int) -> int:
-        """Which of `docs` (each holding every stem) have the stems in a row."""
+        if (holding & within).bit_count() <= PHRASE_ALONE_UP_TO:
+            found = 0
+            for leaf, offset, _data in self._leaves if holding & within else ():
+                local = (holding & within) >> offset & (1 << leaf.doc_count_all()) - 1
+                if local:
+                    found |= _leaf_phrase(leaf, fieldname, stems, local) << offset
+            return found
         found = 0
-        rest = list(enumerate(stems[1:], 1))
-        for leaf, offset, _data in self._leaves if docs else ():
-            local = docs >> offset & (1 << leaf.doc_count_all()) - 1
-            if not local:
-                continue
-            wanted = set(docs_from_bits(local))
-            form = leaf.schema[fieldname].format
-            decode = form.decoder("positions")
-            values = {stem: posting_values(leaf._terms.matcher(
-                fieldname, leaf._text_to_bytes(fieldname, stem), form), wanted)
-                for stem in set(stems)}
-            for doc in wanted:  # every one holds every stem: the bitmaps said so
-                at = {stem: set(decode(found_values[doc]))
-                      for stem, found_values in values.items()}
-                if any(all(start + step in at[stem] for step, stem in rest)
-                       for start in at[stems[0]]):
-                    found |= 1 << doc + offset
+        for leaf, offset, data in self._leaves:
+            found |= self._segment_phrase(leaf, data, fieldname, tuple(stems)) << offset
+        return found & self.live & within
+
+    def _segment_phrase(self, leaf: Any, data: _SegmentData, fieldname: str,
+                        stems: tuple[str, ...]) -> int:
+        """A segment's documents with the stems in a row (deletions included, as _leaf_bits)."""
+        key = (fieldname, stems)
+        with _SEGMENTS_LOCK:
+            found = data.phrases.get(key)
+            if found is not None:
+                data.phrases.move_to_end(key)
+                return found
+        holding = -1
+        for stem in set(stems):
+            holding &= self._leaf_bits(leaf, data, (fieldname, stem), words=True)
+        found = _leaf_phrase(leaf, fieldname, list(stems), holding) if holding > 0 else 0
+        with _SEGMENTS_LOCK:
+            data.phrases[key] = found
+            if len(data.phrases) > SEGMENT_WORD_CACHE_SIZE:
+                data.phrases.popitem(last=False)
         return found
 
     def _remembered(self, key: Any) -> int | None:
