@@ -13,7 +13,7 @@ from whoosh.query import Phrase
 
 from sitedir import indexing, search
 from sitedir.search import engine
-from sitedir.search.engine import PHRASE_FIELDS, bits_from_docs, posting_ids
+from sitedir.search.engine import PHRASE_FIELDS, bits_from_docs, posting_ids, posting_values
 from tests.conftest import build_app
 from sitedir.extensions import db
 from sitedir.models import Activity
@@ -71,7 +71,10 @@ def test_phrase_bits_are_whooshs_phrase(sample_index: Flask, monkeypatch,
 
 
 def test_posting_ids_are_every_posting(sample_index: Flask) -> None:
-    """Term bitmaps read postings a block at a time; they must be every posting, in order."""
+    """Term bitmaps and phrase positions read postings a block at a time (skipping blocks
+    that hold none of the wanted documents): they must be every posting, in order, and the
+    wanted documents' values."""
+    rng = random.Random(3)
     with sample_index.app_context():
         cache = search.get_service().cache()
         checked = long = 0
@@ -83,6 +86,13 @@ def test_posting_ids_are_every_posting(sample_index: Flask) -> None:
                     return leaf._terms.matcher(fieldname, text, field.format)
                 ids = posting_ids(raw())
                 assert ids == list(raw().all_ids()), (fieldname, text)
+                every = {}
+                whole = raw()
+                while whole.is_active():
+                    every[whole.id()] = whole.value()
+                    whole.next()
+                wanted = set(rng.sample(ids, len(ids) // 4)) | {ids[-1]}
+                assert posting_values(raw(), wanted) == {doc: every[doc] for doc in wanted}
                 checked += 1
                 long += len(ids) > 128  # more than one block (Whoosh's default block size)
         assert checked > 2000 and long > 5

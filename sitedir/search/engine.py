@@ -4,7 +4,9 @@ Views never see a Whoosh object. The process keeps one searcher and refreshes it
 (opening one costs ~50 ms at 20k listings). Filters, the distance prefilter and facet counts are
 bitmaps (Python ints, one bit per document) built from postings and cached per searcher, so a
 facet count is one AND and one popcount, and words are matched and ranked the same way (see
-`_rank`). Whoosh analyses, parses, stores and matches phrases; snippets.py marks snippets.
+`_rank`). Word bitmaps and phrase answers are also kept per segment, so a commit re-reads only
+its new segment. Whoosh analyses, parses and stores; phrases are checked here from the
+postings' positions (`SearcherCache.phrase_bits`); snippets.py marks snippets.
 """
 from __future__ import annotations
 
@@ -112,23 +114,26 @@ def bits_from_docs(docs: Iterable[int]) -> int:
 def posting_values(matcher: Any, wanted: set[int]) -> dict[int, bytes]:
     """The raw posting values (positions, for a phrase) of the wanted documents, read a block
     at a time: skip_to() and value_as() per document were most of a phrase check."""
-    found: dict[int, bytes] = {}
     if not hasattr(matcher, "_read_ids"):  # a one-posting term kept in the term info
-        for doc in matcher.all_ids():
-            if doc in wanted:
-                found[doc] = matcher.value()
-        return found
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids = matcher._ids
-        hits = [index for index in range(matcher._i, len(ids)) if ids[index] in wanted]
-        if hits:
-            if matcher._values is None:
-                matcher._read_values()
-            values = matcher._values
-            for index in hits:
-                found[ids[index]] = values[index]
+        return {doc: matcher.value() for doc in matcher.all_ids() if doc in wanted}
+    found: dict[int, bytes] = {}
+    targets = sorted(wanted)
+    next_target = 0  # the first wanted document not yet passed
+    while matcher.is_active() and next_target < len(targets):
+        last = matcher.block_max_id()
+        if last >= targets[next_target]:  # else the block holds none of them: not even read
+            if matcher._ids is None:
+                matcher._read_ids()
+            ids = matcher._ids
+            hits = [index for index in range(matcher._i, len(ids)) if ids[index] in wanted]
+            if hits:
+                if matcher._values is None:
+                    matcher._read_values()
+                values = matcher._values
+                for index in hits:
+                    found[ids[index]] = values[index]
+            while next_target < len(targets) and targets[next_target] <= last:
+                next_target += 1
         matcher._next_block()
     return found
 
