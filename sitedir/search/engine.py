@@ -43,7 +43,10 @@ MAX_TIERS = 512  # score groups; beyond this, lighter words stop refining the or
 WORD_CACHE_SIZE = 2048  # word bitmaps kept per searcher (N/8 bytes each: 12 KB at 100k)
 SEGMENT_WORD_CACHE_SIZE = 2048  # and per segment, so they outlive a commit
 MATCH_CACHE_SIZE = 256  # recent queries' match bitmaps kept per searcher (N/8 bytes each)
-PHRASE_ALONE_UP_TO = 300  # candidates checked for a phrase alone; more: the whole index, kept
+# A phrase is checked among the candidates alone up to this many, or when they are under
+# 1/PHRASE_WHOLE_SHARE of a segment's documents holding the words; else the whole segment, kept.
+PHRASE_ALONE_UP_TO = 300
+PHRASE_WHOLE_SHARE = 4
 MAX_MAP_POINTS = 1000  # more markers than this make the map slow and unreadable
 
 
@@ -289,33 +292,39 @@ class SearcherCache:
 
         Whoosh's Phrase walked every document with all the words in the whole index, a third
         of a search the page cache did not have even when a place or filters left a few
-        candidates. Few candidates are checked on their own; many (a search with no place)
-        check each segment whole once and keep its answer with the segment, so it outlives
-        a commit as the word bitmaps do."""
+        candidates. Per segment: an answer kept from before is used; few candidates, or a
+        small share of the documents holding the words (a place search), are checked on
+        their own; otherwise (a search with no place) the whole segment is checked once and
+        its answer kept with the segment, so it outlives a commit as the word bitmaps do."""
         holding = self.live
         for stem in set(stems):
             holding &= self.term_bits(fieldname, stem)
-        if (holding & within).bit_count() <= PHRASE_ALONE_UP_TO:
-            found = 0
-            for leaf, offset, _data in self._leaves if holding & within else ():
-                local = (holding & within) >> offset & (1 << leaf.doc_count_all()) - 1
-                if local:
-                    found |= _leaf_phrase(leaf, fieldname, stems, local) << offset
-            return found
+        key = (fieldname, tuple(stems))
         found = 0
-        for leaf, offset, data in self._leaves:
-            found |= self._segment_phrase(leaf, data, fieldname, tuple(stems)) << offset
-        return found & self.live & within
+        for leaf, offset, data in self._leaves if holding & within else ():
+            in_segment = holding >> offset & (1 << leaf.doc_count_all()) - 1
+            local = in_segment & within >> offset
+            if not local:
+                continue
+            with _SEGMENTS_LOCK:
+                kept = data.phrases.get(key)
+                if kept is not None:
+                    data.phrases.move_to_end(key)
+            count = local.bit_count()
+            if kept is None and count > PHRASE_ALONE_UP_TO \
+                    and count * PHRASE_WHOLE_SHARE >= in_segment.bit_count():
+                kept = self._segment_phrase(leaf, data, key)
+            if kept is not None:
+                found |= (kept & local) << offset
+            else:
+                found |= _leaf_phrase(leaf, fieldname, stems, local) << offset
+        return found
 
-    def _segment_phrase(self, leaf: Any, data: _SegmentData, fieldname: str,
-                        stems: tuple[str, ...]) -> int:
-        """A segment's documents with the stems in a row (deletions included, as _leaf_bits)."""
-        key = (fieldname, stems)
-        with _SEGMENTS_LOCK:
-            found = data.phrases.get(key)
-            if found is not None:
-                data.phrases.move_to_end(key)
-                return found
+    def _segment_phrase(self, leaf: Any, data: _SegmentData,
+                        key: tuple[str, tuple[str, ...]]) -> int:
+        """A segment's documents with the stems in a row (deletions included, as _leaf_bits),
+        kept with the segment's other data."""
+        fieldname, stems = key
         holding = -1
         for stem in set(stems):
             holding &= self._leaf_bits(leaf, data, (fieldname, stem), words=True)
