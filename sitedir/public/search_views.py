@@ -218,8 +218,8 @@ def _undo_filter_words(parsed: Parsed) -> None:
 # ---- joining ids to records --------------------------------------------------------------------
 
 def _records(hits: list[search.Hit]) -> list[tuple[ActivityRow, search.Hit]]:
-    """Each hit with its activity, read as a plain row (a quarter of a search page's time went
-    on building the ORM objects)."""
+    """Each hit with its activity, read as a plain row (building the ORM objects was over a
+    third of a search page the page cache does not have)."""
     by_uuid = {row.uuid: row for row in activity_rows.rows_by_uuids(hit.uuid for hit in hits)}
     # The index can briefly name a listing deleted a moment ago: skip it rather than fail.
     return [(by_uuid[hit.uuid], hit) for hit in hits if hit.uuid in by_uuid]

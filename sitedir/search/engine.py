@@ -208,14 +208,20 @@ def _segment_data(segment_id: str) -> _SegmentData:
         return data
 
 
+def _raw_matcher(leaf: Any, fieldname: str, text: str) -> Any:
+    """A segment's raw postings of one term: SegmentReader.postings() would filter out
+    deletions, which change with every update, and what is read from these is kept."""
+    return leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
+                               leaf.schema[fieldname].format)
+
+
 def _leaf_phrase(leaf: Any, fieldname: str, stems: list[str], local: int) -> int:
     """Which of a segment's documents in `local` (each holding every stem) have the stems in
     a row, by their positions."""
     wanted = set(docs_from_bits(local))
-    form = leaf.schema[fieldname].format
-    decode = form.decoder("positions")
-    values = {stem: posting_values(leaf._terms.matcher(
-        fieldname, leaf._text_to_bytes(fieldname, stem), form), wanted) for stem in set(stems)}
+    decode = leaf.schema[fieldname].format.decoder("positions")
+    values = {stem: posting_values(_raw_matcher(leaf, fieldname, stem), wanted)
+              for stem in set(stems)}
     rest = list(enumerate(stems[1:], 1))
     found = 0
     for doc in wanted:  # every one holds every stem: the bitmaps said so
@@ -271,11 +277,7 @@ class SearcherCache:
             fieldname, text = key
             found = 0
             if key in leaf:
-                # The raw term matcher: SegmentReader.postings() would filter out deletions,
-                # which change with every update, and we want this to be reusable.
-                matcher = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text),
-                                              leaf.schema[fieldname].format)
-                found = bits_from_docs(posting_ids(matcher))
+                found = bits_from_docs(posting_ids(_raw_matcher(leaf, fieldname, text)))
             with _SEGMENTS_LOCK:  # segment data is shared by every index reader of the process
                 store[key] = found
                 if words and len(store) > SEGMENT_WORD_CACHE_SIZE:
@@ -335,24 +337,16 @@ class SearcherCache:
                 data.phrases.popitem(last=False)
         return found
 
-    def _remembered(self, key: Any) -> int | None:
-        found = self._matches.get(key)
-        if found is not None:
-            self._matches.move_to_end(key)
-        return found
-
-    def _remember(self, key: Any, found: int) -> int:
-        """Keep a match for the most recent MATCH_CACHE_SIZE queries."""
-        self._matches[key] = found
-        if len(self._matches) > MATCH_CACHE_SIZE:
-            self._matches.popitem(last=False)
-        return found
-
     def query_bits(self, key: Any, query: Query) -> int:
         """Documents matching a query, remembered for the most recent MATCH_CACHE_SIZE queries."""
-        found = self._remembered(key)
+        found = self._matches.get(key)
         if found is None:
-            found = self._remember(key, bits_from_docs(self.searcher.docs_for_query(query)))
+            found = bits_from_docs(self.searcher.docs_for_query(query))
+            self._matches[key] = found
+            if len(self._matches) > MATCH_CACHE_SIZE:
+                self._matches.popitem(last=False)
+        else:
+            self._matches.move_to_end(key)
         return found
 
     def column(self, fieldname: str) -> list[Any]:
