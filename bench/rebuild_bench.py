@@ -21,6 +21,7 @@ tantivy is installed for this script only, into a folder beside the other tempor
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import random
 import resource
@@ -49,8 +50,11 @@ def load_tantivy(folder: Path):
     try:
         import tantivy
     except ImportError:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        subprocess.run([sys.executable, "-m", "pip", "install", "-qq", "--disable-pip-version-check",
                         "--target", str(folder), TANTIVY], check=True)
+        # The folder did not exist when the import above looked: forget that it was missing.
+        sys.path_importer_cache.pop(str(folder), None)
+        importlib.invalidate_caches()
         import tantivy
     return tantivy
 

@@ -33,11 +33,23 @@ class _Row:
     _fields: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, values: Iterable[Any]) -> Any:
-        row = object.__new__(cls)
-        for name, value in zip(cls._fields, values):
-            object.__setattr__(row, name, value)
-        return row
+    def of(cls, values: Iterable[Any]) -> Any:  # replaced in each subclass, see _maker
+        raise NotImplementedError
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.of = staticmethod(_maker(cls))
+
+
+def _maker(cls: type) -> Any:
+    """`cls.of(values)`: a new row with one value per name in `cls._fields`, made by one
+    unpacking assignment (as namedtuple and dataclasses make theirs): setting the attributes
+    one by one in a loop was most of the time it takes to read the activities."""
+    targets = "".join(f"row.{name}, " for name in cls._fields)
+    source = f"def of(values):\n    row = new(cls)\n    {targets}= values\n    return row\n"
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    exec(source, namespace)  # noqa: S102 - the names are the table's own column keys
+    return namespace["of"]
 
 
 def _columns(table: Any) -> tuple[str, ...]:
@@ -112,7 +124,7 @@ def _load(statement: Any, parameters: dict[str, list]) -> list[ActivityRow]:
     connection = db.session.connection()  # plain Core, in the session's transaction
     activities: list[ActivityRow] = []
     venues: dict[int, VenueRow] = {}
-    for row in connection.execute(statement, parameters):
+    for row in connection.execute(statement, parameters).fetchall():
         activity = ActivityRow.of(row[:_ACTIVITY_END])
         object.__setattr__(activity, "organisation", OrganisationRow.of(
             (activity.organisation_id, *row[_ACTIVITY_END:_VENUE_START])))
@@ -127,12 +139,13 @@ def _load(statement: Any, parameters: dict[str, list]) -> list[ActivityRow]:
         return []
     ids = [activity.id for activity in activities]
     terms: tuple[dict[int, list[TermRow]], ...] = (defaultdict(list), defaultdict(list))
-    for kind, owner, *values in connection.execute(_TERMS, {"ids": ids, "venues": list(venues)}):
+    for kind, owner, *values in connection.execute(
+            _TERMS, {"ids": ids, "venues": list(venues)}).fetchall():
         terms[kind][owner].append(TermRow.of(values))
     for venue_id, venue in venues.items():
         object.__setattr__(venue, "accessibility", terms[1].get(venue_id, []))
     schedule: dict[int, list[ScheduleEntryRow]] = defaultdict(list)
-    for row in connection.execute(_SCHEDULE, {"ids": ids}):
+    for row in connection.execute(_SCHEDULE, {"ids": ids}).fetchall():
         entry = ScheduleEntryRow.of(row)
         schedule[entry.activity_id].append(entry)
     for activity in activities:

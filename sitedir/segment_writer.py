@@ -3,12 +3,12 @@
 Whoosh's own writer spends most of a rebuild on machinery a fresh, complete build does not need:
 a token object pushed through a generator per filter for every word, a posting pool sorted
 through temporary files, a per-posting field-length lookup at commit and an `add_posting` call
-per posting. Here the words of a document are analysed with a per-process memo (a directory
-repeats its words: the 20k-listing benchmark has a few thousand distinct ones), postings are
-kept per term in memory, and each term's postings go to Whoosh's own codec a block at a time.
-The segment holds what Whoosh's writer would put in it (tests/test_segment_writer.py compares
-every term, posting, term statistic, stored field, length and column), in Whoosh's own file
-format, so reading, updates and merges are unchanged.
+per posting. Here a document only has its words looked up (each distinct word is analysed once
+per process: a directory repeats its words) and its values set aside; `finish()` then groups
+the whole segment's words into postings with array operations (numpy) and writes each term's
+postings, a block at a time, in Whoosh's own file format. The segment holds what Whoosh's writer
+would put in it (tests/test_segment_writer.py compares every term, posting, term statistic,
+stored field, length and column), so reading, updates and merges are unchanged.
 
 An analyzer made only of parts `fast_form` knows (a regex tokenizer, lower case, a character
 map, stop words, a stemmer) gets a fast form; any other indexed field goes through Whoosh's
@@ -16,8 +16,13 @@ map, stop words, a stemmer) gets a fast form; any other indexed field goes throu
 """
 from __future__ import annotations
 
+import operator
 import pickle
+import re
+import struct
+import zlib
 from array import array
+from bisect import bisect_left
 from functools import partial
 from typing import Any, Callable
 
@@ -26,26 +31,31 @@ from whoosh.analysis import (
     CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter,
 )
 from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.index import FileIndex
-from whoosh.system import pack_uint
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+_group = re.Match.group
 
 
 class WordAnalysis:
-    """A word analyzer's terms and positions, computed once per distinct word.
+    """A word analyzer as a lookup: each distinct word's term is computed once.
 
     Made from the analyzer itself (`fast_form`), so the schema stays the one definition of how
-    text becomes terms: each filter of the chain becomes a step applied to a word, and a word's
-    result is remembered (a directory repeats its words: the 20k-listing benchmark has a few
-    thousand distinct ones).
+    text becomes terms: each filter of the chain becomes a step applied to a word. Terms are
+    numbered (`term_ids`, 0 for a word the chain drops) so that a segment's words can be grouped
+    as arrays of numbers.
     """
 
     def __init__(self, pattern: Any, steps: list[Callable[[str], str | None]],
                  renumber: bool) -> None:
-        self._finditer = pattern.finditer
+        self.words = _word_finder(pattern)
         self._steps = steps
-        self._renumber = renumber
-        self._memo: dict[str, bytes | None] = {}
+        self.renumber = renumber
+        self.terms: list[bytes] = [b""]  # term id → the term's UTF-8 bytes
+        self.term_ids = _TermIds(self)
 
     def term_of(self, word: str) -> str | None:
         """The term a token becomes, or None when the chain drops it (stop word, too short)."""
@@ -56,33 +66,87 @@ class WordAnalysis:
                 return None
         return term
 
-    def positions(self, text: str) -> tuple[dict[bytes, list[int]], int]:
-        """Each term's (UTF-8) positions in `text`, and how many tokens were kept (the length)."""
-        memo = self._memo
-        found: dict[bytes, list[int]] = {}
-        kept = 0
-        first = None
-        for index, match in enumerate(self._finditer(text)):
-            word = match.group(0)
-            term = memo.get(word, False)
-            if term is False:
-                text = self.term_of(word)
-                term = memo[word] = text.encode("utf-8") if text is not None else None
-            if term is None:
+    def ids_of(self, text: str) -> list[int]:
+        """The term id of each token of `text`, in order (0 where the chain drops the token)."""
+        return list(map(self.term_ids.__getitem__, self.words(text)))
+
+
+class _TermIds(dict):
+    """word → term id; a word not seen before is analysed on first lookup."""
+
+    def __init__(self, analysis: WordAnalysis) -> None:
+        super().__init__()
+        self._analysis = analysis
+        self._ids: dict[bytes, int] = {}
+
+    def __missing__(self, word: str) -> int:
+        term = self._analysis.term_of(word)
+        number = 0
+        if term is not None:
+            encoded = term.encode("utf-8")
+            number = self._ids.get(encoded, 0)
+            if not number:
+                terms = self._analysis.terms
+                number = self._ids[encoded] = len(terms)
+                terms.append(encoded)
+        self[word] = number
+        return number
+
+
+def _word_finder(pattern: Any) -> Callable[[str], list[str]]:
+    """A function listing the tokens (whole matches) of a text: `findall` of the pattern with
+    its groups made non-capturing (findall is much faster than a Match object per token)."""
+    if pattern.groups:
+        source = _non_capturing(pattern.pattern)
+        plain = None
+        if source is not None:
+            try:
+                plain = re.compile(source, pattern.flags)
+            except re.error:
+                plain = None
+        if plain is None or plain.groups:
+            finditer = pattern.finditer
+            return lambda text: list(map(_group, finditer(text)))
+        pattern = plain
+    return pattern.findall
+
+
+def _non_capturing(source: str) -> str | None:
+    """`source` with each capturing group made non-capturing; None where that could change
+    what matches (back-references, named groups)."""
+    out = []
+    index, end = 0, len(source)
+    in_class = False
+    while index < end:
+        char = source[index]
+        if char == "\\":
+            following = source[index + 1:index + 2]
+            if following.isdigit() or following == "g":
+                return None
+            out.append(source[index:index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            # A ] right after [ or [^ is a literal member of the class.
+            lead = 2 if source[index + 1:index + 2] == "^" else 1
+            if source[index + lead:index + lead + 1] == "]":
+                out.append(source[index:index + lead + 1])
+                index += lead + 1
                 continue
-            if self._renumber:  # StopFilter(renumber=True): kept words numbered on from the first
-                if first is None:
-                    first = index
-                position = first + kept
-            else:
-                position = index
-            kept += 1
-            spot = found.get(term)
-            if spot is None:
-                found[term] = [position]
-            else:
-                spot.append(position)
-        return found, kept
+        elif char == "(":
+            if source[index + 1:index + 2] != "?":
+                out.append("(?:")
+                index += 1
+                continue
+            if source[index + 2:index + 3] in ("P", "<") and \
+                    source[index + 2:index + 4] not in ("<=", "<!"):
+                return None  # a named group, or a reference to one
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def fast_form(analyzer: Any) -> WordAnalysis | None:
@@ -124,18 +188,48 @@ def _stem(word: str, stem: Callable[[str], str], ignore: frozenset) -> str:
     return word if word in ignore else stem(word)
 
 
-KEYWORD_MEMO_SIZE = 200_000  # repeated filter values (categories, cells) analysed once
+# Whoosh compresses every postings block; the block of a term in a few documents is a few dozen
+# bytes, which zlib makes longer, not shorter, at the cost of setting up a compressor each time.
+COMPRESS_FROM = 128  # bytes of pickled block data
 
 
-class _Postings:
-    """One term's postings while a segment is built: document numbers, weights, values."""
+class _WordField:
+    """A word field's tokens while a segment is built, as term ids (see WordAnalysis)."""
 
-    __slots__ = ("docs", "weights", "values")
+    __slots__ = ("analysis", "tokens", "docs", "counts", "_words", "_lookup")
 
-    def __init__(self) -> None:
-        self.docs = array("I")
-        self.weights: list[float] = []
-        self.values: list[bytes] = []
+    def __init__(self, analysis: WordAnalysis) -> None:
+        self.analysis = analysis
+        self.tokens = array("i")  # every document's term ids, one after another
+        self.docs = array("I")  # the documents that have the field, in order
+        self.counts = array("I")  # how many tokens each of those has
+        self._words = analysis.words
+        self._lookup = analysis.term_ids.__getitem__
+
+    def add(self, docnum: int, text: str) -> None:
+        if type(text) is not str:  # (documents come from indexing.to_document)
+            raise TypeError(f"expected text, got {type(text).__name__}")
+        ids = list(map(self._lookup, self._words(text)))  # as WordAnalysis.ids_of
+        if ids:
+            self.tokens.extend(ids)
+            self.docs.append(docnum)
+            self.counts.append(len(ids))
+
+
+class _ItemField:
+    """Any other indexed field (ids, keywords, numbers): its values, analysed by Whoosh's own
+    `field.index()` when the segment is written, once per distinct value."""
+
+    __slots__ = ("field", "docs", "values")
+
+    def __init__(self, field: Any) -> None:
+        self.field = field
+        self.docs: list[int] = []
+        self.values: list[Any] = []
+
+    def add(self, docnum: int, value: Any) -> None:
+        self.docs.append(docnum)
+        self.values.append(value)
 
 
 class SegmentBuilder:
@@ -148,110 +242,68 @@ class SegmentBuilder:
         self.codec = default_codec()
         self.storage = ix.storage
         self.segment = self.codec.new_segment(self.storage, ix.indexname)
-        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
         self._analyses = _text_analyses(self.schema)
-        self._postings: dict[str, dict[bytes, _Postings]] = {}
-        self._lengths: dict[str, array] = {}  # field → quantised length per document
-        self._encoded: dict[Any, bytes] = {}  # a term's positions in a field → posting value
-        self._keyword_items: dict[tuple[str, Any], list[tuple[bytes, int, float, bytes]]] = {}
+        # fieldname → (word field, item field, stored?, column values), made on first sight
+        self._plans: dict[str, tuple] = {}
+        self._indexed: dict[str, _WordField | _ItemField] = {}
+        self._columns: dict[str, list[tuple[int, Any]]] = {}
+        self._stored: list[tuple[int, dict]] = []
         self.docnum = 0
+
+    def _plan(self, fieldname: str) -> tuple:
+        field = self.schema[fieldname]
+        add = None
+        if field.indexed:
+            analysis = self._analyses.get(fieldname)
+            collected = _WordField(analysis) if analysis is not None else _ItemField(field)
+            self._indexed[fieldname] = collected
+            add = collected.add
+        column = self._columns.setdefault(fieldname, []) if field.column_type else None
+        plan = self._plans[fieldname] = (add, bool(field.stored), column)
+        return plan
 
     def add(self, document: dict[str, Any]) -> None:
         """Add one document (the same mapping Whoosh's `add_document` takes)."""
         docnum = self.docnum
-        perdoc = self.perdoc
-        schema = self.schema
-        perdoc.start_doc(docnum)
-        for fieldname in sorted(document):
-            value = document[fieldname]
+        plans = self._plans
+        stored = {}
+        for fieldname, value in document.items():
             if value is None or fieldname.startswith("_"):
                 continue
-            field = schema[fieldname]
-            length = 0
-            if field.indexed:
-                length = self._index(field, fieldname, value, docnum)
-            perdoc.add_field(fieldname, field, value if field.stored else None, length)
-            column = field.column_type
-            if column:
-                perdoc.add_column_value(fieldname, column, field.to_column_value(value))
-        perdoc.finish_doc()
+            add, store, column = plans.get(fieldname) or self._plan(fieldname)
+            if add is not None:
+                add(docnum, value)
+            if store:
+                stored[fieldname] = value
+            if column is not None:
+                column.append((docnum, value))
+        if stored:
+            self._stored.append((docnum, stored))
         self.docnum += 1
 
-    def _index(self, field: Any, fieldname: str, value: Any, docnum: int) -> int:
-        """Record the field's postings for this document; returns its length (0: unscored)."""
-        terms = self._postings.setdefault(fieldname, {})
-        analysis = self._analyses.get(fieldname) if isinstance(value, str) else None
-        if analysis is not None:
-            length = self._add_words(terms, field.format, analysis, value, docnum)
-        else:
-            items = self._field_items(field, fieldname, value)
-            length = sum(freq for _t, freq, _w, _v in items) if field.scorable else 0
-            for tbytes, _freq, weight, vbytes in items:
-                postings = terms.get(tbytes)
-                if postings is None:
-                    postings = terms[tbytes] = _Postings()
-                postings.docs.append(docnum)
-                postings.weights.append(weight)
-                postings.values.append(vbytes)
-        if length:
-            lengths = self._lengths.setdefault(fieldname, array("I"))
-            lengths.extend(bytes(docnum + 1 - len(lengths)))  # zeros for documents without it
-            lengths[docnum] = byte_to_length(length_to_byte(length))
-        return length
-
-    def _add_words(self, terms: dict[bytes, _Postings], format_: Any, analysis: WordAnalysis,
-                   value: str, docnum: int) -> int:
-        """A word field's postings, valued as its format (Positions or Frequency) encodes them."""
-        found, length = analysis.positions(value)
-        boost = format_.field_boost
-        with_positions = type(format_) is formats.Positions
-        encoded = self._encoded
-        for tbytes, positions in found.items():
-            postings = terms.get(tbytes)
-            if postings is None:
-                postings = terms[tbytes] = _Postings()
-            postings.docs.append(docnum)
-            freq = len(positions)
-            postings.weights.append(boost if freq == 1 else freq * boost)
-            if with_positions:  # Positions.encode: the count, then the pickled gaps
-                key = positions[0] if freq == 1 else tuple(positions)
-                vbytes = encoded.get(key)
-                if vbytes is None:
-                    gaps = [b - a for a, b in zip([0] + positions, positions)]
-                    vbytes = encoded[key] = pack_uint(freq) + pickle.dumps(gaps, 2)
-            else:  # Frequency.encode
-                vbytes = pack_uint(freq)
-            postings.values.append(vbytes)
-        return length
-
-    def _field_items(self, field: Any, fieldname: str, value: Any) -> list:
-        """Whoosh's own analysis (ids, keywords, numbers), remembered for repeated values."""
-        key = (fieldname, value)
-        items = self._keyword_items.get(key)
-        if items is None:
-            items = list(field.index(value))
-            # Unique, stored and sortable values (uuid, digest, name order) rarely repeat.
-            if not (field.unique or field.stored or field.column_type) \
-                    and len(self._keyword_items) < KEYWORD_MEMO_SIZE:
-                self._keyword_items[key] = items
-        return items
-
     def finish(self) -> Any:
-        """Write the postings and close the segment's files; returns the Whoosh segment."""
-        self.perdoc.close()
+        """Write the postings, lengths, stored fields and columns; returns the Whoosh segment."""
+        lengths: dict[str, tuple[dict[int, int], int]] = {}  # field → its length bytes, total
         fieldwriter = self.codec.field_writer(self.storage, self.segment)
-        for fieldname in sorted(self._postings):
-            fieldobj = self.schema[fieldname]
-            fieldwriter.start_field(fieldname, fieldobj)
-            lengths = self._lengths.get(fieldname)
-            for tbytes in sorted(self._postings[fieldname]):
-                fieldwriter.start_term(tbytes)
-                _write_postings(fieldwriter._postwriter, self._postings[fieldname][tbytes],
-                                lengths)
-                fieldwriter.finish_term()
+        postings = _PostingsFile(fieldwriter._postfile, self.codec._blocklimit)
+        for fieldname in sorted(self._indexed):
+            field = self.schema[fieldname]
+            collected = self._indexed[fieldname]
+            if isinstance(collected, _WordField):
+                terms, length_bytes, total = _word_postings(collected, field)
+            else:
+                terms, length_bytes, total = _item_postings(collected, field)
+            fieldwriter.start_field(fieldname, field)
+            key = pack_ushort(fieldwriter._fieldid)
+            fixed = field.format.fixed_value_size()
+            add = fieldwriter._tindex.add
+            for tbytes, docs, weights, values, bytes_ in terms:
+                add(key + tbytes, postings.write(docs, weights, values, fixed, bytes_))
             fieldwriter.finish_field()
+            if length_bytes:
+                lengths[fieldname] = (length_bytes, total)
         fieldwriter.close()
-        self._postings.clear()
+        self._write_per_document(lengths)
         segment = self.segment
         # Left as separate files, not assembled into one compound file: Whoosh copies each part
         # of a compound file into memory whenever a searcher opens it (BufferFile wraps the
@@ -260,40 +312,272 @@ class SegmentBuilder:
         segment.set_doc_count(self.docnum)
         return segment
 
+    def _write_per_document(self, lengths: dict[str, tuple[dict[int, int], int]]) -> None:
+        """Stored fields, field lengths and columns, as Whoosh's per-document writer keeps them."""
+        perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        # The stored-fields column (STORED_COLUMN): pickled, then compressed, then kept as
+        # variable-length bytes; compressed here with `deflate`, which the reader reads alike.
+        stored = perdoc._get_column("_stored")._child
+        level = stored._level
+        for docnum, values in self._stored:
+            VarBytesColumn.Writer.add(stored, docnum, deflate(pickle.dumps(values, 2), level))
+        for fieldname, (doc_lengths, total) in lengths.items():
+            name = f"_{fieldname}_len"
+            perdoc._create_column(name, LENGTHS_COLUMN)
+            _write_column(perdoc._get_column(name), LENGTHS_COLUMN,
+                          sorted(doc_lengths.items()), self.docnum)
+            perdoc._fieldlengths[fieldname] = total
+        for fieldname, values in self._columns.items():
+            if not values:
+                continue
+            field = self.schema[fieldname]
+            perdoc._create_column(fieldname, field.column_type)
+            to_column = field.to_column_value
+            _write_column(perdoc._get_column(fieldname), field.column_type,
+                          [(docnum, to_column(value)) for docnum, value in values], self.docnum)
+        perdoc._doccount = self.docnum
+        perdoc._indoc = False
+        perdoc.close()
 
-def _write_postings(postwriter: Any, postings: _Postings, lengths: array | None) -> None:
-    """One term's postings, a block at a time, in the codec's format (as `add_posting` would)."""
-    limit = postwriter._blocklimit
-    docs, weights, values = postings.docs, postings.weights, postings.values
-    total = len(docs)
-    for start in range(0, total, limit):
-        end = min(start + limit, total)
-        block_docs = docs[start:end]
-        postwriter._ids = block_docs
-        postwriter._weights = array("f", weights[start:end])
-        postwriter._values = [v for v in values[start:end] if v]
-        postwriter._maxweight = max(0, max(weights[start:end]))
-        if lengths is not None:
-            block_lengths = [lengths[doc] for doc in block_docs if doc < len(lengths)]
-            block_lengths = [n for n in block_lengths if n]
+
+def _write_column(writer: Any, column: Any, values: list[tuple[int, Any]], count: int) -> None:
+    """A column's values (docnum, value), in docnum order, through its writer; a numeric column
+    (lengths, coordinates) as one packed run, the bytes its writer makes a value at a time:
+    every row up to the last that is not the default."""
+    if type(column) is not NumericColumn:
+        for docnum, value in values:
+            writer.add(docnum, value)
+        return
+    default = column._default
+    rows = [default] * count
+    for docnum, value in values:
+        rows[docnum] = value
+    while rows and rows[-1] == default:
+        rows.pop()
+    writer._dbfile.write(struct.pack(f"!{len(rows)}{column._typecode}", *rows))
+    writer._count = len(rows)
+
+
+class _PostingsFile:
+    """Writes terms' postings into a segment's postings file, as Whoosh's W3PostingsWriter would
+    (a header, then blocks of at most `limit` postings, the last marked by a negative length),
+    and returns each term's W3TermInfo as bytes."""
+
+    def __init__(self, postfile: Any, limit: int) -> None:
+        self._file = postfile
+        self._limit = limit
+
+    def write(self, docs: list[int], weights: list[float], values: list[bytes] | None,
+              fixed: int | None, length_bytes: list[int] | None) -> bytes:
+        """One term's postings; `length_bytes` has each posting's document's field length as
+        its byte (length_to_byte), 0 for none, or is None when the field keeps no lengths."""
+        limit = self._limit
+        total = len(docs)
+        parts = [WHOOSH3_HEADER_MAGIC]
+        weight_sum = 0.0
+        min_byte = None  # of the term's documents' lengths, as bytes (W3TermInfo.to_bytes)
+        max_byte = maxweight = 0
+        for start in range(0, total, limit):
+            end = start + limit if start + limit < total else total
+            block, block_max, low, high = _block(docs, weights, values, fixed, length_bytes,
+                                                 start, end)
+            parts += (pack_int(-len(block) if end == total else len(block)), block)
+            weight_sum += sum(weights[start:end])
+            if high:
+                min_byte = low if min_byte is None or low < min_byte else min_byte
+                max_byte = max(max_byte, high)
+            maxweight = max(maxweight, block_max)
+        postfile = self._file
+        offset = postfile.tell()
+        written = b"".join(parts)
+        postfile.write(written)
+        # W3TermInfo.to_bytes for postings written out (never inlined: Whoosh's inline limit
+        # is one posting, so a term with postings always has a block in the file).
+        return _TERMINFO(False, weight_sum, total, min_byte or 0, max_byte, maxweight,
+                         docs[0], docs[-1]) + pack_long(offset) + pack_int(len(written))
+
+
+def _block(docs: list[int], weights: list[float], values: list[bytes] | None, fixed: int | None,
+           length_bytes: list[int] | None, start: int, end: int) -> tuple[bytes, Any, int, int]:
+    """The postings start:end as one block (its info, then its data, as W3PostingsWriter's
+    _write_block makes them), the block's highest weight and its lowest and highest length
+    bytes (0, 0 without lengths)."""
+    ids = docs[start:end]
+    block_weights = weights[start:end]
+    lowest, highest = min(block_weights), max(block_weights)
+    if lowest == highest:
+        mini_weights = None if lowest == 1.0 else lowest
+    else:
+        mini_weights = tuple(block_weights)
+    if values is None or fixed == 0:
+        mini_values = None
+    elif fixed is None:  # (Whoosh keeps only non-empty values)
+        mini_values = tuple(filter(None, values[start:end]))
+    else:
+        mini_values = b"".join(values[start:end])
+    deltas = tuple(map(operator.sub, ids, [0] + ids[:-1])) if end - start > 1 else (ids[0],)
+    data = pickle.dumps((deltas, mini_weights, mini_values), 2)
+    level = 3 if len(data) >= COMPRESS_FROM else 0
+    if level:
+        data = deflate(data, level)
+    low = high = 0
+    if length_bytes is not None:
+        block_bytes = length_bytes[start:end]
+        low, high = min(block_bytes), max(block_bytes)
+        if not low and high:  # (documents without a length do not count)
+            low = min(filter(None, block_bytes))
+    block_max = highest if highest > 0 else 0
+    head = pickle.dumps((end - start, ids[-1], block_max, level, low, high), 2)
+    return head + data, block_max, low, high
+
+
+_TERMINFO = W3TermInfo._struct.pack
+
+
+def deflate(data: bytes, level: int) -> bytes:
+    """zlib.compress(data, level), with a window no larger than the data needs: the same bytes
+    out for data under the window's size, and setting up a full 32 KB window took most of the
+    time for the short values an index compresses one at a time."""
+    return zlib.compress(data, level, min(15, max(9, len(data).bit_length())))
+
+
+def _word_postings(collected: _WordField, field: Any) -> tuple[list, dict[int, int], int]:
+    """A word field's terms in order, each with its documents, weights, encoded values and
+    length bytes; each document's length (tokens kept) as a byte; the field's total length.
+    All from the segment's token arrays at once."""
+    import numpy as np  # only a rebuild needs it: not loaded by web processes
+
+    analysis = collected.analysis
+    tokens = np.frombuffer(collected.tokens, dtype=np.int32)
+    if not len(tokens):
+        return [], {}, 0
+    counts = np.frombuffer(collected.counts, dtype=np.uint32).astype(np.int64)
+    owners = np.frombuffer(collected.docs, dtype=np.uint32).astype(np.int64)
+    entry = np.repeat(np.arange(len(counts)), counts)  # which document each token is in
+    starts = np.cumsum(counts) - counts
+    raw = np.arange(len(tokens)) - starts[entry]  # the token's place in its document
+    keep = tokens != 0
+    kept_upto = np.cumsum(keep)
+    kept_before = kept_upto[starts] - keep[starts]
+    kept = kept_upto[starts + counts - 1] - kept_before  # the document's length
+    tokens, entry, raw = tokens[keep], entry[keep], raw[keep]
+    if not len(tokens):  # every word dropped (stop words)
+        return [], {}, 0
+    if analysis.renumber:  # StopFilter(renumber=True): kept words numbered on from the first
+        rank = np.arange(len(tokens)) - kept_before[entry]  # kept tokens before it, in its doc
+        first = np.zeros(len(counts), dtype=np.int64)
+        leading = rank == 0
+        first[entry[leading]] = raw[leading]
+        positions = first[entry] + rank
+    else:
+        positions = raw
+    order = np.argsort(tokens, kind="stable")  # by term; documents and positions stay in order
+    tokens, entry, positions = tokens[order], entry[order], positions[order]
+    begins = np.empty(len(tokens), dtype=bool)
+    begins[0] = True
+    begins[1:] = (tokens[1:] != tokens[:-1]) | (entry[1:] != entry[:-1])
+    post_starts = np.flatnonzero(begins)  # the first token of each posting
+    freqs = np.diff(np.append(post_starts, len(tokens)))
+    post_terms = tokens[post_starts]
+    post_docs = owners[entry[post_starts]]
+    weights = (freqs * field.format.field_boost).astype(np.float32).tolist()
+    freq_list = freqs.tolist()
+    if type(field.format) is formats.Positions:  # Positions.encode: the count, pickled gaps
+        gaps = np.diff(positions, prepend=0)
+        gaps[post_starts] = positions[post_starts]
+        firsts = positions[post_starts]
+        single = [pack_uint(1) + pickle.dumps([p], 2) for p in range(int(firsts.max()) + 1)]
+        values = list(map(single.__getitem__, firsts.tolist()))
+        gap_list = gaps.tolist()
+        start_list = post_starts.tolist()
+        for number in np.flatnonzero(freqs > 1).tolist():
+            begin, freq = start_list[number], freq_list[number]
+            values[number] = pack_uint(freq) + pickle.dumps(gap_list[begin:begin + freq], 2)
+    else:  # Frequency.encode
+        values = [pack_uint(freq) for freq in freq_list]
+    term_starts = np.flatnonzero(np.diff(post_terms, prepend=-1)).tolist()
+    term_ids = post_terms[term_starts].tolist()
+    bounds = term_starts + [len(post_terms)]
+    doc_list = post_docs.tolist()
+    entry_bytes = _length_bytes(np, kept)
+    post_bytes = entry_bytes[entry[post_starts]].tolist()
+    spans = sorted(zip((analysis.terms[term] for term in term_ids), bounds, bounds[1:]))
+    terms = [(tbytes, doc_list[a:b], weights[a:b], values[a:b], post_bytes[a:b])
+             for tbytes, a, b in spans]
+    has_length = kept > 0
+    return terms, dict(zip(owners[has_length].tolist(), entry_bytes[has_length].tolist())), \
+        int(kept.sum())
+
+
+def _length_bytes(np: Any, lengths: Any) -> Any:
+    """length_to_byte of each of an array of lengths."""
+    found = np.searchsorted(_LENGTH_STEPS, lengths, side="left")
+    found[lengths >= _LONGEST] = 255
+    return found
+
+
+# length_to_byte(n) is bisect_left(_LENGTH_STEPS, n), or 255 from _LONGEST on.
+_LENGTH_STEPS = [byte_to_length(number) for number in range(256)]
+_LONGEST = 106374
+assert length_to_byte(_LONGEST - 1) == bisect_left(_LENGTH_STEPS, _LONGEST - 1) \
+    and length_to_byte(_LONGEST) == 255
+
+
+def _item_postings(collected: _ItemField, field: Any) -> tuple[list, dict[int, int], int]:
+    """Another indexed field's terms in order, with their postings, and its lengths (scorable
+    fields only). Documents are grouped by value, so a value repeated across the segment (a
+    category, a grid cell) is analysed once and its documents join each of its terms at once."""
+    by_value: dict[Any, list[int]] = {}
+    for docnum, value in zip(collected.docs, collected.values):
+        docs = by_value.get(value)
+        if docs is None:
+            by_value[value] = [docnum]
         else:
-            block_lengths = []
-        postwriter._minlength = min(block_lengths) if block_lengths else None
-        postwriter._maxlength = max(block_lengths) if block_lengths else 0
-        if end < total:
-            postwriter._write_block()
-    # The last (or only) block: inlined into the term info when short, as Whoosh does.
+            docs.append(docnum)
+    parts: dict[bytes, list[tuple[list[int], float, bytes]]] = {}
+    lengths: dict[int, int] = {}
+    for value, docs in by_value.items():
+        length = 0
+        for tbytes, freq, weight, vbytes in field.index(value):
+            parts.setdefault(tbytes, []).append((docs, weight, vbytes))
+            length += freq
+        if length and field.scorable:
+            lengths.update(dict.fromkeys(docs, length))
+    length_bytes = {doc: length_to_byte(length) for doc, length in lengths.items()}
+    found = []
+    for tbytes in sorted(parts):
+        pieces = parts[tbytes]
+        if len(pieces) == 1:
+            docs, weight, vbytes = pieces[0]
+            weights, values = [weight] * len(docs), [vbytes] * len(docs)
+        elif len({(weight, vbytes) for _docs, weight, vbytes in pieces}) == 1:
+            docs = sorted(doc for piece in pieces for doc in piece[0])  # (a document has one
+            weights = [pieces[0][1]] * len(docs)                         # value, so no repeats)
+            values = [pieces[0][2]] * len(docs)
+        else:
+            merged = sorted((doc, weight, vbytes) for docs, weight, vbytes in pieces
+                            for doc in docs)
+            docs = [doc for doc, _weight, _vbytes in merged]
+            weights = [weight for _doc, weight, _vbytes in merged]
+            values = [vbytes for _doc, _weight, vbytes in merged]
+        found.append((tbytes, docs, array("f", weights).tolist(), values,  # weights as Whoosh
+                      [length_bytes.get(doc, 0) for doc in docs] if lengths else None))  # has
+    return found, length_bytes, sum(lengths.values())
 
 
 def _text_analyses(schema: Any) -> dict[str, WordAnalysis]:
-    """The fields whose analysis has a fast form: word fields with Positions or Frequency."""
-    found = {}
+    """The fields whose analysis has a fast form: word fields with Positions or Frequency.
+    Fields sharing one analyzer share one WordAnalysis (its words are looked up once)."""
+    found: dict[str, WordAnalysis] = {}
+    by_analyzer: dict[int, WordAnalysis | None] = {}
     for name, field in schema.items():
         analyzer = getattr(field, "analyzer", None)
         if field.indexed and analyzer is not None and type(field.format) in (
                 formats.Positions, formats.Frequency) and not field.separate_spelling() \
                 and not field.vector:
-            analysis = fast_form(analyzer)
+            if id(analyzer) not in by_analyzer:
+                by_analyzer[id(analyzer)] = fast_form(analyzer)
+            analysis = by_analyzer[id(analyzer)]
             if analysis is not None:
                 found[name] = analysis
     return found
