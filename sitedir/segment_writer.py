@@ -27,9 +27,9 @@ from functools import partial
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from whoosh import formats
+from whoosh import fields, formats
 from whoosh.analysis import (
-    CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter,
+    CharsetFilter, IDTokenizer, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter,
 )
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
@@ -194,10 +194,14 @@ def _stem(word: str, stem: Callable[[str], str], ignore: frozenset) -> str:
 COMPRESS_FROM = 128  # bytes of pickled block data
 
 
+SHORT_TEXT = 160  # characters
+SHORT_TEXTS_KEPT = 50_000  # per field and segment
+
+
 class _WordField:
     """A word field's tokens while a segment is built, as term ids (see WordAnalysis)."""
 
-    __slots__ = ("analysis", "tokens", "docs", "counts", "_words", "_lookup")
+    __slots__ = ("analysis", "tokens", "docs", "counts", "_words", "_lookup", "_short")
 
     def __init__(self, analysis: WordAnalysis) -> None:
         self.analysis = analysis
@@ -206,11 +210,19 @@ class _WordField:
         self.counts = array("I")  # how many tokens each of those has
         self._words = analysis.words
         self._lookup = analysis.term_ids.__getitem__
+        # Short texts repeat (an organisation's name, a venue's place, a set of topics): their
+        # term ids are kept, so each is tokenised once.
+        self._short: dict[str, list[int]] = {}
 
     def add(self, docnum: int, text: str) -> None:
         if type(text) is not str:  # (documents come from indexing.to_document)
             raise TypeError(f"expected text, got {type(text).__name__}")
-        ids = list(map(self._lookup, self._words(text)))  # as WordAnalysis.ids_of
+        short = len(text) <= SHORT_TEXT
+        ids = self._short.get(text) if short else None
+        if ids is None:
+            ids = list(map(self._lookup, self._words(text)))  # as WordAnalysis.ids_of
+            if short and len(self._short) < SHORT_TEXTS_KEPT:
+                self._short[text] = ids
         if ids:
             self.tokens.extend(ids)
             self.docs.append(docnum)
@@ -446,7 +458,7 @@ def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[in
     """A word field's terms in order, each with its documents, weights, encoded values and
     length bytes; each document's length (tokens kept) as a byte; the field's total length.
     All from the segment's token arrays at once."""
-    import numpy as np  # only a rebuild needs it: not loaded by web processes
+    np = preload()
 
     analysis = collected.analysis
     tokens = np.frombuffer(collected.tokens, dtype=np.int32)
@@ -511,6 +523,13 @@ def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[in
         int(kept.sum())
 
 
+def preload() -> Any:
+    """numpy, imported: only a rebuild needs it (web processes do not load it), and a rebuild
+    that forks builders imports it first, so they do not each import it."""
+    import numpy
+    return numpy
+
+
 def _length_bytes(np: Any, lengths: Any) -> Any:
     """length_to_byte of each of an array of lengths."""
     found = np.searchsorted(_LENGTH_STEPS, lengths, side="left")
@@ -538,9 +557,10 @@ def _item_postings(collected: _ItemField, field: Any) -> tuple[Iterable, dict[in
             docs.append(docnum)
     parts: dict[bytes, list[tuple[list[int], float, bytes]]] = {}
     lengths: dict[int, int] = {}
+    index = _whole_value_items(field) or field.index
     for value, docs in by_value.items():
         length = 0
-        for tbytes, freq, weight, vbytes in field.index(value):
+        for tbytes, freq, weight, vbytes in index(value):
             parts.setdefault(tbytes, []).append((docs, weight, vbytes))
             length += freq
         if length and field.scorable:
@@ -565,6 +585,21 @@ def _item_postings(collected: _ItemField, field: Any) -> tuple[Iterable, dict[in
         found.append((tbytes, docs, array("f", weights).tolist(), values,  # weights as Whoosh
                       [length_bytes.get(doc, 0) for doc in docs] if lengths else None))  # has
     return found, length_bytes, sum(lengths.values())
+
+
+def _whole_value_items(field: Any) -> Callable[[Any], list] | None:
+    """`field.index` for an ID field that keeps its text as it is (uuid): the value itself is
+    the one term. None for any other field."""
+    if type(field) is not fields.ID or type(field.analyzer) is not IDTokenizer \
+            or type(field.format) is not formats.Existence:
+        return None
+    boost = field.format.field_boost
+
+    def items(value: Any) -> list:
+        if type(value) is not str:
+            return list(field.index(value))
+        return [(value.encode("utf-8"), 1, boost, b"")]
+    return items
 
 
 def _text_analyses(schema: Any) -> dict[str, WordAnalysis]:
