@@ -260,7 +260,11 @@ class SegmentBuilder:
         self._plans: dict[str, tuple] = {}
         self._indexed: dict[str, _WordField | _ItemField] = {}
         self._columns: dict[str, list[tuple[int, Any]]] = {}
-        self._stored: list[tuple[int, dict]] = []
+        # Stored fields go to their column as each document comes (pickled, then compressed,
+        # as STORED_COLUMN keeps them), not held until the segment is written. (Made with the
+        # first document: a builder that is given none leaves no files behind.)
+        self._perdoc: Any = None
+        self._stored: Any = None
         self.docnum = 0
 
     def _plan(self, fieldname: str) -> tuple:
@@ -291,7 +295,11 @@ class SegmentBuilder:
             if column is not None:
                 column.append((docnum, value))
         if stored:
-            self._stored.append((docnum, stored))
+            if self._stored is None:
+                self._perdoc = self.codec.per_document_writer(self.storage, self.segment)
+                self._stored = self._perdoc._get_column("_stored")._child
+            VarBytesColumn.Writer.add(self._stored, docnum, deflate(
+                pickle.dumps(stored, 2), self._stored._level))
         self.docnum += 1
 
     def finish(self) -> Any:
@@ -327,13 +335,7 @@ class SegmentBuilder:
 
     def _write_per_document(self, lengths: dict[str, tuple[dict[int, int], int]]) -> None:
         """Stored fields, field lengths and columns, as Whoosh's per-document writer keeps them."""
-        perdoc = self.codec.per_document_writer(self.storage, self.segment)
-        # The stored-fields column (STORED_COLUMN): pickled, then compressed, then kept as
-        # variable-length bytes; compressed here with `deflate`, which the reader reads alike.
-        stored = perdoc._get_column("_stored")._child
-        level = stored._level
-        for docnum, values in self._stored:
-            VarBytesColumn.Writer.add(stored, docnum, deflate(pickle.dumps(values, 2), level))
+        perdoc = self._perdoc or self.codec.per_document_writer(self.storage, self.segment)
         for fieldname, (doc_lengths, total) in lengths.items():
             name = f"_{fieldname}_len"
             perdoc._create_column(name, LENGTHS_COLUMN)
@@ -464,50 +466,62 @@ def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[in
     tokens = np.frombuffer(collected.tokens, dtype=np.int32)
     if not len(tokens):
         return [], {}, 0
+    # (Intermediate arrays are dropped as soon as they are used: a 25,000-listing segment's
+    # body field has 1.6 million tokens, and every array of them costs 6-13 MB.)
     counts = np.frombuffer(collected.counts, dtype=np.uint32).astype(np.int64)
-    owners = np.frombuffer(collected.docs, dtype=np.uint32).astype(np.int64)
-    entry = np.repeat(np.arange(len(counts)), counts)  # which document each token is in
+    owners = np.frombuffer(collected.docs, dtype=np.uint32)
+    entry = np.repeat(np.arange(len(counts), dtype=np.int32), counts)  # each token's document
     starts = np.cumsum(counts) - counts
-    raw = np.arange(len(tokens)) - starts[entry]  # the token's place in its document
     keep = tokens != 0
     kept_upto = np.cumsum(keep)
     kept_before = kept_upto[starts] - keep[starts]
     kept = kept_upto[starts + counts - 1] - kept_before  # the document's length
-    tokens, entry, raw = tokens[keep], entry[keep], raw[keep]
-    if not len(tokens):  # every word dropped (stop words)
+    del kept_upto
+    where = np.flatnonzero(keep)
+    del keep
+    if not len(where):  # every word dropped (stop words)
         return [], {}, 0
+    tokens, entry = tokens[where], entry[where]
+    positions = (where - starts[entry]).astype(np.int32)  # the token's place in its document
+    del where
     if analysis.renumber:  # StopFilter(renumber=True): kept words numbered on from the first
-        rank = np.arange(len(tokens)) - kept_before[entry]  # kept tokens before it, in its doc
-        first = np.zeros(len(counts), dtype=np.int64)
+        rank = (np.arange(len(tokens)) - kept_before[entry]).astype(np.int32)
+        first = np.zeros(len(counts), dtype=np.int32)
         leading = rank == 0
-        first[entry[leading]] = raw[leading]
+        first[entry[leading]] = positions[leading]
         positions = first[entry] + rank
-    else:
-        positions = raw
+        del rank, leading
     order = np.argsort(tokens, kind="stable")  # by term; documents and positions stay in order
     tokens, entry, positions = tokens[order], entry[order], positions[order]
+    del order
     begins = np.empty(len(tokens), dtype=bool)
     begins[0] = True
     begins[1:] = (tokens[1:] != tokens[:-1]) | (entry[1:] != entry[:-1])
     post_starts = np.flatnonzero(begins)  # the first token of each posting
+    del begins
     freqs = np.diff(np.append(post_starts, len(tokens)))
     post_terms = tokens[post_starts]
+    del tokens
     post_docs = owners[entry[post_starts]]
     weights = (freqs * field.format.field_boost).astype(np.float32)
-    freq_list = freqs.tolist()
     if type(field.format) is formats.Positions:  # Positions.encode: the count, pickled gaps
-        gaps = np.diff(positions, prepend=0)
-        gaps[post_starts] = positions[post_starts]
         firsts = positions[post_starts]
         single = [pack_uint(1) + pickle.dumps([p], 2) for p in range(int(firsts.max()) + 1)]
-        values = list(map(single.__getitem__, firsts.tolist()))
-        gap_list = gaps.tolist()
-        start_list = post_starts.tolist()
-        for number in np.flatnonzero(freqs > 1).tolist():
-            begin, freq = start_list[number], freq_list[number]
-            values[number] = pack_uint(freq) + pickle.dumps(gap_list[begin:begin + freq], 2)
+        values = np.array(single, dtype=object)[firsts]
+        multi = np.flatnonzero(freqs > 1)
+        if len(multi):
+            gaps = np.diff(positions, prepend=0)
+            gaps[post_starts] = firsts
+            gap_list = gaps[np.repeat(freqs > 1, freqs)].tolist()  # the repeated terms' only
+            begin = 0
+            for number, freq in zip(multi.tolist(), freqs[multi].tolist()):
+                values[number] = pack_uint(freq) + pickle.dumps(gap_list[begin:begin + freq], 2)
+                begin += freq
+            del gaps, gap_list
     else:  # Frequency.encode
-        values = [pack_uint(freq) for freq in freq_list]
+        values = np.array([pack_uint(freq) for freq in range(int(freqs.max()) + 1)],
+                          dtype=object)[freqs]
+    del positions
     term_starts = np.flatnonzero(np.diff(post_terms, prepend=-1)).tolist()
     term_ids = post_terms[term_starts].tolist()
     bounds = term_starts + [len(post_terms)]
@@ -516,7 +530,7 @@ def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[in
     spans = sorted(zip((analysis.terms[term] for term in term_ids), bounds, bounds[1:]))
     # Python lists a term at a time: for the whole field at once they held a third of the
     # builder's memory.
-    terms = ((tbytes, post_docs[a:b].tolist(), weights[a:b].tolist(), values[a:b],
+    terms = ((tbytes, post_docs[a:b].tolist(), weights[a:b].tolist(), values[a:b].tolist(),
               post_bytes[a:b].tolist()) for tbytes, a, b in spans)
     has_length = kept > 0
     return terms, dict(zip(owners[has_length].tolist(), entry_bytes[has_length].tolist())), \

@@ -82,12 +82,31 @@ PROSE = st.lists(st.one_of(
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(texts=st.lists(st.tuples(PROSE, PROSE, PROSE), min_size=1, max_size=6))
 def test_any_text_is_indexed_as_whoosh_indexes_it(tmp_path_factory, texts):
+    # Keyword values that share terms ("arts" in two of them) and short texts that repeat.
+    categories = ["arts,music", "", "arts", "music,sport"]
+    organisations = ["Leeds Mind", "Age UK Leeds", "Leeds Mind", ""]
     documents = [{"uuid": f"u{number}", "title": title, "summary": summary, "body": body,
                   "spell": " ".join((title, summary)), "place": body[:20], "status": "running",
-                  "category": "arts,music" if number % 2 else "", "age_min": number}
+                  "category": categories[number % 4], "age_min": number,
+                  "organisation": organisations[number % 4]}
                  for number, (title, summary, body) in enumerate(texts)]
     whoosh_made, built = _both_ways(documents, tmp_path_factory.mktemp("texts"))
     assert built == whoosh_made
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(text=st.text(st.sampled_from("ab1 .*-_()[]\\\néß"), max_size=30))
+def test_a_tokenizer_pattern_with_groups_finds_the_same_tokens(text):
+    import re
+
+    from sitedir.segment_writer import _word_finder
+    # Groups made non-capturing (so findall returns whole tokens), groups inside character
+    # classes and escapes left alone, and patterns that must not be rewritten (a back-reference,
+    # a named group) still give every whole match.
+    for source in (r"[\w\*]+(\.?[\w\*]+)*", r"\w+(\.?\w+)*", r"[()\]]+(a|b)?",
+                   r"\(?(\w+)\)?", r"(\w)\1", r"(?P<word>\w+)", r"(?:a|b)(1)?", r"\w+"):
+        pattern = re.compile(source)
+        assert _word_finder(pattern)(text) == [m.group(0) for m in pattern.finditer(text)], source
 
 
 def test_an_analyzer_with_a_filter_it_does_not_know_has_no_fast_form():
