@@ -50,8 +50,9 @@ def load_tantivy(folder: Path):
     try:
         import tantivy
     except ImportError:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-qq", "--disable-pip-version-check",
-                        "--target", str(folder), TANTIVY], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-qq",
+                        "--disable-pip-version-check", "--target", str(folder), TANTIVY],
+                       check=True)
         # The folder did not exist when the import above looked: forget that it was missing.
         sys.path_importer_cache.pop(str(folder), None)
         importlib.invalidate_caches()
