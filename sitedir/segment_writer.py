@@ -67,10 +67,6 @@ class WordAnalysis:
                 return None
         return term
 
-    def ids_of(self, text: str) -> list[int]:
-        """The term id of each token of `text`, in order (0 where the chain drops the token)."""
-        return list(map(self.term_ids.__getitem__, self.words(text)))
-
 
 class _TermIds(dict):
     """word → term id; a word not seen before is analysed on first lookup."""
@@ -220,7 +216,7 @@ class _WordField:
         short = len(text) <= SHORT_TEXT
         ids = self._short.get(text) if short else None
         if ids is None:
-            ids = list(map(self._lookup, self._words(text)))  # as WordAnalysis.ids_of
+            ids = list(map(self._lookup, self._words(text)))  # each token's term id, 0: dropped
             if short and len(self._short) < SHORT_TEXTS_KEPT:
                 self._short[text] = ids
         if ids:
