@@ -22,7 +22,6 @@ import re
 import struct
 import zlib
 from array import array
-from bisect import bisect_left
 from functools import partial
 from collections.abc import Iterable
 from typing import Any, Callable
@@ -252,7 +251,7 @@ class SegmentBuilder:
         self.storage = ix.storage
         self.segment = self.codec.new_segment(self.storage, ix.indexname)
         self._analyses = _text_analyses(self.schema)
-        # fieldname → (word field, item field, stored?, column values), made on first sight
+        # fieldname → (its collector's add, stored?, its column's values), on first sight
         self._plans: dict[str, tuple] = {}
         self._indexed: dict[str, _WordField | _ItemField] = {}
         self._columns: dict[str, list[tuple[int, Any]]] = {}
@@ -547,11 +546,10 @@ def _length_bytes(np: Any, lengths: Any) -> Any:
     return found
 
 
-# length_to_byte(n) is bisect_left(_LENGTH_STEPS, n), or 255 from _LONGEST on.
+# Whoosh's length_to_byte(n) is bisect_left(_LENGTH_STEPS, n), or 255 from _LONGEST on
+# (tests/test_segment_writer.py checks the two agree).
 _LENGTH_STEPS = [byte_to_length(number) for number in range(256)]
 _LONGEST = 106374
-assert length_to_byte(_LONGEST - 1) == bisect_left(_LENGTH_STEPS, _LONGEST - 1) \
-    and length_to_byte(_LONGEST) == 255
 
 
 def _item_postings(collected: _ItemField, field: Any) -> tuple[Iterable, dict[int, int], int]:

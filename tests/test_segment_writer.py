@@ -109,6 +109,15 @@ def test_a_tokenizer_pattern_with_groups_finds_the_same_tokens(text):
         assert _word_finder(pattern)(text) == [m.group(0) for m in pattern.finditer(text)], source
 
 
+def test_length_bytes_are_whooshs_length_to_byte():
+    import numpy as np
+    from whoosh.util.numeric import length_to_byte
+
+    from sitedir.segment_writer import _length_bytes
+    lengths = np.array(list(range(3000)) + list(range(3000, 300_000, 97)))
+    assert _length_bytes(np, lengths).tolist() == [length_to_byte(int(n)) for n in lengths]
+
+
 def test_an_analyzer_with_a_filter_it_does_not_know_has_no_fast_form():
     from whoosh.analysis import NgramFilter, RegexTokenizer, StandardAnalyzer
     assert fast_form(StandardAnalyzer()) is not None
