@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
     ("cycle", ["cycl"]),
     ("walking walks", ["walk", "walk"]),
     ("Gardening", ["garden"]),
+    ("evening evenings even", ["evening", "evening", "even"]),  # Snowball's, not Whoosh's
+    ("organic organisation", ["organic", "organis"]),
     ("the and of", []),  # stop words
     ("dementia-friendly", ["dementia", "friend"]),
     ("naïve crème brûlée", ["naiv", "creme", "brule"]),

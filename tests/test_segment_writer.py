@@ -12,7 +12,9 @@ from whoosh.index import TOC
 
 from sitedir import indexing, search
 from sitedir.segment_writer import SegmentBuilder, fast_form
+from sitedir.extensions import db
 from tests.conftest import examples
+from tests.search_helpers import add_activity
 
 
 def _contents(ix: index.Index) -> dict:
@@ -221,18 +223,34 @@ def test_name_and_review_orders_hold_across_the_segments_commits_add(make_app):
         assert few == [u for u in expected_names if u in set(few)]
 
 
-def test_an_index_of_an_older_schema_is_rebuilt_by_the_indexer(make_app, monkeypatch):
-    from whoosh import fields
-
-    app = make_app()
+def _outdated_index_is_rebuilt_by_the_indexer(app, monkeypatch, older) -> None:
+    """An index written with `older` is outdated; the indexer rebuilds it with SCHEMA, and the
+    TOCs its own commits write afterwards stay current."""
     with app.app_context():
-        older = indexing.build_schema()
-        older.remove("digest")
-        older.add("digest", fields.ID(stored=True))  # as the index was before this change
         monkeypatch.setattr(indexing, "SCHEMA", older)
         indexing.rebuild(app, parallel=False)
         monkeypatch.undo()
         assert indexing.schema_outdated(indexing.index_dir(app))
         indexing.drain_all()
         assert not indexing.schema_outdated(indexing.index_dir(app))
+        add_activity("Evening choir")
+        db.session.commit()
+        indexing.drain_all()
+        assert not indexing.schema_outdated(indexing.index_dir(app))
         assert indexing.differences() == {"missing": [], "extra": [], "stale": []}
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_by_the_indexer(make_app, monkeypatch):
+    from whoosh import fields
+
+    older = indexing.build_schema()
+    older.remove("digest")
+    older.add("digest", fields.ID(stored=True))  # as the index was before this change
+    _outdated_index_is_rebuilt_by_the_indexer(make_app(), monkeypatch, older)
+
+
+def test_an_index_of_an_older_document_format_is_rebuilt_by_the_indexer(make_app, monkeypatch):
+    """Same fields, other terms or digests (the stemmer changed)."""
+    older = indexing.build_schema()
+    del older.document_format  # as a TOC written before formats were numbered
+    _outdated_index_is_rebuilt_by_the_indexer(make_app(), monkeypatch, older)
