@@ -16,7 +16,7 @@ map, stop words, a stemmer) gets a fast form; any other indexed field goes throu
 """
 from __future__ import annotations
 
-import operator
+import hashlib
 import pickle
 import re
 import struct
@@ -33,9 +33,12 @@ from whoosh.analysis import (
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.filedb import filetables
+from whoosh.filedb.filetables import md5_hash
 from whoosh.index import FileIndex
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numlists import GrowableArray
 
 _group = re.Match.group
 
@@ -307,20 +310,20 @@ class SegmentBuilder:
         """Write the postings, lengths, stored fields and columns; returns the Whoosh segment."""
         lengths: dict[str, tuple[dict[int, int], int]] = {}  # field → its length bytes, total
         fieldwriter = self.codec.field_writer(self.storage, self.segment)
-        postings = _PostingsFile(fieldwriter._postfile, self.codec._blocklimit)
+        postfile, limit = fieldwriter._postfile, self.codec._blocklimit
         for fieldname in sorted(self._indexed):
             field = self.schema[fieldname]
             collected = self._indexed[fieldname]
             if isinstance(collected, _WordField):
-                terms, length_bytes, total = _word_postings(collected, field)
+                postings, length_bytes, total = _word_postings(collected, field)
             else:
-                terms, length_bytes, total = _item_postings(collected, field)
+                postings, length_bytes, total = _item_postings(collected, field)
             fieldwriter.start_field(fieldname, field)
-            key = pack_ushort(fieldwriter._fieldid)
-            fixed = field.format.fixed_value_size()
-            add = fieldwriter._tindex.add
-            for tbytes, docs, weights, values, bytes_ in terms:
-                add(key + tbytes, postings.write(docs, weights, values, fixed, bytes_))
+            if postings is not None:
+                key = pack_ushort(fieldwriter._fieldid)
+                _add_terms(fieldwriter._tindex, [
+                    (key + tbytes, terminfo) for tbytes, terminfo in _write_postings(
+                        postfile, limit, postings, field.format.fixed_value_size())])
             fieldwriter.finish_field()
             if length_bytes:
                 lengths[fieldname] = (length_bytes, total)
@@ -356,10 +359,57 @@ class SegmentBuilder:
         perdoc.close()
 
 
+def _add_terms(tindex: Any, items: list[tuple[bytes, bytes]]) -> None:
+    """`tindex.add(key, value)` for each of a field's terms, keys in order (an OrderedHashWriter,
+    the segment's term index), with one write for them all."""
+    if not items:
+        return
+    if items[0][0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{items[0][0]!r}")
+    dbfile, buckets = tindex.dbfile, tindex.buckets
+    hashfn = _md5_hash if tindex.hashfn is md5_hash else tindex.hashfn
+    position = dbfile.tell()
+    positions, records = [], []
+    for key, value in items:
+        record = _KEY_VALUE_LENGTHS(len(key), len(value)) + key + value
+        positions.append(position)
+        records.append(record)
+        hashed = hashfn(key)
+        buckets[hashed & 255].append((hashed, position))
+        position += len(record)
+    dbfile.write(b"".join(records))
+    _extend(tindex.index, positions)
+    tindex.lastkey = items[-1][0]
+
+
+_KEY_VALUE_LENGTHS = filetables._lengths.pack
+
+
+def _md5_hash(key: bytes) -> int:
+    """filetables.md5_hash: the low 32 bits of the key's MD5, read from its last four bytes."""
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[-4:], "big")
+
+
+def _extend(numbers: GrowableArray, more: list[int]) -> None:
+    """`numbers.append(n)` for each of `more`: its array retyped once for the largest."""
+    if more:
+        largest = max(more)
+        try:
+            array(numbers.array.typecode, [largest])
+        except (OverflowError, AttributeError):  # (AttributeError: it is a list already)
+            if isinstance(numbers.array, array):
+                numbers._retype(largest)
+        numbers.array.extend(more)
+
+
 def _write_column(writer: Any, column: Any, values: list[tuple[int, Any]], count: int) -> None:
     """A column's values (docnum, value), in docnum order, through its writer; a numeric column
     (lengths, coordinates) as one packed run, the bytes its writer makes a value at a time:
-    every row up to the last that is not the default."""
+    every row up to the last that is not the default; a bytes column (names for sorting) as
+    its writer's add() would leave it, in one write."""
+    if type(writer) is VarBytesColumn.Writer:
+        _write_bytes_column(writer, values)
+        return
     if type(column) is not NumericColumn:
         for docnum, value in values:
             writer.add(docnum, value)
@@ -374,77 +424,109 @@ def _write_column(writer: Any, column: Any, values: list[tuple[int, Any]], count
     writer._count = len(rows)
 
 
-class _PostingsFile:
-    """Writes terms' postings into a segment's postings file, as Whoosh's W3PostingsWriter would
-    (a header, then blocks of at most `limit` postings, the last marked by a negative length),
-    and returns each term's W3TermInfo as bytes."""
+def _write_bytes_column(writer: Any, values: list[tuple[int, bytes]]) -> None:
+    """VarBytesColumn.Writer.add(docnum, value) for each value, with one write."""
+    base, upto = writer._offset_base, writer._count
+    lengths: list[int] = []
+    offsets: list[int] = []
+    for docnum, value in values:
+        if docnum > upto:  # the documents between have no value (its fill())
+            lengths += [0] * (docnum - upto)
+            offsets += [base] * (docnum - upto)
+        lengths.append(len(value))
+        offsets.append(base)
+        base += len(value)
+        upto = docnum + 1
+    writer._dbfile.write(b"".join(value for _docnum, value in values))
+    _extend(writer._lengths, lengths)
+    _extend(writer._offsets, offsets)
+    writer._offset_base, writer._count = base, upto
 
-    def __init__(self, postfile: Any, limit: int) -> None:
-        self._file = postfile
-        self._limit = limit
 
-    def write(self, docs: list[int], weights: list[float], values: list[bytes] | None,
-              fixed: int | None, length_bytes: list[int] | None) -> bytes:
-        """One term's postings; `length_bytes` has each posting's document's field length as
-        its byte (length_to_byte), 0 for none, or is None when the field keeps no lengths."""
-        limit = self._limit
-        total = len(docs)
+class _Postings:
+    """A field's postings, term after term in term order, as arrays (what finish() writes):
+    term i's postings are docs[bounds[i]:bounds[i + 1]], each with its weight, its encoded
+    value (values is None when the format keeps none) and its document's field length as a
+    byte (length_to_byte; 0 for none; length_bytes is None when the field keeps no lengths)."""
+
+    __slots__ = ("terms", "bounds", "docs", "weights", "values", "length_bytes")
+
+    def __init__(self, terms: list[bytes], bounds: Any, docs: Any, weights: Any,
+                 values: Any, length_bytes: Any) -> None:
+        self.terms, self.bounds, self.docs = terms, bounds, docs
+        self.weights, self.values, self.length_bytes = weights, values, length_bytes
+
+
+def _write_postings(postfile: Any, limit: int, postings: _Postings,
+                    fixed: int | None) -> Iterable[tuple[bytes, bytes]]:
+    """Write each term's postings into a segment's postings file as Whoosh's W3PostingsWriter
+    would (a header, then blocks of at most `limit` postings, the last one's length negative),
+    and yield each term's bytes with its W3TermInfo as bytes. What each block and each term
+    needs (document gaps, lowest and highest weights and lengths) is worked out for the whole
+    field at once; only the pickling and compressing is done a block at a time."""
+    np = preload()
+    docs, weights, lbytes = postings.docs, postings.weights, postings.length_bytes
+    bounds = postings.bounds
+    term_starts, sizes = bounds[:-1], np.diff(bounds)
+    within = np.arange(len(docs)) - np.repeat(term_starts, sizes)  # place in its term's list
+    starts = np.flatnonzero(within % limit == 0)  # each block's first posting
+    del within
+    gaps = np.diff(docs, prepend=0)
+    gaps[starts] = docs[starts]  # a block's first document is written whole
+    lows, highs = np.minimum.reduceat(weights, starts), np.maximum.reduceat(weights, starts)
+    term_weights = np.add.reduceat(weights.astype(np.float64), term_starts).tolist()
+    term_highs = np.maximum.reduceat(weights, term_starts).tolist()
+    if lbytes is None:
+        block_low = block_high = np.zeros(len(starts), dtype=np.int64)
+        term_low = term_high = np.zeros(len(sizes), dtype=np.int64)
+    else:  # the lowest length byte of the documents that have a length, 0 when none has
+        counted = np.where(lbytes == 0, 256, lbytes)
+        block_high = np.maximum.reduceat(lbytes, starts)
+        block_low = np.where(block_high > 0, np.minimum.reduceat(counted, starts), 0)
+        term_high = np.maximum.reduceat(lbytes, term_starts)
+        term_low = np.where(term_high > 0, np.minimum.reduceat(counted, term_starts), 0)
+        del counted
+    ends = np.append(starts[1:], len(docs)).tolist()
+    blocks = zip(starts.tolist(), ends, docs[np.array(ends) - 1].tolist(), lows.tolist(),
+                 highs.tolist(), block_low.tolist(), block_high.tolist())
+    values = postings.values
+    offset = postfile.tell()
+    write = postfile.write
+    for tbytes, count, end, weight_sum, high_weight, low_byte, high_byte, first, last in zip(
+            postings.terms, sizes.tolist(), bounds[1:].tolist(), term_weights, term_highs,
+            term_low.tolist(), term_high.tolist(), docs[term_starts].tolist(),
+            docs[bounds[1:] - 1].tolist()):
         parts = [WHOOSH3_HEADER_MAGIC]
-        weight_sum = 0.0
-        min_byte = None  # of the term's documents' lengths, as bytes (W3TermInfo.to_bytes)
-        max_byte = maxweight = 0
-        for start in range(0, total, limit):
-            end = start + limit if start + limit < total else total
-            block, block_max, low, high = _block(docs, weights, values, fixed, length_bytes,
-                                                 start, end)
-            parts += (pack_int(-len(block) if end == total else len(block)), block)
-            weight_sum += sum(weights[start:end])
-            if high:
-                min_byte = low if min_byte is None or low < min_byte else min_byte
-                max_byte = max(max_byte, high)
-            maxweight = max(maxweight, block_max)
-        postfile = self._file
-        offset = postfile.tell()
+        while True:
+            start, stop, last_doc, lowest, highest, low, high = next(blocks)
+            if lowest == highest:
+                mini_weights = None if lowest == 1.0 else lowest
+            else:
+                mini_weights = tuple(weights[start:stop].tolist())
+            if values is None or fixed == 0:
+                mini_values = None
+            elif fixed is None:  # (Whoosh keeps only non-empty values)
+                mini_values = tuple(filter(None, values[start:stop].tolist()))
+            else:
+                mini_values = b"".join(values[start:stop].tolist())
+            data = pickle.dumps((tuple(gaps[start:stop].tolist()), mini_weights, mini_values),
+                                BLOCK_PROTOCOL)
+            level = 3 if len(data) >= COMPRESS_FROM else 0
+            if level:
+                data = deflate(data, level)
+            block = pickle.dumps((stop - start, last_doc, highest if highest > 0 else 0, level,
+                                  low, high), 2) + data
+            parts += (pack_int(-len(block) if stop == end else len(block)), block)
+            if stop == end:
+                break
         written = b"".join(parts)
-        postfile.write(written)
+        write(written)
         # W3TermInfo.to_bytes for postings written out (never inlined: Whoosh's inline limit
         # is one posting, so a term with postings always has a block in the file).
-        return _TERMINFO(False, weight_sum, total, min_byte or 0, max_byte, maxweight,
-                         docs[0], docs[-1]) + pack_long(offset) + pack_int(len(written))
-
-
-def _block(docs: list[int], weights: list[float], values: list[bytes] | None, fixed: int | None,
-           length_bytes: list[int] | None, start: int, end: int) -> tuple[bytes, Any, int, int]:
-    """The postings start:end as one block (its info, then its data, as W3PostingsWriter's
-    _write_block makes them), the block's highest weight and its lowest and highest length
-    bytes (0, 0 without lengths)."""
-    ids = docs[start:end]
-    block_weights = weights[start:end]
-    lowest, highest = min(block_weights), max(block_weights)
-    if lowest == highest:
-        mini_weights = None if lowest == 1.0 else lowest
-    else:
-        mini_weights = tuple(block_weights)
-    if values is None or fixed == 0:
-        mini_values = None
-    elif fixed is None:  # (Whoosh keeps only non-empty values)
-        mini_values = tuple(filter(None, values[start:end]))
-    else:
-        mini_values = b"".join(values[start:end])
-    deltas = tuple(map(operator.sub, ids, [0] + ids[:-1])) if end - start > 1 else (ids[0],)
-    data = pickle.dumps((deltas, mini_weights, mini_values), BLOCK_PROTOCOL)
-    level = 3 if len(data) >= COMPRESS_FROM else 0
-    if level:
-        data = deflate(data, level)
-    low = high = 0
-    if length_bytes is not None:
-        block_bytes = length_bytes[start:end]
-        low, high = min(block_bytes), max(block_bytes)
-        if not low and high:  # (documents without a length do not count)
-            low = min(filter(None, block_bytes))
-    block_max = highest if highest > 0 else 0
-    head = pickle.dumps((end - start, ids[-1], block_max, level, low, high), 2)
-    return head + data, block_max, low, high
+        yield tbytes, _TERMINFO(False, weight_sum, count, low_byte, high_byte,
+                                high_weight if high_weight > 0 else 0, first, last) \
+            + pack_long(offset) + pack_int(len(written))
+        offset += len(written)
 
 
 _TERMINFO = W3TermInfo._struct.pack
@@ -457,16 +539,16 @@ def deflate(data: bytes, level: int) -> bytes:
     return zlib.compress(data, level, min(15, max(9, len(data).bit_length())))
 
 
-def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[int, int], int]:
-    """A word field's terms in order, each with its documents, weights, encoded values and
-    length bytes; each document's length (tokens kept) as a byte; the field's total length.
-    All from the segment's token arrays at once."""
+def _word_postings(collected: _WordField,
+                   field: Any) -> tuple[_Postings | None, dict[int, int], int]:
+    """A word field's postings (None when it has none); each document's length (tokens kept)
+    as a byte; the field's total length. All from the segment's token arrays at once."""
     np = preload()
 
     analysis = collected.analysis
     tokens = np.frombuffer(collected.tokens, dtype=np.int32)
     if not len(tokens):
-        return [], {}, 0
+        return None, {}, 0
     # (Intermediate arrays are dropped as soon as they are used: a 25,000-listing segment's
     # body field has 1.6 million tokens, and every array of them costs 6-13 MB.)
     counts = np.frombuffer(collected.counts, dtype=np.uint32).astype(np.int64)
@@ -481,7 +563,7 @@ def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[in
     where = np.flatnonzero(keep)
     del keep
     if not len(where):  # every word dropped (stop words)
-        return [], {}, 0
+        return None, {}, 0
     tokens, entry = tokens[where], entry[where]
     positions = (where - starts[entry]).astype(np.int32)  # the token's place in its document
     del where
@@ -523,18 +605,22 @@ def _word_postings(collected: _WordField, field: Any) -> tuple[Iterable, dict[in
         values = np.array([pack_uint(freq) for freq in range(int(freqs.max()) + 1)],
                           dtype=object)[freqs]
     del positions
-    term_starts = np.flatnonzero(np.diff(post_terms, prepend=-1)).tolist()
-    term_ids = post_terms[term_starts].tolist()
-    bounds = term_starts + [len(post_terms)]
     entry_bytes = _length_bytes(np, kept)
     post_bytes = entry_bytes[entry[post_starts]]
-    spans = sorted(zip((analysis.terms[term] for term in term_ids), bounds, bounds[1:]))
-    # Python lists a term at a time: for the whole field at once they held a third of the
-    # builder's memory.
-    terms = ((tbytes, post_docs[a:b].tolist(), weights[a:b].tolist(), values[a:b].tolist(),
-              post_bytes[a:b].tolist()) for tbytes, a, b in spans)
+    # The terms in the order of their bytes, and their postings gathered into that order.
+    term_starts = np.flatnonzero(np.diff(post_terms, prepend=-1))
+    sizes = np.diff(np.append(term_starts, len(post_terms)))
+    names = [analysis.terms[term] for term in post_terms[term_starts].tolist()]
+    order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+    sizes = sizes[order]
+    bounds = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=bounds[1:])
+    gather = np.arange(len(post_terms)) + np.repeat(term_starts[order] - bounds[:-1], sizes)
+    postings = _Postings([names[number] for number in order.tolist()], bounds,
+                         post_docs[gather].astype(np.int64), weights[gather], values[gather],
+                         post_bytes[gather])
     has_length = kept > 0
-    return terms, dict(zip(owners[has_length].tolist(), entry_bytes[has_length].tolist())), \
+    return postings, dict(zip(owners[has_length].tolist(), entry_bytes[has_length].tolist())), \
         int(kept.sum())
 
 
@@ -558,8 +644,9 @@ _LENGTH_STEPS = [byte_to_length(number) for number in range(256)]
 _LONGEST = 106374
 
 
-def _item_postings(collected: _ItemField, field: Any) -> tuple[Iterable, dict[int, int], int]:
-    """Another indexed field's terms in order, with their postings, and its lengths (scorable
+def _item_postings(collected: _ItemField,
+                   field: Any) -> tuple[_Postings | None, dict[int, int], int]:
+    """Another indexed field's postings (None when it has none) and its lengths (scorable
     fields only). Documents are grouped by value, so a value repeated across the segment (a
     category, a grid cell) is analysed once and its documents join each of its terms at once."""
     by_value: dict[Any, list[int]] = {}
@@ -580,25 +667,37 @@ def _item_postings(collected: _ItemField, field: Any) -> tuple[Iterable, dict[in
         if length and field.scorable:
             lengths.update(dict.fromkeys(docs, length))
     length_bytes = {doc: length_to_byte(length) for doc, length in lengths.items()}
-    found = []
-    for tbytes in sorted(parts):
+    if not parts:
+        return None, length_bytes, 0
+    terms = sorted(parts)
+    bounds, docs, weights, values = [0], [], [], []
+    for tbytes in terms:
         pieces = parts[tbytes]
         if len(pieces) == 1:
-            docs, weight, vbytes = pieces[0]
-            weights, values = [weight] * len(docs), [vbytes] * len(docs)
+            found, weight, vbytes = pieces[0]
+            docs += found
+            weights += [weight] * len(found)
+            values += [vbytes] * len(found)
         elif len({(weight, vbytes) for _docs, weight, vbytes in pieces}) == 1:
-            docs = sorted(doc for piece in pieces for doc in piece[0])  # (a document has one
-            weights = [pieces[0][1]] * len(docs)                         # value, so no repeats)
-            values = [pieces[0][2]] * len(docs)
+            found = sorted(doc for piece in pieces for doc in piece[0])  # (a document has
+            docs += found                                                # one value: no repeats)
+            weights += [pieces[0][1]] * len(found)
+            values += [pieces[0][2]] * len(found)
         else:
-            merged = sorted((doc, weight, vbytes) for docs, weight, vbytes in pieces
-                            for doc in docs)
-            docs = [doc for doc, _weight, _vbytes in merged]
-            weights = [weight for _doc, weight, _vbytes in merged]
-            values = [vbytes for _doc, _weight, vbytes in merged]
-        found.append((tbytes, docs, array("f", weights).tolist(), values,  # weights as Whoosh
-                      [length_bytes.get(doc, 0) for doc in docs] if lengths else None))  # has
-    return found, length_bytes, sum(lengths.values())
+            merged = sorted((doc, weight, vbytes) for found, weight, vbytes in pieces
+                            for doc in found)
+            docs += [doc for doc, _weight, _vbytes in merged]
+            weights += [weight for _doc, weight, _vbytes in merged]
+            values += [vbytes for _doc, _weight, vbytes in merged]
+        bounds.append(len(docs))
+    np = preload()
+    held = np.empty(len(values), dtype=object)
+    held[:] = values
+    postings = _Postings(terms, np.array(bounds, dtype=np.int64), np.array(docs, dtype=np.int64),
+                         np.array(weights, dtype=np.float32), held,  # (weights as Whoosh has)
+                         np.array([length_bytes.get(doc, 0) for doc in docs], dtype=np.int64)
+                         if lengths else None)
+    return postings, length_bytes, sum(lengths.values())
 
 
 def _whole_value_items(field: Any) -> Callable[[Any], list] | None:

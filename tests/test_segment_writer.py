@@ -120,6 +120,21 @@ def test_length_bytes_are_whooshs_length_to_byte():
     assert _length_bytes(np, lengths).tolist() == [length_to_byte(int(n)) for n in lengths]
 
 
+@pytest.mark.parametrize("numbers", [[], [3, 200], [5, 70_000, 2], [2**31 + 1, 1], [2**33]])
+def test_numbers_extended_at_once_are_as_appended_one_by_one(numbers):
+    from whoosh.util.numlists import GrowableArray
+
+    from sitedir.segment_writer import _extend
+
+    one_by_one, at_once = GrowableArray(), GrowableArray()
+    one_by_one.append(7)
+    at_once.append(7)
+    for number in numbers:
+        one_by_one.append(number)
+    _extend(at_once, numbers)
+    assert (at_once.typecode, list(at_once)) == (one_by_one.typecode, list(one_by_one))
+
+
 def test_an_analyzer_with_a_filter_it_does_not_know_has_no_fast_form():
     from whoosh.analysis import NgramFilter, RegexTokenizer, StandardAnalyzer
     assert fast_form(StandardAnalyzer()) is not None
