@@ -87,11 +87,17 @@ def test_any_text_is_indexed_as_whoosh_indexes_it(tmp_path_factory, texts):
     # Keyword values that share terms ("arts" in two of them) and short texts that repeat.
     categories = ["arts,music", "", "arts", "music,sport"]
     organisations = ["Leeds Mind", "Age UK Leeds", "Leeds Mind", ""]
+    # Fields left out or None in some documents, and in another order in others.
     documents = [{"uuid": f"u{number}", "title": title, "summary": summary, "body": body,
-                  "spell": " ".join((title, summary)), "place": body[:20], "status": "running",
-                  "category": categories[number % 4], "age_min": number,
+                  "spell": " ".join((title, summary)), "place": body[:20] if number % 3 else None,
+                  "status": "running", "category": categories[number % 4], "age_min": number,
                   "organisation": organisations[number % 4]}
                  for number, (title, summary, body) in enumerate(texts)]
+    for number, document in enumerate(documents):
+        if number % 2:
+            documents[number] = dict(reversed(document.items()))
+        if number % 4 == 3:
+            del documents[number]["title"]
     whoosh_made, built = _both_ways(documents, tmp_path_factory.mktemp("texts"))
     assert built == whoosh_made
 
