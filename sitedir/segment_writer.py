@@ -634,7 +634,9 @@ def _word_postings(collected: _WordField,
     del positions
     entry_bytes = _length_bytes(np, kept)
     post_bytes = entry_bytes[entry[post_starts]]
-    # The terms in the order of their bytes, and their postings gathered into that order.
+    del entry, post_starts
+    # The terms in the order of their bytes, and their postings gathered into that order (each
+    # array replaced as it is gathered, so that only one copy of it is held).
     term_starts = np.flatnonzero(np.diff(post_terms, prepend=-1))
     sizes = np.diff(np.append(term_starts, len(post_terms)))
     names = [analysis.terms[term] for term in post_terms[term_starts].tolist()]
@@ -643,9 +645,14 @@ def _word_postings(collected: _WordField,
     bounds = np.zeros(len(order) + 1, dtype=np.int64)
     np.cumsum(sizes, out=bounds[1:])
     gather = np.arange(len(post_terms)) + np.repeat(term_starts[order] - bounds[:-1], sizes)
-    postings = _Postings([names[number] for number in order.tolist()], bounds,
-                         post_docs[gather].astype(np.int64), weights[gather], values[gather],
-                         post_bytes[gather])
+    del post_terms, term_starts
+    post_docs = post_docs[gather].astype(np.int64)
+    weights = weights[gather]
+    values = values[gather]
+    post_bytes = post_bytes[gather]
+    del gather
+    postings = _Postings([names[number] for number in order.tolist()], bounds, post_docs,
+                         weights, values, post_bytes)
     has_length = kept > 0
     return postings, dict(zip(owners[has_length].tolist(), entry_bytes[has_length].tolist())), \
         int(kept.sum())
