@@ -141,6 +141,15 @@ def test_numbers_extended_at_once_are_as_appended_one_by_one(numbers):
     assert (at_once.typecode, list(at_once)) == (one_by_one.typecode, list(one_by_one))
 
 
+@given(key=st.binary(max_size=60))
+def test_the_term_index_hash_is_whooshs(key):
+    from whoosh.filedb.filetables import md5_hash
+
+    from sitedir.segment_writer import _md5_hash
+
+    assert _md5_hash(key) == md5_hash(key)
+
+
 def test_an_analyzer_with_a_filter_it_does_not_know_has_no_fast_form():
     from whoosh.analysis import NgramFilter, RegexTokenizer, StandardAnalyzer
     assert fast_form(StandardAnalyzer()) is not None
