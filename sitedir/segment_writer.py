@@ -513,8 +513,8 @@ def _write_postings(postfile: Any, limit: int, postings: _Postings,
         term_high = np.maximum.reduceat(lbytes, term_starts)
         term_low = np.where(term_high > 0, np.minimum.reduceat(counted, term_starts), 0)
         del counted
-    ends = np.append(starts[1:], len(docs)).tolist()
-    blocks = zip(starts.tolist(), ends, docs[np.array(ends) - 1].tolist(), lows.tolist(),
+    ends = np.append(starts[1:], len(docs))
+    blocks = zip(starts.tolist(), ends.tolist(), docs[ends - 1].tolist(), lows.tolist(),
                  highs.tolist(), block_low.tolist(), block_high.tolist())
     values = postings.values
     offset = postfile.tell()
